@@ -1,0 +1,198 @@
+"""Reorganisations: dated events that change the structure, and the typed changes they group.
+
+Valid time (when a change took effect) lives here, explicitly, with how certain it is.
+Record time (when someone edited the registry) is django-simple-history's.
+"""
+
+import datetime
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from orgunits.models import Citation, Unit
+from socialforvaltning.lib.dates import format_date
+
+
+class Certainty(models.TextChoices):
+    EXACT = "exact", _("exact")
+    APPROXIMATE = "approximate", _("approximate")
+    RANGE = "range", _("somewhere within a range")
+    UNKNOWN = "unknown", _("unknown")
+
+
+class ReorganisationQuerySet(models.QuerySet):
+    def chronological(self):
+        return self.order_by(F("date").asc(nulls_first=True), "id")
+
+    def dated_between(self, after: datetime.date, until: datetime.date):
+        """Reorganisations taking effect in (after, until]."""
+        return self.filter(date__gt=after, date__lte=until)
+
+
+class Reorganisation(models.Model):
+    """A dated event that changes the structure. Applied only by `apply_reorganisation`."""
+
+    key = models.SlugField(_("key"), max_length=100, unique=True)
+    date = models.DateField(
+        _("effective date"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("The date the structure changes. Empty: before the registry's records."),
+    )
+    certainty = models.CharField(
+        _("certainty of the date"), max_length=12, choices=Certainty, default=Certainty.EXACT
+    )
+    not_before = models.DateField(_("not before"), null=True, blank=True)
+    not_after = models.DateField(_("not after"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+
+    citations = GenericRelation(Citation)
+    history = HistoricalRecords()
+
+    objects = ReorganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = [F("date").asc(nulls_first=True), "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(date__isnull=False) | models.Q(certainty="unknown"),
+                name="reorganisation_dated_unless_unknown",
+                violation_error_message=_("Only a reorganisation of unknown date may lack a date."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(not_before__isnull=True)
+                | models.Q(not_after__isnull=True)
+                | models.Q(not_before__lte=F("not_after")),
+                name="reorganisation_range_ordered",
+                violation_error_message=_("“Not before” must not lie after “not after”."),
+            ),
+        ]
+        verbose_name = _("reorganisation")
+        verbose_name_plural = _("reorganisations")
+
+    def __str__(self) -> str:
+        return f"{self.date_display}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("history:detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.certainty == Certainty.UNKNOWN:
+            if self.date is not None:
+                errors["date"] = _("A date of unknown certainty is left empty.")
+        elif self.date is None:
+            errors["date"] = _("Give the date the change took effect.")
+        if self.certainty == Certainty.RANGE:
+            if self.not_before is None and self.not_after is None:
+                errors["not_before"] = _("A range needs at least one of its bounds.")
+            elif self.date is not None and (
+                (self.not_before and self.date < self.not_before)
+                or (self.not_after and self.date > self.not_after)
+            ):
+                errors["date"] = _("The effective date must lie within the range.")
+        elif self.not_before or self.not_after:
+            errors["certainty"] = _("Bounds are given only for a date within a range.")
+        if self.not_before and self.not_after and self.not_before > self.not_after:
+            errors["not_after"] = _("“Not before” must not lie after “not after”.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_exact(self) -> bool:
+        return self.certainty == Certainty.EXACT
+
+    @property
+    def date_display(self) -> str:
+        """The date as a person should read it, never more precise than what is known."""
+        if self.certainty == Certainty.UNKNOWN:
+            return str(_("unknown date (before the registry's records)"))
+        if self.certainty == Certainty.APPROXIMATE:
+            return str(_("about %(date)s") % {"date": format_date(self.date)})
+        if self.certainty == Certainty.RANGE:
+            if self.not_before and self.not_after:
+                return str(
+                    _("some time between %(start)s and %(end)s")
+                    % {"start": format_date(self.not_before), "end": format_date(self.not_after)}
+                )
+            if self.not_after:
+                return str(_("%(date)s at the latest") % {"date": format_date(self.not_after)})
+            return str(_("%(date)s at the earliest") % {"date": format_date(self.not_before)})
+        return format_date(self.date)
+
+    def uncertain_on(self, date: datetime.date) -> bool:
+        """Whether `date` falls where it is unknown if the change had yet taken effect."""
+        if self.certainty == Certainty.UNKNOWN:
+            return True
+        if self.certainty == Certainty.RANGE:
+            low = self.not_before or datetime.date.min
+            high = self.not_after or self.date
+            return low <= date <= high
+        return self.certainty == Certainty.APPROXIMATE
+
+
+class Change(models.Model):
+    """One typed change within a reorganisation.
+
+    `unit` is the unit the change is about; `target` depends on the kind: the new parent
+    (created, moved), the resulting unit (merged, split) or the receiving unit (tasks
+    transferred).
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        DISSOLVED = "dissolved", _("dissolved")
+        RENAMED = "renamed", _("renamed")
+        MOVED = "moved", _("moved / re-anchored")
+        MERGED = "merged", _("merged")
+        SPLIT = "split", _("split")
+        TASKS_TRANSFERRED = "tasks_transferred", _("tasks transferred")
+
+    reorganisation = models.ForeignKey(
+        Reorganisation,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        verbose_name=_("reorganisation"),
+    )
+    kind = models.CharField(_("kind of change"), max_length=20, choices=Kind)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="changes", verbose_name=_("unit")
+    )
+    target = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incoming_changes",
+        verbose_name=_("to"),
+    )
+    previous_parent = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from"),
+    )
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    citations = GenericRelation(Citation)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["reorganisation", "id"]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.unit.slug}"

@@ -1,0 +1,519 @@
+"""Applying a reorganisation: the one path that writes structure.
+
+The seed loader, the admin and the tests all call `apply_reorganisation`. It runs in one
+transaction, serialised against other structural writers, validates every row it writes
+(`full_clean`), records each write in history with the user and the reason, and either
+applies every change or none.
+"""
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from orgunits.models import (
+    MPTT_FIELDS,
+    Citation,
+    SourceDocument,
+    Unit,
+    UnitName,
+    UnitNode,
+)
+from socialforvaltning.lib.dates import format_date
+
+from .models import Certainty, Change, Reorganisation
+
+# Any constant works; it names "the structure" to PostgreSQL's advisory lock table.
+STRUCTURE_LOCK_KEY = 0x5F0F_2008
+
+
+@dataclass(frozen=True)
+class Cite:
+    document: str  # SourceDocument.key
+    heading: str
+    excerpt: str
+    role: str = Citation.Role.SUPPORTS
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Create:
+    slug: str
+    name: str
+    parent: str | None
+    kind: str
+    short_name: str = ""
+    target_group: str = ""
+    position: int = 100
+    description: str = ""
+    archival_type: str = ""
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Move:
+    unit: str
+    to: str
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Rename:
+    unit: str
+    name: str
+    short_name: str = ""
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Merge:
+    units: Sequence[str]
+    into: str
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Split:
+    unit: str
+    into: Sequence[str]
+    ends: bool = True
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Dissolve:
+    unit: str
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+# Changes are applied in this order whatever order they are given in, so that a merge can
+# go into a unit created by the same reorganisation and a dissolution comes after the moves
+# that empty the dissolved unit.
+PHASES = (Create, Rename, Move, Merge, Split, Dissolve)
+
+
+def apply_reorganisation(
+    *,
+    title: str,
+    date: datetime.date | None,
+    changes: Sequence[Create | Move | Rename | Merge | Split | Dissolve],
+    reason: str,
+    user=None,
+    key: str = "",
+    certainty: str = Certainty.EXACT,
+    not_before: datetime.date | None = None,
+    not_after: datetime.date | None = None,
+    description: str = "",
+    cite: Sequence[Cite] = (),
+) -> Reorganisation:
+    """Apply a dated reorganisation, all of it or nothing.
+
+    Raises ValidationError, with a message a person can act on, when any change would break
+    an invariant; the transaction is then rolled back and nothing is left behind.
+    """
+    if not reason or not reason.strip():
+        raise ValidationError(_("Say why the registry is being changed (a reason is required)."))
+    with transaction.atomic():
+        _lock_structure()
+        reorganisation = Reorganisation(
+            key=key or _unique_key(date, title),
+            date=date,
+            certainty=certainty,
+            not_before=not_before,
+            not_after=not_after,
+            title=title,
+            description=description,
+        )
+        writer = _Writer(reorganisation, user=user, reason=reason)
+        writer.save(reorganisation)
+        writer.cite(reorganisation, cite)
+        ordered = sorted(changes, key=lambda c: PHASES.index(type(c)))
+        for change in ordered:
+            if date is None and not isinstance(change, Create):
+                raise ValidationError(
+                    _("Only creations can be recorded without a date (“%(title)s”).")
+                    % {"title": title}
+                )
+            getattr(writer, type(change).__name__.lower())(change)
+    return reorganisation
+
+
+def _lock_structure():
+    """Queue structural writers: MPTT renumbers the whole tree and does no locking itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STRUCTURE_LOCK_KEY])
+
+
+def _unique_key(date, title) -> str:
+    from django.utils.text import slugify
+
+    base = slugify(f"{date or 'udateret'}-{title}")[:80] or "omorganisering"
+    key, n = base, 2
+    while Reorganisation.objects.filter(key=key).exists():
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def _before(a, b) -> bool:
+    """a < b for period bounds where None at a start means -inf (use for starts only)."""
+    if a is None:
+        return b is not None
+    return b is not None and a < b
+
+
+def _end_le(a, b) -> bool:
+    """a <= b for period ends, where None means +inf."""
+    if b is None:
+        return True
+    return a is not None and a <= b
+
+
+class _Writer:
+    def __init__(self, reorganisation: Reorganisation, *, user, reason: str):
+        self.reorganisation = reorganisation
+        self.date = reorganisation.date
+        self.user = user
+        self.reason = reason
+
+    # Writing rows -------------------------------------------------------------------
+
+    def save(self, obj, *, exclude=()):
+        # Related rows are instances this writer just read or wrote in the same transaction,
+        # and the database checks foreign keys itself: skip a query per foreign key.
+        foreign_keys = [f.name for f in obj._meta.fields if f.many_to_one]
+        obj.full_clean(exclude=[*exclude, *foreign_keys])
+        obj._history_user = self.user
+        obj._change_reason = self.reason
+        obj.save()
+        return obj
+
+    def save_node(self, node: UnitNode):
+        return self.save(node, exclude=MPTT_FIELDS)
+
+    def cite(self, obj, cites: Sequence[Cite]):
+        for c in cites:
+            try:
+                document = SourceDocument.objects.get(key=c.document)
+            except SourceDocument.DoesNotExist:
+                raise ValidationError(
+                    _("Unknown source document “%(key)s”.") % {"key": c.document}
+                ) from None
+            self.save(
+                Citation(
+                    document=document,
+                    heading=c.heading,
+                    excerpt=c.excerpt,
+                    role=c.role,
+                    note=c.note,
+                    content_object=obj,
+                )
+            )
+
+    def record(self, kind, unit, spec, **fields) -> Change:
+        change = self.save(
+            Change(
+                reorganisation=self.reorganisation, kind=kind, unit=unit, note=spec.note, **fields
+            )
+        )
+        self.cite(change, spec.cite)
+        return change
+
+    # Looking things up ---------------------------------------------------------------
+
+    def unit(self, slug: str) -> Unit:
+        try:
+            return Unit.objects.get(slug=slug)
+        except Unit.DoesNotExist:
+            raise ValidationError(_("Unknown unit “%(slug)s”.") % {"slug": slug}) from None
+
+    def node_on_date(self, unit: Unit) -> UnitNode:
+        node = unit.nodes.valid_on(self.date).first()
+        if node is None:
+            raise ValidationError(
+                _("“%(unit)s” does not exist on %(date)s.")
+                % {"unit": unit.slug, "date": format_date(self.date)}
+            )
+        return node
+
+    def _refuse_same_day(self, node: UnitNode, what: str):
+        if node.valid_from == self.date:
+            raise ValidationError(
+                _(
+                    "“%(unit)s” already changed on %(date)s; %(what)s cannot take effect on the "
+                    "same day as another change of its placement."
+                )
+                % {"unit": node.unit.slug, "date": format_date(self.date), "what": what}
+            )
+
+    # The changes ---------------------------------------------------------------------
+
+    def create(self, spec: Create):
+        if Unit.objects.filter(slug=spec.slug).exists():
+            raise ValidationError(
+                _("A unit with the identifier “%(slug)s” already exists.") % {"slug": spec.slug}
+            )
+        parent = self.unit(spec.parent) if spec.parent else None
+        unit = self.save(
+            Unit(
+                slug=spec.slug,
+                kind=spec.kind,
+                target_group=spec.target_group or "",
+                position=spec.position,
+                description=spec.description,
+                archival_type=spec.archival_type,
+            )
+        )
+        change = self.record(
+            Change.Kind.CREATED,
+            unit,
+            spec,
+            target=parent,
+            name=spec.name,
+            short_name=spec.short_name,
+        )
+        self.save(
+            UnitName(
+                unit=unit,
+                name=spec.name,
+                short_name=spec.short_name,
+                valid_from=self.date,
+                opened_by=change,
+            )
+        )
+        self.open_nodes(unit, parent, self.date, None, opened_by=change, closed_by=None)
+
+    def move(self, spec: Move):
+        unit, parent = self.unit(spec.unit), self.unit(spec.to)
+        node = self.node_on_date(unit)
+        if node.parent_id and node.parent.unit_id == parent.pk:
+            raise ValidationError(
+                _("“%(unit)s” is already placed under “%(parent)s” on %(date)s.")
+                % {"unit": unit.slug, "parent": parent.slug, "date": format_date(self.date)}
+            )
+        self._refuse_same_day(node, _("a move"))
+        parent_node = self.node_on_date(parent)
+        if unit.pk in parent_node.lineage_unit_ids():
+            raise ValidationError(
+                _(
+                    "“%(unit)s” cannot be placed under “%(parent)s”, which lies inside its own "
+                    "subtree."
+                )
+                % {"unit": unit.slug, "parent": parent.slug}
+            )
+        change = self.record(
+            Change.Kind.MOVED,
+            unit,
+            spec,
+            target=parent,
+            previous_parent=node.parent.unit if node.parent_id else None,
+        )
+        self.replace_node(node, parent, change)
+
+    def rename(self, spec: Rename):
+        unit = self.unit(spec.unit)
+        self.node_on_date(unit)
+        current = unit.names.authorised().valid_on(self.date).first()
+        if current and (current.name, current.short_name) == (spec.name, spec.short_name):
+            raise ValidationError(
+                _("“%(unit)s” is already called “%(name)s” on %(date)s.")
+                % {"unit": unit.slug, "name": spec.name, "date": format_date(self.date)}
+            )
+        if current and current.valid_from == self.date:
+            raise ValidationError(
+                _("“%(unit)s” already got a new name on %(date)s.")
+                % {"unit": unit.slug, "date": format_date(self.date)}
+            )
+        change = self.record(
+            Change.Kind.RENAMED, unit, spec, name=spec.name, short_name=spec.short_name
+        )
+        valid_to, closed_by = None, None
+        if current:
+            valid_to, closed_by = current.valid_to, current.closed_by
+            current.valid_to, current.closed_by = self.date, change
+            self.save(current)
+        self.save(
+            UnitName(
+                unit=unit,
+                name=spec.name,
+                short_name=spec.short_name,
+                valid_from=self.date,
+                valid_to=valid_to,
+                opened_by=change,
+                closed_by=closed_by,
+            )
+        )
+
+    def merge(self, spec: Merge):
+        into = self.unit(spec.into)
+        into_node = self.node_on_date(into)
+        if len(set(spec.units)) < 1 or spec.into in spec.units:
+            raise ValidationError(_("A merge joins one or more other units into a unit."))
+        for slug in spec.units:
+            unit = self.unit(slug)
+            node = self.node_on_date(unit)
+            if unit.pk in into_node.lineage_unit_ids():
+                raise ValidationError(
+                    _("“%(unit)s” cannot merge into “%(into)s”, which lies inside it.")
+                    % {"unit": unit.slug, "into": into.slug}
+                )
+            change = self.record(Change.Kind.MERGED, unit, spec, target=into)
+            for child in self.continuing_children(node):
+                self.carry_child(child, into, change)
+            self.end_unit(unit, change)
+
+    def split(self, spec: Split):
+        unit = self.unit(spec.unit)
+        self.node_on_date(unit)
+        if not spec.into:
+            raise ValidationError(_("A split needs the units it results in."))
+        changes = []
+        for slug in spec.into:
+            target = self.unit(slug)
+            self.node_on_date(target)
+            if target.pk == unit.pk:
+                raise ValidationError(_("A unit cannot be split into itself."))
+            changes.append(self.record(Change.Kind.SPLIT, unit, spec, target=target))
+        if spec.ends:
+            self.end_unit(unit, changes[0])
+
+    def dissolve(self, spec: Dissolve):
+        unit = self.unit(spec.unit)
+        self.node_on_date(unit)
+        change = self.record(Change.Kind.DISSOLVED, unit, spec)
+        self.end_unit(unit, change)
+
+    # Structure -------------------------------------------------------------------------
+
+    def open_nodes(self, unit, parent_unit, start, end, *, opened_by, closed_by):
+        """Place `unit` under `parent_unit` for [start, end), following the parent's
+        placements; refuses if the parent does not exist for the whole period."""
+        if parent_unit is None:
+            return [
+                self.save_node(
+                    UnitNode(
+                        unit=unit,
+                        parent=None,
+                        valid_from=start,
+                        valid_to=end,
+                        position=unit.position,
+                        opened_by=opened_by,
+                        closed_by=closed_by,
+                    )
+                )
+            ]
+        segments = list(
+            parent_unit.nodes.overlapping(start, end).order_by(
+                F("valid_from").asc(nulls_first=True)
+            )
+        )
+        created, cursor, first = [], start, True
+        for segment in segments:
+            if _before(cursor, segment.valid_from):
+                break  # a gap: the parent does not exist at `cursor`
+            seg_end = segment.valid_to
+            node_end = end if _end_le(end, seg_end) else seg_end
+            created.append(
+                self.save_node(
+                    UnitNode(
+                        unit=unit,
+                        parent=segment,
+                        valid_from=cursor,
+                        valid_to=node_end,
+                        position=unit.position,
+                        opened_by=opened_by if first else segment.opened_by,
+                        closed_by=closed_by if node_end == end else segment.closed_by,
+                    )
+                )
+            )
+            first, cursor = False, node_end
+            if cursor == end:
+                return created
+        raise ValidationError(
+            _(
+                "“%(unit)s” would outlive its parent “%(parent)s”: the parent does not exist "
+                "from %(date)s on. A child's period must lie within its parent's."
+            )
+            % {
+                "unit": unit.slug,
+                "parent": parent_unit.slug,
+                "date": format_date(cursor) if cursor else _("the start"),
+            }
+        )
+
+    def continuing_children(self, node: UnitNode) -> list[UnitNode]:
+        """Child nodes still valid on or after the reorganisation's date."""
+        return list(
+            UnitNode.objects.filter(parent=node)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=self.date))
+            .select_related("unit")
+        )
+
+    def replace_node(self, node: UnitNode, parent_unit: Unit, change: Change):
+        """Close `node` on the reorganisation's date and continue its unit, with the subtree
+        valid from then on, under `parent_unit`."""
+        old_end, old_closed_by = node.valid_to, node.closed_by
+        children = self.continuing_children(node)
+        node.valid_to, node.closed_by = self.date, change
+        self.save_node(node)
+        self.open_nodes(
+            node.unit, parent_unit, self.date, old_end, opened_by=change, closed_by=old_closed_by
+        )
+        for child in children:
+            self.carry_child(child, node.unit, change)
+
+    def carry_child(self, child: UnitNode, new_parent_unit: Unit, change: Change):
+        """Continue a child node under `new_parent_unit`'s placements from the date on."""
+        if child.valid_from is not None and child.valid_from >= self.date:
+            # Recorded to begin after the date: it belongs wholly to a new placement.
+            target = new_parent_unit.nodes.valid_on(child.valid_from).first()
+            if target is None or not _end_le(child.valid_to, target.valid_to):
+                raise ValidationError(
+                    _(
+                        "“%(unit)s” has later recorded changes that this reorganisation would "
+                        "contradict; enter the reorganisations in date order."
+                    )
+                    % {"unit": child.unit.slug}
+                )
+            child.parent = target
+            self.save_node(child)
+            return
+        self.replace_node(child, new_parent_unit, change)
+
+    def end_unit(self, unit: Unit, change: Change):
+        """End the unit on the date: its placement and its name stop; nothing may outlive it."""
+        node = self.node_on_date(unit)
+        self._refuse_same_day(node, _("its end"))
+        if node.valid_to is not None:
+            raise ValidationError(
+                _("“%(unit)s” has recorded changes after %(date)s; it cannot end before them.")
+                % {"unit": unit.slug, "date": format_date(self.date)}
+            )
+        remaining = [c.unit.slug for c in self.continuing_children(node)]
+        if remaining:
+            raise ValidationError(
+                _(
+                    "“%(unit)s” cannot end on %(date)s while its sub-units %(children)s still "
+                    "exist: move or dissolve them in the same reorganisation."
+                )
+                % {
+                    "unit": unit.slug,
+                    "date": format_date(self.date),
+                    "children": ", ".join(remaining),
+                }
+            )
+        node.valid_to, node.closed_by = self.date, change
+        self.save_node(node)
+        for name in unit.names.authorised().valid_on(self.date):
+            name.valid_to, name.closed_by = self.date, change
+            self.save(name)

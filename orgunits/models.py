@@ -1,0 +1,503 @@
+"""Units of the administration and where they sat over time.
+
+A `Unit` is the stable identity of an organisational unit (slug, kind, description,
+identifiers). Where it sat is a chain of `UnitNode`s: each node is the unit during one
+placement, its parent fixed for the node's whole period `[valid_from, valid_to)`. Because
+every child node's period lies inside its parent node's period, the nodes valid on a date
+form a well-formed tree, read in one query in MPTT order (`UnitNode.objects.tree_on(date)`).
+
+Structure is written only by `history.services.apply_reorganisation`.
+"""
+
+import datetime
+
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Prefetch, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+from simple_history.models import HistoricalRecords
+
+from socialforvaltning.lib.dates import format_date
+
+# Fields MPTT maintains by bulk updates. They must stay out of history: simple-history
+# copies fields at save time, and MPTT fills them in only while inserting (see the README).
+MPTT_FIELDS = ["lft", "rght", "tree_id", "level"]
+
+
+class Kind(models.TextChoices):
+    FORVALTNING = "forvaltning", _("Administration")
+    DIREKTION = "direktion", _("Executive board")
+    POST = "post", _("Executive post")
+    SEKRETARIAT = "sekretariat", _("Secretariat")
+    CENTER = "center", _("Centre")
+    KONTOR = "kontor", _("Office")
+    TVAERGAAENDE_ENHED = "tvaergaaende_enhed", _("Cross-cutting unit")
+    ENHED = "enhed", _("Sub-unit")
+    MYNDIGHEDSCENTER = "myndighedscenter", _("Authority centre")
+
+
+class TargetGroup(models.TextChoices):
+    BORN = "born", _("Children and families")
+    HAPS = "haps", _("Mentally ill and disabled people")
+    UDSATTE = "udsatte", _("Socially vulnerable groups, addiction and housing")
+
+
+class SourceDocument(models.Model):
+    """A document the registry's facts come from."""
+
+    key = models.SlugField(_("key"), unique=True)
+    filename = models.CharField(_("file name"), max_length=200)
+    title = models.CharField(_("title"), max_length=300)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("source document")
+        verbose_name_plural = _("source documents")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Citation(models.Model):
+    """A passage of a source document that supports (or disputes) one fact."""
+
+    class Role(models.TextChoices):
+        SUPPORTS = "supports", _("supports")
+        DISPUTES = "disputes", _("disputes")
+
+    document = models.ForeignKey(
+        SourceDocument,
+        on_delete=models.PROTECT,
+        related_name="citations",
+        verbose_name=_("document"),
+    )
+    heading = models.CharField(_("heading"), max_length=300)
+    excerpt = models.TextField(_("passage"))
+    role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.SUPPORTS)
+    note = models.TextField(_("note"), blank=True)
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+
+    def __str__(self) -> str:
+        return f"{self.document.filename}, «{self.heading}»"
+
+    @property
+    def disputes(self) -> bool:
+        return self.role == self.Role.DISPUTES
+
+
+class PeriodQuerySet(models.QuerySet):
+    def valid_on(self, date: datetime.date):
+        """Rows whose half-open period [valid_from, valid_to) contains `date`."""
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=date),
+            Q(valid_to__isnull=True) | Q(valid_to__gt=date),
+        )
+
+    def overlapping(self, start: datetime.date | None, end: datetime.date | None):
+        """Rows whose period shares at least one day with [start, end)."""
+        qs = self
+        if end is not None:
+            qs = qs.filter(Q(valid_from__isnull=True) | Q(valid_from__lt=end))
+        if start is not None:
+            qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+        return qs
+
+
+def period_constraint(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(valid_from__isnull=True)
+        | Q(valid_to__isnull=True)
+        | Q(valid_from__lt=F("valid_to")),
+        name=name,
+        violation_error_message=_("The start date must lie before the end date."),
+    )
+
+
+def periods_overlap(a_from, a_to, b_from, b_to) -> bool:
+    return (a_to is None or b_from is None or b_from < a_to) and (
+        b_to is None or a_from is None or a_from < b_to
+    )
+
+
+def period_within(inner_from, inner_to, outer_from, outer_to) -> bool:
+    starts_inside = outer_from is None or (inner_from is not None and inner_from >= outer_from)
+    ends_inside = outer_to is None or (inner_to is not None and inner_to <= outer_to)
+    return starts_inside and ends_inside
+
+
+def format_period(valid_from, valid_to) -> str:
+    start = format_date(valid_from) if valid_from else _("unknown start")
+    end = format_date(valid_to) if valid_to else ""
+    return f"{start} – {end}".strip()
+
+
+class Period(models.Model):
+    """A half-open period of validity [valid_from, valid_to); either end may be open."""
+
+    valid_from = models.DateField(_("valid from"), null=True, blank=True, db_index=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.valid_from and self.valid_to and self.valid_from >= self.valid_to:
+            raise ValidationError({"valid_to": _("The start date must lie before the end date.")})
+
+    def is_valid_on(self, date: datetime.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= date) and (
+            self.valid_to is None or date < self.valid_to
+        )
+
+    @property
+    def period_display(self) -> str:
+        return format_period(self.valid_from, self.valid_to)
+
+
+class UnitQuerySet(models.QuerySet):
+    def existing_on(self, date: datetime.date):
+        return self.filter(
+            Q(nodes__valid_from__isnull=True) | Q(nodes__valid_from__lte=date),
+            Q(nodes__valid_to__isnull=True) | Q(nodes__valid_to__gt=date),
+        ).distinct()
+
+    def with_names_on(self, date: datetime.date):
+        return self.prefetch_related(
+            Prefetch(
+                "names",
+                queryset=UnitName.objects.authorised().valid_on(date),
+                to_attr="names_on_date",
+            )
+        )
+
+
+class Unit(models.Model):
+    """The stable identity of an organisational unit, whatever its names and placements."""
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    target_group = models.CharField(
+        _("target group"), max_length=10, choices=TargetGroup, blank=True
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=100, help_text=_("Order among siblings on the chart.")
+    )
+    description = models.TextField(_("description"), blank=True)
+    archival_type = models.CharField(_("archival type"), max_length=100, blank=True)
+
+    citations = GenericRelation(Citation)
+    history = HistoricalRecords()
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        name = self.current_name()
+        return name.name if name else self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("orgunits:detail", args=[self.slug])
+
+    def current_name(self) -> "UnitName | None":
+        """The latest authorised name (the name it has today, or had when it ended)."""
+        names = [n for n in self.names.all() if n.kind == UnitName.Kind.AUTHORISED]
+        return max(names, key=lambda n: n.valid_from or datetime.date.min, default=None)
+
+    def name_on(self, date: datetime.date) -> "UnitName | None":
+        prefetched = getattr(self, "names_on_date", None)
+        if prefetched is not None:
+            return prefetched[0] if prefetched else None
+        return self.names.authorised().valid_on(date).first()
+
+    def node_on(self, date: datetime.date) -> "UnitNode | None":
+        return self.nodes.valid_on(date).first()
+
+    @property
+    def valid_from(self):
+        nodes = list(self.nodes.all())
+        if not nodes or any(n.valid_from is None for n in nodes):
+            return None
+        return min(n.valid_from for n in nodes)
+
+    @property
+    def valid_to(self):
+        nodes = list(self.nodes.all())
+        if not nodes or any(n.valid_to is None for n in nodes):
+            return None
+        return max(n.valid_to for n in nodes)
+
+
+class UnitNameQuerySet(PeriodQuerySet):
+    def authorised(self):
+        return self.filter(kind=UnitName.Kind.AUTHORISED)
+
+
+class UnitName(Period):
+    """A name of a unit during a period. Authorised names of one unit never overlap."""
+
+    class Kind(models.TextChoices):
+        AUTHORISED = "authorised", _("authorised name")
+        PARALLEL = "parallel", _("parallel name")
+        OTHER = "other", _("other name")
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="names", verbose_name=_("unit")
+    )
+    kind = models.CharField(_("kind of name"), max_length=10, choices=Kind, default=Kind.AUTHORISED)
+    language = models.CharField(_("language"), max_length=8, default="da")
+    name = models.CharField(_("name"), max_length=300)
+    short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    opened_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opened_names",
+        verbose_name=_("opened by"),
+    )
+    closed_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closed_names",
+        verbose_name=_("closed by"),
+    )
+
+    citations = GenericRelation(Citation)
+    history = HistoricalRecords()
+
+    objects = UnitNameQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit", "kind", F("valid_from").asc(nulls_first=True)]
+        constraints = [period_constraint("unitname_period_valid")]
+        verbose_name = _("unit name")
+        verbose_name_plural = _("unit names")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.kind != self.Kind.AUTHORISED or not self.unit_id:
+            return
+        clash = (
+            UnitName.objects.authorised()
+            .filter(unit_id=self.unit_id)
+            .exclude(pk=self.pk)
+            .overlapping(self.valid_from, self.valid_to)
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                _("The unit already has the authorised name “%(name)s” in the period %(period)s.")
+                % {"name": clash.name, "period": clash.period_display}
+            )
+
+
+class UnitIdentifier(models.Model):
+    """An identifier of a unit in an outside system (the archive's Starbas, ASTA7, …)."""
+
+    class Scheme(models.TextChoices):
+        STARBAS = "starbas", _("Starbas ID")
+        ASTA7 = "asta7", _("ASTA7 ID")
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="identifiers", verbose_name=_("unit")
+    )
+    scheme = models.SlugField(_("scheme"), max_length=30)
+    value = models.CharField(_("value"), max_length=200)
+
+    citations = GenericRelation(Citation)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["scheme", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "value"], name="unitidentifier_unique_value"),
+        ]
+        verbose_name = _("identifier")
+        verbose_name_plural = _("identifiers")
+
+    def __str__(self) -> str:
+        return f"{self.scheme_label} {self.value}"
+
+    @property
+    def scheme_label(self) -> str:
+        try:
+            return str(self.Scheme(self.scheme).label)
+        except ValueError:
+            return self.scheme
+
+    def validate_unique(self, exclude=None):
+        clash = (
+            UnitIdentifier.objects.filter(scheme=self.scheme, value=self.value)
+            .exclude(pk=self.pk)
+            .select_related("unit")
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                {
+                    "value": _("%(scheme)s %(value)s already identifies the unit “%(unit)s”.")
+                    % {"scheme": self.scheme_label, "value": self.value, "unit": clash.unit.slug}
+                }
+            )
+        super().validate_unique(exclude=exclude)
+
+
+class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
+    def tree_on(self, date: datetime.date):
+        """The structure valid on `date`, in tree order, with what a page needs to show it."""
+        return (
+            self.valid_on(date)
+            .select_related("unit", "opened_by__reorganisation", "closed_by__reorganisation")
+            .prefetch_related(
+                Prefetch(
+                    "unit__names",
+                    queryset=UnitName.objects.authorised().valid_on(date),
+                    to_attr="names_on_date",
+                )
+            )
+            .order_by("tree_id", "lft")
+        )
+
+
+class UnitNodeManager(TreeManager.from_queryset(UnitNodeQuerySet)):
+    pass
+
+
+class UnitNode(MPTTModel, Period):
+    """A unit during one placement: its parent is fixed for the node's whole period."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("unit")
+    )
+    parent = TreeForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+    opened_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opened_nodes",
+        verbose_name=_("opened by"),
+    )
+    closed_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closed_nodes",
+        verbose_name=_("closed by"),
+    )
+
+    history = HistoricalRecords(excluded_fields=MPTT_FIELDS)
+
+    objects = UnitNodeManager()
+
+    class MPTTMeta:
+        # unit_id breaks ties so that insertion and a rebuild agree on sibling order.
+        order_insertion_by = ["position", "unit_id"]
+
+    class Meta:
+        constraints = [period_constraint("unitnode_period_valid")]
+        verbose_name = _("placement")
+        verbose_name_plural = _("placements")
+
+    def __str__(self) -> str:
+        return f"{self.unit.slug} [{self.period_display}]"
+
+    def clean(self):
+        super().clean()
+        if not self.unit_id:
+            return
+        clash = (
+            UnitNode.objects.filter(unit_id=self.unit_id)
+            .exclude(pk=self.pk)
+            .overlapping(self.valid_from, self.valid_to)
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                _(
+                    "“%(unit)s” already has a placement in the period %(period)s; "
+                    "a unit has one placement at any date."
+                )
+                % {"unit": self.unit.slug, "period": clash.period_display}
+            )
+        if self.parent_id is None:
+            return
+        parent = self.parent
+        if not period_within(self.valid_from, self.valid_to, parent.valid_from, parent.valid_to):
+            raise ValidationError(
+                _(
+                    "“%(unit)s” (%(period)s) would outlive its parent “%(parent)s” "
+                    "(%(parent_period)s): a child's period must lie within its parent's."
+                )
+                % {
+                    "unit": self.unit.slug,
+                    "period": self.period_display,
+                    "parent": parent.unit.slug,
+                    "parent_period": parent.period_display,
+                }
+            )
+        if self.unit_id in parent.lineage_unit_ids():
+            raise ValidationError(
+                _(
+                    "“%(unit)s” cannot be placed under “%(parent)s”, which lies inside "
+                    "its own subtree."
+                )
+                % {"unit": self.unit.slug, "parent": parent.unit.slug}
+            )
+
+    def lineage_unit_ids(self) -> set[int]:
+        """The units of this node and of all its ancestors, by following parent pointers
+        (never stale, unlike the MPTT numbers of an instance loaded before a tree write)."""
+        ids, node = {self.unit_id}, self
+        while node.parent_id is not None:
+            node = UnitNode.objects.only("unit_id", "parent_id").get(pk=node.parent_id)
+            ids.add(node.unit_id)
+        return ids
+
+    @property
+    def uncertain_start(self) -> bool:
+        if self.valid_from is None:
+            return True
+        return self.opened_by_id is not None and not self.opened_by.reorganisation.is_exact
+
+    @property
+    def uncertain_end(self) -> bool:
+        return self.closed_by_id is not None and not self.closed_by.reorganisation.is_exact

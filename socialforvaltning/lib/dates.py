@@ -1,0 +1,46 @@
+"""The one way to read "as of a date" from a request, and to show a date."""
+
+import datetime
+
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+# Dates outside this window are almost certainly typing errors (year 208 for 2008, …).
+EARLIEST = datetime.date(1800, 1, 1)
+LATEST = datetime.date(2200, 12, 31)
+
+
+class InvalidDate(ValueError):
+    """A date parameter that is malformed or impossible; the message says which."""
+
+
+def parse_date(
+    value: str | None, *, default: datetime.date | None = None, name: str = "date"
+) -> datetime.date:
+    """Parse YYYY-MM-DD; an empty or missing value gives `default` (today if None)."""
+    if value is None or value.strip() == "":
+        return default if default is not None else datetime.date.today()
+    value = value.strip()
+    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+        raise InvalidDate(
+            _("“%(value)s” is not a date: write %(name)s as YYYY-MM-DD, e.g. 2008-09-01.")
+            % {"value": value[:40], "name": name}
+        )
+    try:
+        date = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidDate(
+            _("%(value)s is not a date that exists in the calendar.") % {"value": value}
+        ) from None
+    if not EARLIEST <= date <= LATEST:
+        raise InvalidDate(
+            _("%(value)s lies outside the years the registry covers (%(first)s–%(last)s).")
+            % {"value": value, "first": EARLIEST.year, "last": LATEST.year}
+        )
+    return date
+
+
+def format_date(date: datetime.date | None) -> str:
+    if date is None:
+        return ""
+    return formats.date_format(date, "DATE_FORMAT")
