@@ -18,6 +18,10 @@ from orgunits.models import Citation, Unit
 from socialforvaltning.lib.dates import format_date
 
 
+# How far around an approximate date ("about the end of 2008") a fact counts as uncertain.
+APPROXIMATE_WINDOW_DAYS = 92
+
+
 class Certainty(models.TextChoices):
     EXACT = "exact", _("exact")
     APPROXIMATE = "approximate", _("approximate")
@@ -62,9 +66,13 @@ class Reorganisation(models.Model):
         ordering = [F("date").asc(nulls_first=True), "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(date__isnull=False) | models.Q(certainty="unknown"),
-                name="reorganisation_dated_unless_unknown",
-                violation_error_message=_("Only a reorganisation of unknown date may lack a date."),
+                condition=models.Q(date__isnull=False)
+                | models.Q(certainty="unknown")
+                | models.Q(certainty="range", not_before__isnull=True),
+                name="reorganisation_dated_unless_before_records",
+                violation_error_message=_(
+                    "Only a reorganisation from before the registry's records may lack a date."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(not_before__isnull=True)
@@ -89,7 +97,11 @@ class Reorganisation(models.Model):
         if self.certainty == Certainty.UNKNOWN:
             if self.date is not None:
                 errors["date"] = _("A date of unknown certainty is left empty.")
-        elif self.date is None:
+        elif self.date is None and not (
+            self.certainty == Certainty.RANGE and self.not_before is None
+        ):
+            # An empty date means "since before the registry's records"; that is only
+            # compatible with not knowing the start, or knowing only its latest bound.
             errors["date"] = _("Give the date the change took effect.")
         if self.certainty == Certainty.RANGE:
             if self.not_before is None and self.not_after is None:
@@ -129,14 +141,20 @@ class Reorganisation(models.Model):
         return format_date(self.date)
 
     def uncertain_on(self, date: datetime.date) -> bool:
-        """Whether `date` falls where it is unknown if the change had yet taken effect."""
+        """Whether it is unknown if the change had taken effect by `date`.
+
+        For a range [not_before, not_after] that is not_before <= date < not_after: by
+        not_after it certainly had. An approximate date is uncertain only around itself.
+        """
         if self.certainty == Certainty.UNKNOWN:
             return True
         if self.certainty == Certainty.RANGE:
             low = self.not_before or datetime.date.min
-            high = self.not_after or self.date
-            return low <= date <= high
-        return self.certainty == Certainty.APPROXIMATE
+            high = self.not_after or datetime.date.max
+            return low <= date < high
+        if self.certainty == Certainty.APPROXIMATE:
+            return abs((date - self.date).days) <= APPROXIMATE_WINDOW_DAYS
+        return False
 
 
 class Change(models.Model):

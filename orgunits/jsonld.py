@@ -108,9 +108,11 @@ def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisat
             event["org:resultingOrganization"] = [unit_iri(base_url, s) for s in sorted(resulting)]
         graph.append(event)
 
-    return {
-        "@context": context(base_url),
+    # A description of the export itself; no top-level @id, which would make the whole
+    # export a named graph that plain RDF readers put aside.
+    about = {
         "@id": f"{base_url}/export/org.jsonld?date={date.isoformat()}",
+        "dct:title": {"@value": "Socialforvaltningens organisation", "@language": "da"},
         "dct:valid": date.isoformat(),
-        "@graph": graph,
     }
+    return {"@context": context(base_url), "@graph": [about, *graph]}

@@ -492,12 +492,10 @@ class UnitNode(MPTTModel, Period):
             ids.add(node.unit_id)
         return ids
 
-    @property
-    def uncertain_start(self) -> bool:
-        if self.valid_from is None:
-            return True
-        return self.opened_by_id is not None and not self.opened_by.reorganisation.is_exact
-
-    @property
-    def uncertain_end(self) -> bool:
-        return self.closed_by_id is not None and not self.closed_by.reorganisation.is_exact
+    def uncertain_on(self, date: datetime.date) -> bool:
+        """Whether the placement on `date` is uncertain: `date` falls where it is unknown if
+        the reorganisation that began or ended this placement had taken effect."""
+        return any(
+            change is not None and change.reorganisation.uncertain_on(date)
+            for change in (self.opened_by, self.closed_by)
+        )

@@ -2,11 +2,12 @@ import json
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Prefetch, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from history.models import Reorganisation
+from history.models import Change, Reorganisation
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 
 from . import jsonld
@@ -35,15 +36,16 @@ def org_jsonld(request):
     except InvalidDate as e:
         return JsonResponse({"error": str(e)}, status=400)
     nodes = UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers")
-    reorganisations = (
-        Reorganisation.objects.filter(date__lte=date)
-        | Reorganisation.objects.filter(date__isnull=True)
-    ).prefetch_related("changes__unit", "changes__target")
+    reorganisations = Reorganisation.objects.filter(
+        Q(date__lte=date) | Q(date__isnull=True)
+    ).prefetch_related(
+        Prefetch("changes", queryset=Change.objects.select_related("unit", "target"))
+    )
     document = jsonld.organisation_graph(
         base_url=base_url(request),
         date=date,
         nodes=nodes,
-        reorganisations=reorganisations.order_by("date", "id"),
+        reorganisations=reorganisations.chronological(),
     )
     return HttpResponse(
         json.dumps(document, ensure_ascii=False, indent=1),

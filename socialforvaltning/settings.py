@@ -146,3 +146,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Absolute URLs in exports (JSON-LD @id). Empty: taken from the request.
 REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "").rstrip("/")
+
+# Where the source documents the seed data cites are kept (checked by the tests).
+SEED_SOURCES_DIR = os.environ.get(
+    "SEED_SOURCES_DIR", str(BASE_DIR.parent / "shared" / "seeds")
+)

@@ -167,18 +167,14 @@ def test_a_dissolved_unit_is_gone_from_its_date_and_there_before(tree, archivist
 
 def test_a_reorganisation_of_uncertain_date_marks_the_placement_uncertain(tree, archivist):
     apply_reorganisation(
-        title="A1 overgår på et tidspunkt til B",
-        date=D2,
-        certainty="range",
-        not_before=D1,
-        not_after=D2,
-        user=archivist,
-        reason="test",
+        title="A1 overgår på et tidspunkt til B", date=D2, certainty="range",
+        not_before=D1, not_after=D2, user=archivist, reason="test",
         changes=[Move(unit="t-a1", to="t-b")],
     )
-    before = Unit.objects.get(slug="t-a1").node_on(D1)
-    after = Unit.objects.get(slug="t-a1").node_on(D3)
-    assert before.uncertain_end
-    assert after.uncertain_start
-    assert after.opened_by.reorganisation.uncertain_on(datetime.date(2001, 6, 1))
-    assert not after.opened_by.reorganisation.uncertain_on(D3)
+    unit = Unit.objects.get(slug="t-a1")
+    in_between = datetime.date(2001, 6, 1)
+    assert unit.node_on(in_between).uncertain_on(in_between)
+    assert not unit.node_on(D0).uncertain_on(D0)
+    # By the range's latest date the move had certainly taken effect.
+    assert not unit.node_on(D2).uncertain_on(D2)
+    assert unit.node_on(D2).parent.unit.slug == "t-b"

@@ -1,0 +1,94 @@
+"""Admin foundations shared by every registry model: each edit carries a reason into its
+history row, and structure is never rewritten by a plain revert."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+
+class ReasonForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=100,
+        help_text=_("Kept in the record's history beside your name."),
+    )
+
+
+class ReasonedHistoryAdmin(SimpleHistoryAdmin):
+    """Edits need a reason; fields listed in `structural_fields` are read-only here and a
+    revert to a version that differs in them is refused: structure changes only through a
+    dated reorganisation."""
+
+    form = ReasonForm
+    structural_fields: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += [f for f in self.structural_fields if f not in readonly]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = form.cleaned_data["change_reason"]
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            inline_form.instance._change_reason = form.cleaned_data["change_reason"]
+            inline_form.instance._history_user = request.user
+        super().save_formset(request, form, formset, change)
+
+    def structural_difference(self, current, version) -> list[str]:
+        return [
+            f for f in self.structural_fields
+            if getattr(current, f"{f}_id", getattr(current, f, None))
+            != getattr(version, f"{f}_id", getattr(version, f, None))
+        ]
+
+    def revert_refusal(self, request, object_id, version_id) -> str | None:
+        """Why a revert to this version must not be saved, or None if it may."""
+        current = self.get_object(request, object_id)
+        version = self.model.history.filter(id=object_id, history_id=version_id).first()
+        if current is None or version is None:
+            return _("That version of the record does not exist.")
+        differs = self.structural_difference(current, version)
+        if differs:
+            return _(
+                "This version differs from the record in %(fields)s, which say where and when "
+                "the unit existed. Reverting to it would rewrite the structure without a dated "
+                "decision, so it is refused: enter a reorganisation instead."
+            ) % {"fields": ", ".join(differs)}
+        if not self.has_change_permission(request, current):
+            return _("You may not change this record.")
+        return None
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            refusal = self.revert_refusal(request, object_id, version_id)
+            if refusal:
+                messages.error(request, refusal)
+                meta = self.model._meta
+                return HttpResponseRedirect(
+                    reverse(f"admin:{meta.app_label}_{meta.model_name}_history", args=[object_id])
+                )
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyHistoryAdmin(ReasonedHistoryAdmin):
+    """Records written only by the reorganisation function: viewable with their history."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def revert_disabled(self, request, obj=None):
+        return True
+

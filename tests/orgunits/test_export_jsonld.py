@@ -1,0 +1,123 @@
+"""GET /export/org.jsonld: the structure on a date in the W3C Organization Ontology,
+read back with a standard JSON-LD processor (rdflib)."""
+
+import json
+
+import pytest
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, SKOS
+
+ORG = Namespace("http://www.w3.org/ns/org#")
+DCT = Namespace("http://purl.org/dc/terms/")
+BASE = "http://testserver"
+
+pytestmark = pytest.mark.django_db
+
+
+def unit(slug):
+    return URIRef(f"{BASE}/units/{slug}/")
+
+
+def graph_on(client, date):
+    response = client.get("/export/org.jsonld", {"date": date})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/ld+json")
+    graph = Graph()
+    graph.parse(data=response.content.decode(), format="json-ld")
+    return graph
+
+
+def parent_of(graph, slug):
+    parents = list(graph.objects(unit(slug), ORG.subOrganizationOf))
+    assert len(parents) <= 1
+    return str(parents[0]).removeprefix(f"{BASE}/units/").rstrip("/") if parents else None
+
+
+def test_the_context_is_inline_so_offline_readers_can_expand_it(client):
+    document = json.loads(client.get("/export/org.jsonld", {"date": "2009-01-01"}).content)
+    assert isinstance(document["@context"], dict)
+    assert document["@context"]["org"] == "http://www.w3.org/ns/org#"
+
+
+def test_the_administration_is_a_formal_organisation_and_units_are_units(client):
+    graph = graph_on(client, "2009-01-01")
+    assert (unit("socialforvaltningen"), RDF.type, ORG.FormalOrganization) in graph
+    assert (unit("mr-born"), RDF.type, ORG.OrganizationalUnit) in graph
+    assert (unit("mr-born"), ORG.unitOf, unit("socialforvaltningen")) in graph
+    assert (unit("mr-born"), SKOS.prefLabel, Literal("Mål- og Rammekontoret for Børn og familier",
+                                                    lang="da")) in graph
+    assert (unit("mr-born"), SKOS.altLabel, Literal("MR Børn", lang="da")) in graph
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("2008-08-31", {"mr-handicap-og-psykiatri": "direktion",
+                        "mr-kontorerne-foer-2008": "direktion", "mr-born": None}),
+        ("2008-09-01", {"mr-handicap-og-psykiatri": "center-for-maal-og-rammer",
+                        "tvaergaaende-juridisk-enhed": "mr-udsatte", "effektstyring": "mr-born",
+                        "kvalitetsmodeller": "mr-handicap-og-psykiatri",
+                        "mr-kontorerne-foer-2008": None}),
+        ("2010-11-30", {"tvaergaaende-juridisk-enhed": "mr-handicap-og-psykiatri"}),
+        ("2010-12-01", {"tvaergaaende-juridisk-enhed": None,
+                        "mr-udsatte": "center-for-maal-og-rammer"}),
+        ("2011-02-28", {"mr-handicap-og-psykiatri": "center-for-maal-og-rammer",
+                        "mr-voksne": None}),
+        ("2011-03-01", {"mr-voksne": "center-for-maal-og-rammer", "mr-udsatte": None,
+                        "mr-handicap-og-psykiatri": None, "kvalitetsmodeller": "mr-voksne"}),
+    ],
+)
+def test_the_export_places_each_unit_as_the_sources_say(client, date, expected):
+    graph = graph_on(client, date)
+    for slug, parent in expected.items():
+        assert parent_of(graph, slug) == parent, slug
+
+
+def test_identifiers_are_exported_with_their_scheme(client):
+    graph = graph_on(client, "2009-01-01")
+    values = {(str(o), str(o.datatype)) for o in graph.objects(
+        unit("center-for-maal-og-rammer"), ORG.identifier)}
+    assert ("4942", f"{BASE}/vocab#starbas") in values
+    assert ("dc4cd471-edfc-4c6f-bd6b-72e25875e06c", f"{BASE}/vocab#asta7") in values
+
+
+def test_the_merger_is_a_change_event_from_the_two_offices_to_mr_voksne(client):
+    graph = graph_on(client, "2011-03-01")
+    query = """
+        SELECT ?event ?date WHERE {
+            ?event a org:ChangeEvent ;
+                   org:originalOrganization ?haps, ?udsatte ;
+                   org:resultingOrganization ?voksne ;
+                   dct:date ?date .
+        }"""
+    rows = list(graph.query(query, initNs={"org": ORG, "dct": DCT}, initBindings={
+        "haps": unit("mr-handicap-og-psykiatri"), "udsatte": unit("mr-udsatte"),
+        "voksne": unit("mr-voksne")}))
+    assert len(rows) == 1
+    assert str(rows[0].date) == "2011-03-01"
+
+
+def test_change_events_after_the_date_are_not_yet_in_the_export(client):
+    graph = graph_on(client, "2011-02-28")
+    assert not list(graph.subjects(ORG.resultingOrganization, unit("mr-voksne")))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2011-02-30", "2011-02-30 er ikke en dato, der findes i kalenderen."),
+        ("01-03-2011", "skriv date som ÅÅÅÅ-MM-DD"),
+        ("i går", "skriv date som ÅÅÅÅ-MM-DD"),
+        ("0208-09-01", "ligger uden for de år, registret dækker"),
+        ("x" * 5000, "skriv date som ÅÅÅÅ-MM-DD"),
+    ],
+)
+def test_a_bad_date_is_a_400_that_says_what_is_wrong(client, value, message):
+    response = client.get("/export/org.jsonld", {"date": value})
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_without_a_date_the_export_shows_today(client):
+    graph = graph_on(client, "")
+    assert (unit("mr-voksne"), RDF.type, ORG.OrganizationalUnit) in graph
