@@ -43,7 +43,8 @@ class ReasonedHistoryAdmin(SimpleHistoryAdmin):
 
     def structural_difference(self, current, version) -> list[str]:
         return [
-            f for f in self.structural_fields
+            f
+            for f in self.structural_fields
             if getattr(current, f"{f}_id", getattr(current, f, None))
             != getattr(version, f"{f}_id", getattr(version, f, None))
         ]
@@ -91,4 +92,3 @@ class ReadOnlyHistoryAdmin(ReasonedHistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
-

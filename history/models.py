@@ -17,7 +17,6 @@ from simple_history.models import HistoricalRecords
 from orgunits.models import Citation, Unit
 from socialforvaltning.lib.dates import format_date
 
-
 # How far around an approximate date ("about the end of 2008") a fact counts as uncertain.
 APPROXIMATE_WINDOW_DAYS = 92
 

@@ -63,18 +63,23 @@ def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime):
         ).values("unit_id", "name", "short_name")
     }
     units = {
-        row["id"]: row
-        for row in _latest_versions(Unit, recorded_at).values("id", "slug", "kind")
+        row["id"]: row for row in _latest_versions(Unit, recorded_at).values("id", "slug", "kind")
     }
     by_id = {}
     for row in nodes:
         unit = units.get(row["unit_id"], {"slug": "", "kind": ""})
         name = names.get(row["unit_id"], {"name": unit["slug"], "short_name": ""})
         by_id[row["id"]] = RecordedNode(
-            node_id=row["id"], parent_id=row["parent_id"], unit_id=row["unit_id"],
-            slug=unit["slug"], kind=unit["kind"], name=name["name"],
-            short_name=name["short_name"], valid_from=row["valid_from"],
-            valid_to=row["valid_to"], position=row["position"],
+            node_id=row["id"],
+            parent_id=row["parent_id"],
+            unit_id=row["unit_id"],
+            slug=unit["slug"],
+            kind=unit["kind"],
+            name=name["name"],
+            short_name=name["short_name"],
+            valid_from=row["valid_from"],
+            valid_to=row["valid_to"],
+            position=row["position"],
         )
     roots = []
     for node in by_id.values():

@@ -148,6 +148,4 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "").rstrip("/")
 
 # Where the source documents the seed data cites are kept (checked by the tests).
-SEED_SOURCES_DIR = os.environ.get(
-    "SEED_SOURCES_DIR", str(BASE_DIR.parent / "shared" / "seeds")
-)
+SEED_SOURCES_DIR = os.environ.get("SEED_SOURCES_DIR", str(BASE_DIR.parent / "shared" / "seeds"))

@@ -16,29 +16,9 @@ from history.services import (
 )
 from orgunits.models import Unit, UnitNode
 
-D0 = datetime.date(2000, 1, 1)
-D1 = datetime.date(2001, 1, 1)
-D2 = datetime.date(2002, 1, 1)
-D3 = datetime.date(2003, 1, 1)
+from .conftest import D0, D1, D2
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tree(archivist):
-    apply_reorganisation(
-        title="Testorganisation",
-        date=D0,
-        user=archivist,
-        reason="test",
-        changes=[
-            Create(slug="t-root", name="Testforvaltning", parent=None, kind="forvaltning"),
-            Create(slug="t-a", name="Kontor A", parent="t-root", kind="kontor"),
-            Create(slug="t-b", name="Kontor B", parent="t-root", kind="kontor"),
-            Create(slug="t-a1", name="Enhed A1", parent="t-a", kind="enhed"),
-            Create(slug="t-a1x", name="Gruppe A1x", parent="t-a1", kind="enhed"),
-        ],
-    )
 
 
 def parent_on(slug, date):
@@ -167,8 +147,13 @@ def test_a_dissolved_unit_is_gone_from_its_date_and_there_before(tree, archivist
 
 def test_a_reorganisation_of_uncertain_date_marks_the_placement_uncertain(tree, archivist):
     apply_reorganisation(
-        title="A1 overgår på et tidspunkt til B", date=D2, certainty="range",
-        not_before=D1, not_after=D2, user=archivist, reason="test",
+        title="A1 overgår på et tidspunkt til B",
+        date=D2,
+        certainty="range",
+        not_before=D1,
+        not_after=D2,
+        user=archivist,
+        reason="test",
         changes=[Move(unit="t-a1", to="t-b")],
     )
     unit = Unit.objects.get(slug="t-a1")

@@ -11,14 +11,13 @@ from django.utils import timezone
 
 from history.models import Change, Reorganisation
 from history.recorded import structure_as_recorded
-from history.services import Create, Move, Rename, apply_reorganisation
+from history.services import Move, Rename, apply_reorganisation
 from orgunits.models import Unit, UnitName, UnitNode
 from tests.conftest import LARGE_ON
 
-pytestmark = pytest.mark.django_db
+from .conftest import D0, D1
 
-D0 = datetime.date(2000, 1, 1)
-D1 = datetime.date(2001, 1, 1)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -26,21 +25,14 @@ def admin_user(db):
     return get_user_model().objects.create_superuser("superarkivar", password="x-test-only-x")
 
 
-@pytest.fixture
-def tree(archivist):
-    return apply_reorganisation(
-        title="Testorganisation", date=D0, user=archivist, reason="Testopbygning",
-        changes=[
-            Create(slug="t-root", name="Testforvaltning", parent=None, kind="forvaltning"),
-            Create(slug="t-a", name="Kontor A", parent="t-root", kind="kontor"),
-            Create(slug="t-b", name="Kontor B", parent="t-root", kind="kontor"),
-        ],
-    )
-
-
 def test_a_reorganisation_leaves_history_rows_with_user_and_reason(tree, archivist):
-    apply_reorganisation(title="A flytter", date=D1, user=archivist, reason="Ny beslutning fundet",
-                         changes=[Move(unit="t-a", to="t-b")])
+    apply_reorganisation(
+        title="A flytter",
+        date=D1,
+        user=archivist,
+        reason="Ny beslutning fundet",
+        changes=[Move(unit="t-a", to="t-b")],
+    )
     for model in (Reorganisation, Change, UnitNode):
         row = model.history.order_by("-history_id").first()
         assert row.history_user == archivist
@@ -69,19 +61,25 @@ def test_trap_1_mptt_fields_stay_out_of_history_so_the_first_save_works(tree):
 def test_trap_2_a_revert_in_the_admin_to_another_placement_is_refused(
     tree, archivist, admin_user, client
 ):
-    apply_reorganisation(title="A flytter", date=D1, user=archivist, reason="test",
-                         changes=[Move(unit="t-a", to="t-b")])
+    apply_reorganisation(
+        title="A flytter",
+        date=D1,
+        user=archivist,
+        reason="test",
+        changes=[Move(unit="t-a", to="t-b")],
+    )
     node = UnitNode.objects.get(unit__slug="t-a", valid_to=D1)
     first_version = node.history.order_by("history_date").first()
-    tree_before = list(UnitNode.objects.values_list("pk", "parent_id", "lft", "rght",
-                                                    "valid_to"))
+    tree_before = list(UnitNode.objects.values_list("pk", "parent_id", "lft", "rght", "valid_to"))
     client.force_login(admin_user)
     url = f"/admin/orgunits/unitnode/{node.pk}/history/{first_version.history_id}/"
     response = client.post(url, {"change_reason": "fortryd"}, follow=True)
     assert response.status_code == 200
     assert "ville omskrive strukturen uden en dateret beslutning" in response.content.decode()
-    assert list(UnitNode.objects.values_list("pk", "parent_id", "lft", "rght",
-                                             "valid_to")) == tree_before
+    assert (
+        list(UnitNode.objects.values_list("pk", "parent_id", "lft", "rght", "valid_to"))
+        == tree_before
+    )
 
 
 def test_a_revert_of_a_descriptive_field_is_allowed_and_kept_with_its_reason(
@@ -94,12 +92,21 @@ def test_a_revert_of_a_descriptive_field_is_allowed_and_kept_with_its_reason(
     unit.save()
     client.force_login(admin_user)
     url = f"/admin/orgunits/unit/{unit.pk}/history/{first.history_id}/"
-    form = {"slug": "t-a", "kind": "kontor", "target_group": "", "position": 100,
-            "description": "", "archival_type": "", "change_reason": "Tilbage til det oprindelige",
-            "names-TOTAL_FORMS": 0, "names-INITIAL_FORMS": 0,
-            "identifiers-TOTAL_FORMS": 0, "identifiers-INITIAL_FORMS": 0,
-            "orgunits-citation-content_type-object_id-TOTAL_FORMS": 0,
-            "orgunits-citation-content_type-object_id-INITIAL_FORMS": 0}
+    form = {
+        "slug": "t-a",
+        "kind": "kontor",
+        "target_group": "",
+        "position": 100,
+        "description": "",
+        "archival_type": "",
+        "change_reason": "Tilbage til det oprindelige",
+        "names-TOTAL_FORMS": 0,
+        "names-INITIAL_FORMS": 0,
+        "identifiers-TOTAL_FORMS": 0,
+        "identifiers-INITIAL_FORMS": 0,
+        "orgunits-citation-content_type-object_id-TOTAL_FORMS": 0,
+        "orgunits-citation-content_type-object_id-INITIAL_FORMS": 0,
+    }
     response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     unit.refresh_from_db()
@@ -111,9 +118,13 @@ def test_a_revert_of_a_descriptive_field_is_allowed_and_kept_with_its_reason(
 
 def test_trap_3_the_structure_as_recorded_costs_the_same_queries_at_any_size(tree, archivist):
     moment = timezone.now()
-    apply_reorganisation(title="B omdøbes", date=D0 + datetime.timedelta(days=10),
-                         user=archivist, reason="test",
-                         changes=[Rename(unit="t-b", name="Kontor Beta")])
+    apply_reorganisation(
+        title="B omdøbes",
+        date=D0 + datetime.timedelta(days=10),
+        user=archivist,
+        reason="test",
+        changes=[Rename(unit="t-b", name="Kontor Beta")],
+    )
     counts = []
     for date in (D1, LARGE_ON):
         with CaptureQueriesContext(connection) as queries:

@@ -1,8 +1,6 @@
 """Each invariant of the time model: a write that breaks it is refused with a clear Danish
 message, and nothing of it is left behind."""
 
-import datetime
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -12,29 +10,9 @@ from history.models import Change, Reorganisation
 from history.services import Create, Dissolve, Merge, Move, Rename, apply_reorganisation
 from orgunits.models import Unit, UnitIdentifier, UnitName, UnitNode
 
-D0 = datetime.date(2000, 1, 1)
-D1 = datetime.date(2001, 1, 1)
-D2 = datetime.date(2002, 1, 1)
+from .conftest import D1, D2
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tree(archivist):
-    """t-root ─┬─ t-a ── t-a1
-    └─ t-b"""
-    apply_reorganisation(
-        title="Testorganisation",
-        date=D0,
-        user=archivist,
-        reason="test",
-        changes=[
-            Create(slug="t-root", name="Testforvaltning", parent=None, kind="forvaltning"),
-            Create(slug="t-a", name="Kontor A", parent="t-root", kind="kontor"),
-            Create(slug="t-b", name="Kontor B", parent="t-root", kind="kontor"),
-            Create(slug="t-a1", name="Enhed A1", parent="t-a", kind="enhed"),
-        ],
-    )
 
 
 def snapshot():

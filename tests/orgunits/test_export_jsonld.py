@@ -44,27 +44,53 @@ def test_the_administration_is_a_formal_organisation_and_units_are_units(client)
     assert (unit("socialforvaltningen"), RDF.type, ORG.FormalOrganization) in graph
     assert (unit("mr-born"), RDF.type, ORG.OrganizationalUnit) in graph
     assert (unit("mr-born"), ORG.unitOf, unit("socialforvaltningen")) in graph
-    assert (unit("mr-born"), SKOS.prefLabel, Literal("Mål- og Rammekontoret for Børn og familier",
-                                                    lang="da")) in graph
+    assert (
+        unit("mr-born"),
+        SKOS.prefLabel,
+        Literal("Mål- og Rammekontoret for Børn og familier", lang="da"),
+    ) in graph
     assert (unit("mr-born"), SKOS.altLabel, Literal("MR Børn", lang="da")) in graph
 
 
 @pytest.mark.parametrize(
     ("date", "expected"),
     [
-        ("2008-08-31", {"mr-handicap-og-psykiatri": "direktion",
-                        "mr-kontorerne-foer-2008": "direktion", "mr-born": None}),
-        ("2008-09-01", {"mr-handicap-og-psykiatri": "center-for-maal-og-rammer",
-                        "tvaergaaende-juridisk-enhed": "mr-udsatte", "effektstyring": "mr-born",
-                        "kvalitetsmodeller": "mr-handicap-og-psykiatri",
-                        "mr-kontorerne-foer-2008": None}),
+        (
+            "2008-08-31",
+            {
+                "mr-handicap-og-psykiatri": "direktion",
+                "mr-kontorerne-foer-2008": "direktion",
+                "mr-born": None,
+            },
+        ),
+        (
+            "2008-09-01",
+            {
+                "mr-handicap-og-psykiatri": "center-for-maal-og-rammer",
+                "tvaergaaende-juridisk-enhed": "mr-udsatte",
+                "effektstyring": "mr-born",
+                "kvalitetsmodeller": "mr-handicap-og-psykiatri",
+                "mr-kontorerne-foer-2008": None,
+            },
+        ),
         ("2010-11-30", {"tvaergaaende-juridisk-enhed": "mr-handicap-og-psykiatri"}),
-        ("2010-12-01", {"tvaergaaende-juridisk-enhed": None,
-                        "mr-udsatte": "center-for-maal-og-rammer"}),
-        ("2011-02-28", {"mr-handicap-og-psykiatri": "center-for-maal-og-rammer",
-                        "mr-voksne": None}),
-        ("2011-03-01", {"mr-voksne": "center-for-maal-og-rammer", "mr-udsatte": None,
-                        "mr-handicap-og-psykiatri": None, "kvalitetsmodeller": "mr-voksne"}),
+        (
+            "2010-12-01",
+            {"tvaergaaende-juridisk-enhed": None, "mr-udsatte": "center-for-maal-og-rammer"},
+        ),
+        (
+            "2011-02-28",
+            {"mr-handicap-og-psykiatri": "center-for-maal-og-rammer", "mr-voksne": None},
+        ),
+        (
+            "2011-03-01",
+            {
+                "mr-voksne": "center-for-maal-og-rammer",
+                "mr-udsatte": None,
+                "mr-handicap-og-psykiatri": None,
+                "kvalitetsmodeller": "mr-voksne",
+            },
+        ),
     ],
 )
 def test_the_export_places_each_unit_as_the_sources_say(client, date, expected):
@@ -75,8 +101,10 @@ def test_the_export_places_each_unit_as_the_sources_say(client, date, expected):
 
 def test_identifiers_are_exported_with_their_scheme(client):
     graph = graph_on(client, "2009-01-01")
-    values = {(str(o), str(o.datatype)) for o in graph.objects(
-        unit("center-for-maal-og-rammer"), ORG.identifier)}
+    values = {
+        (str(o), str(o.datatype))
+        for o in graph.objects(unit("center-for-maal-og-rammer"), ORG.identifier)
+    }
     assert ("4942", f"{BASE}/vocab#starbas") in values
     assert ("dc4cd471-edfc-4c6f-bd6b-72e25875e06c", f"{BASE}/vocab#asta7") in values
 
@@ -90,9 +118,17 @@ def test_the_merger_is_a_change_event_from_the_two_offices_to_mr_voksne(client):
                    org:resultingOrganization ?voksne ;
                    dct:date ?date .
         }"""
-    rows = list(graph.query(query, initNs={"org": ORG, "dct": DCT}, initBindings={
-        "haps": unit("mr-handicap-og-psykiatri"), "udsatte": unit("mr-udsatte"),
-        "voksne": unit("mr-voksne")}))
+    rows = list(
+        graph.query(
+            query,
+            initNs={"org": ORG, "dct": DCT},
+            initBindings={
+                "haps": unit("mr-handicap-og-psykiatri"),
+                "udsatte": unit("mr-udsatte"),
+                "voksne": unit("mr-voksne"),
+            },
+        )
+    )
     assert len(rows) == 1
     assert str(rows[0].date) == "2011-03-01"
 

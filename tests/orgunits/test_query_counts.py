@@ -17,8 +17,7 @@ def test_the_tree_on_a_date_is_read_in_constant_queries(date, django_assert_max_
     with django_assert_max_num_queries(2):
         nodes = list(UnitNode.objects.tree_on(date))
         rows = [
-            (n.level, n.unit.slug, n.unit.name_on(date).name, n.uncertain_on(date))
-            for n in nodes
+            (n.level, n.unit.slug, n.unit.name_on(date).name, n.uncertain_on(date)) for n in nodes
         ]
     assert len(rows) >= (LARGE_UNITS if date == LARGE_ON else 25)
 

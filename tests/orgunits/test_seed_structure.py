@@ -29,8 +29,13 @@ def test_on_2008_08_31_the_handicap_offices_exist_before_the_centres():
     assert tree["projektenheden-for-hjemmeplejen"] == "mr-handicap-og-psykiatri"
     for old in ("mr-kontorerne-foer-2008", "projektkontoret", "kvalitets-og-tilsynskontoret"):
         assert tree[old] == "direktion"
-    for new in ("center-for-maal-og-rammer", "mr-born", "mr-udsatte", "du-born",
-                "tvaergaaende-juridisk-enhed"):
+    for new in (
+        "center-for-maal-og-rammer",
+        "mr-born",
+        "mr-udsatte",
+        "du-born",
+        "tvaergaaende-juridisk-enhed",
+    ):
         assert new not in tree
 
 
@@ -44,18 +49,28 @@ def test_on_2008_09_01_the_three_centres_hold_their_offices():
     tree = placement("2008-09-01")
     assert tree["direktion"] == "socialforvaltningen"
     assert tree["borgmester-og-direktionssekretariatet"] == "direktion"
-    for centre in ("center-for-maal-og-rammer", "center-for-drift-og-udvikling",
-                   "center-for-tvaergaaende-funktioner"):
+    for centre in (
+        "center-for-maal-og-rammer",
+        "center-for-drift-og-udvikling",
+        "center-for-tvaergaaende-funktioner",
+    ):
         assert tree[centre] == "direktion"
     for office in ("mr-handicap-og-psykiatri", "mr-udsatte", "mr-born"):
         assert tree[office] == "center-for-maal-og-rammer"
     for office in ("du-handicap-og-psykiatri", "du-udsatte", "du-born"):
         assert tree[office] == "center-for-drift-og-udvikling"
-    for office in ("personale-og-organisationskontoret", "oekonomi-og-regnskab",
-                   "it-og-ledelsesinformation"):
+    for office in (
+        "personale-og-organisationskontoret",
+        "oekonomi-og-regnskab",
+        "it-og-ledelsesinformation",
+    ):
         assert tree[office] == "center-for-tvaergaaende-funktioner"
-    for sub in ("loen-enheden", "uddannelsescentret", "center-for-supervision",
-                "interne-servicefunktioner"):
+    for sub in (
+        "loen-enheden",
+        "uddannelsescentret",
+        "center-for-supervision",
+        "interne-servicefunktioner",
+    ):
         assert tree[sub] == "personale-og-organisationskontoret"
     assert tree["trykkeriet"] == "it-og-ledelsesinformation"
     assert "projektkontoret" not in tree

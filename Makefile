@@ -1,0 +1,53 @@
+# Routine commands. `make run` and `make test` work on a fresh clone.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run serve-dev test test-postgres lint format seed messages clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+## run: set everything up and serve the seed registry on http://127.0.0.1:8000 (SQLite)
+run: $(VENV)/.installed
+	$(PY) manage.py bootstrap
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: install what the tests need and run them (SQLite unless DATABASE_URL says otherwise)
+test: $(VENV)/.installed-test
+	$(PY) -m pytest
+
+## test-postgres: the suite on the local PostgreSQL server
+test-postgres:
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/socialforvaltning $(MAKE) test
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## seed: migrate and load the seed data into an empty registry
+seed: $(VENV)/.installed
+	$(PY) manage.py bootstrap
+
+## messages: refresh and compile the translations
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l da -l en --ignore=.venv --ignore=tests --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache

@@ -1,0 +1,54 @@
+"""Settings come from the environment, and malformed or missing essentials fail fast."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from socialforvaltning.settings import BASE_DIR, database_from_url, env_bool
+
+
+def test_a_postgres_url_becomes_a_postgresql_database():
+    db = database_from_url("postgres://reg:s%40cret@db.example:5433/registry?sslmode=require")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("registry", "reg", "s@cret")
+    assert (db["HOST"], db["PORT"]) == ("db.example", "5433")
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_a_relative_sqlite_url_lives_in_the_project_folder():
+    assert database_from_url("sqlite:///db.sqlite3")["NAME"] == str(BASE_DIR / "db.sqlite3")
+    assert database_from_url("sqlite:////tmp/x.db")["NAME"] == "/tmp/x.db"
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "postgres://host/", "nonsense"])
+def test_an_unsupported_database_url_is_refused(url):
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url(url)
+
+
+def test_a_malformed_boolean_is_refused(monkeypatch):
+    monkeypatch.setenv("DJANGO_DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("DJANGO_DEBUG", True)
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env["DJANGO_DEBUG"] = "false"
+    result = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+@pytest.mark.django_db
+def test_no_model_change_lacks_a_migration():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
