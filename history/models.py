@@ -118,6 +118,10 @@ class Reorganisation(models.Model):
             raise ValidationError(errors)
 
     @property
+    def day_before(self) -> datetime.date | None:
+        return self.date - datetime.timedelta(days=1) if self.date else None
+
+    @property
     def is_exact(self) -> bool:
         return self.certainty == Certainty.EXACT
 

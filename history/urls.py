@@ -5,5 +5,7 @@ from . import views
 app_name = "history"
 
 urlpatterns = [
-    path("<int:pk>/", views.reorganisation_detail, name="detail"),
+    path("changes/", views.timeline, name="timeline"),
+    path("changes/<int:pk>/", views.reorganisation_detail, name="detail"),
+    path("compare/", views.compare, name="compare"),
 ]

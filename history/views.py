@@ -1,10 +1,117 @@
-from django.shortcuts import get_object_or_404, render
+import datetime
+
+from django.core.exceptions import BadRequest
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from .models import Reorganisation
+from orgunits.structure import Structure
+from socialforvaltning.lib.dates import date_from_request
+
+from .compare import compare_structures
+from .lifelines import lifelines
+from .models import Change, Reorganisation
+
+CHANGES = Prefetch(
+    "changes",
+    queryset=Change.objects.select_related("unit", "target", "previous_parent")
+    .prefetch_related(
+        "unit__names", "target__names", "previous_parent__names", "citations__document"
+    )
+    .order_by("id"),
+)
+
+
+@require_GET
+def timeline(request):
+    reorganisations = list(
+        Reorganisation.objects.chronological().prefetch_related(CHANGES, "citations__document")
+    )
+    dated = [r.date for r in reorganisations if r.date]
+    today = datetime.date.today()
+    start = datetime.date(min(dated).year - 1, 1, 1) if dated else today
+    end = datetime.date(max(dated).year + 2, 1, 1) if dated else today
+    return render(
+        request,
+        "history/timeline.html",
+        {
+            "reorganisations": reorganisations,
+            "lifelines": lifelines(start=start, end=end, today=today),
+        },
+    )
 
 
 @require_GET
 def reorganisation_detail(request, pk):
-    reorganisation = get_object_or_404(Reorganisation, pk=pk)
-    return render(request, "history/reorganisation_detail.html", {"reorganisation": reorganisation})
+    reorganisation = (
+        Reorganisation.objects.prefetch_related(CHANGES, "citations__document")
+        .filter(pk=pk)
+        .first()
+    )
+    if reorganisation is None:
+        raise Http404(_("The registry has no reorganisation number %(pk)s.") % {"pk": pk})
+    changes = list(reorganisation.changes.all())
+    affected = set()
+    for change in changes:
+        affected.update(
+            i for i in (change.unit_id, change.target_id, change.previous_parent_id) if i
+        )
+    before = after = None
+    if reorganisation.date:
+        day_before = reorganisation.date - datetime.timedelta(days=1)
+        before = Structure(day_before)
+        after = Structure(reorganisation.date)
+    siblings = list(Reorganisation.objects.chronological().values_list("pk", "date"))
+    index = [s[0] for s in siblings].index(reorganisation.pk)
+    return render(
+        request,
+        "history/reorganisation_detail.html",
+        {
+            "reorganisation": reorganisation,
+            "changes": changes,
+            "before": before
+            and [(n, before.name(n), n.unit_id in affected) for n in _branch(before, affected)],
+            "after": after
+            and [(n, after.name(n), n.unit_id in affected) for n in _branch(after, affected)],
+            "day_before": reorganisation.date and reorganisation.date - datetime.timedelta(days=1),
+            "previous_id": siblings[index - 1][0] if index > 0 else None,
+            "next_id": siblings[index + 1][0] if index + 1 < len(siblings) else None,
+        },
+    )
+
+
+def _branch(structure: Structure, unit_ids: set[int]):
+    """The nodes a reorganisation touched, with their ancestors and children, in tree
+    order: enough to see what it changed without the whole chart."""
+    keep = set()
+    for node in structure.nodes:
+        if node.unit_id in unit_ids:
+            keep.update(n.pk for n in structure.path(node))
+            keep.update(c.pk for c in structure.children[node.pk])
+    return [n for n in structure.nodes if n.pk in keep]
+
+
+@require_GET
+def compare(request):
+    if not request.GET.get("from") and not request.GET.get("to"):
+        return render(request, "history/compare.html", {"result": None})
+    first = date_from_request(request, "from")
+    second = date_from_request(request, "to")
+    if first > second:
+        raise BadRequest(
+            _("“from” (%(first)s) lies after “to” (%(second)s): give the earlier date first.")
+            % {"first": first.isoformat(), "second": second.isoformat()}
+        )
+    result = compare_structures(first, second)
+    return render(
+        request,
+        "history/compare.html",
+        {
+            "result": result,
+            "first": first,
+            "second": second,
+            "as_of_query": f"date={second.isoformat()}",
+        },
+    )

@@ -6,4 +6,5 @@ app_name = "export"
 
 urlpatterns = [
     path("org.jsonld", views.org_jsonld, name="org_jsonld"),
+    path("units.csv", views.units_csv, name="units_csv"),
 ]

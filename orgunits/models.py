@@ -227,11 +227,25 @@ class Unit(models.Model):
         names = [n for n in self.names.all() if n.kind == UnitName.Kind.AUTHORISED]
         return max(names, key=lambda n: n.valid_from or datetime.date.min, default=None)
 
-    def name_on(self, date: datetime.date) -> "UnitName | None":
+    def name_on(self, date: datetime.date | None) -> "UnitName | None":
+        """The authorised name on `date` (None: the earliest). Uses prefetched names when a
+        page loaded them (`names_on_date`, or all `names`), so lists cost no query per row."""
         prefetched = getattr(self, "names_on_date", None)
         if prefetched is not None:
             return prefetched[0] if prefetched else None
+        if "names" in getattr(self, "_prefetched_objects_cache", {}):
+            names = [n for n in self.names.all() if n.kind == UnitName.Kind.AUTHORISED]
+            if date is None:
+                return min(names, key=lambda n: n.valid_from or datetime.date.min, default=None)
+            return next((n for n in names if n.is_valid_on(date)), None)
+        if date is None:
+            return self.names.authorised().order_by(F("valid_from").asc(nulls_first=True)).first()
         return self.names.authorised().valid_on(date).first()
+
+    def name_at(self, date: datetime.date | None) -> str:
+        """The name on `date`, or else the last name it had (for units that had ended)."""
+        name = self.name_on(date) or self.current_name()
+        return name.name if name else self.slug
 
     def node_on(self, date: datetime.date) -> "UnitNode | None":
         return self.nodes.valid_on(date).first()

@@ -1,21 +1,55 @@
+import csv
 import json
+from itertools import chain
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.db.models import Prefetch, Q
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.db.models import F, Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from history.models import Change, Reorganisation
-from socialforvaltning.lib.dates import InvalidDate, parse_date
+from socialforvaltning.lib.dates import date_from_request, format_date
 
 from . import jsonld
-from .models import Unit, UnitNode
+from .filters import UnitFilter
+from .models import Kind, TargetGroup, Unit, UnitName, UnitNode
+from .structure import Structure, chart_window
+
+MAX_PARAM_LENGTH = 200
 
 
 def base_url(request) -> str:
     return settings.REGISTRY_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def short_param(request, name: str) -> str:
+    value = request.GET.get(name, "").strip()
+    if len(value) > MAX_PARAM_LENGTH:
+        raise BadRequest(
+            _("The parameter “%(name)s” is too long (at most %(max)s characters).")
+            % {"name": name, "max": MAX_PARAM_LENGTH}
+        )
+    return value
+
+
+def unit_or_404(slug: str, queryset=None) -> Unit:
+    unit = (Unit.objects if queryset is None else queryset).filter(slug=slug).first()
+    if unit is None:
+        raise Http404(_("The registry has no unit “%(slug)s”.") % {"slug": slug[:100]})
+    return unit
+
+
+def reorganisation_dates():
+    """Each date on which the structure changed, with what changed then, in order."""
+    dates = {}
+    for reorganisation in Reorganisation.objects.exclude(date=None).chronological():
+        dates.setdefault(reorganisation.date, []).append(reorganisation)
+    return dates
 
 
 @require_GET
@@ -30,11 +64,274 @@ def healthz(request):
 
 
 @require_GET
-def org_jsonld(request):
+def chart(request):
+    date = date_from_request(request)
+    root_slug = short_param(request, "root") or None
+    depth_text = short_param(request, "depth") or "5"
+    if not depth_text.isdigit() or not 1 <= int(depth_text) <= 12:
+        raise BadRequest(_("The depth must be a whole number from 1 to 12."))
+    structure, root, folded = chart_window(date, root_slug=root_slug, depth=int(depth_text))
+    if structure is None:
+        unit_or_404(root_slug)  # an unknown unit: 404
+        raise Http404(
+            _("“%(slug)s” did not exist on %(date)s.")
+            % {"slug": root_slug, "date": format_date(date)}
+        )
+    dates = reorganisation_dates()
+    ancestors = []
+    if root is not None:
+        ancestors = [
+            (n.unit, n.unit.name_on(date))
+            for n in root.get_ancestors()
+            .select_related("unit")
+            .prefetch_related(
+                Prefetch(
+                    "unit__names",
+                    queryset=UnitName.objects.authorised().valid_on(date),
+                    to_attr="names_on_date",
+                )
+            )
+        ]
+    return render(
+        request,
+        "orgunits/chart.html",
+        {
+            "date": date,
+            "as_of_query": f"date={date.isoformat()}",
+            "chart": structure.chart(root=root, folded=folded),
+            "root": root,
+            "ancestors": ancestors,
+            "depth": int(depth_text),
+            "unit_count": len(structure),
+            "dates": dates,
+            "previous_date": max((d for d in dates if d < date), default=None),
+            "next_date": min((d for d in dates if d > date), default=None),
+            "kinds": Kind.choices,
+            "target_groups": TargetGroup.choices,
+        },
+    )
+
+
+@require_GET
+def unit_list(request):
+    filterset = UnitFilter(request.GET, queryset=Unit.objects.all())
+    if not filterset.is_valid():
+        raise BadRequest(
+            " ".join(
+                f"{filterset.form.fields[field].label}: {' '.join(errors)}"
+                if field in filterset.form.fields
+                else " ".join(errors)
+                for field, errors in filterset.errors.items()
+            )
+        )
+    date = filterset.form.cleaned_data.get("date")
+    units = filterset.qs.prefetch_related("names", "nodes").order_by("slug")
+    page = Paginator(units, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "orgunits/unit_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "date": date,
+            "query": query.urlencode(),
+            "rows": [(unit, unit.name_on(date) or unit.current_name()) for unit in page],
+        },
+    )
+
+
+def _versions_with_changes(records):
+    """Each historical record, newest first, with what kind of record it is and the fields
+    that changed from the version before it."""
+    previous = {}
+    rows = []
+    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        before = previous.get((type(record), record.id))
+        changed = []
+        if before is not None:
+            changed = [
+                str(record.instance_type._meta.get_field(c.field).verbose_name)
+                for c in record.diff_against(before).changes
+            ]
+        previous[(type(record), record.id)] = record
+        rows.append((record, record.instance_type._meta.verbose_name, changed))
+    return rows[::-1]
+
+
+@require_GET
+def unit_detail(request, slug):
+    date = date_from_request(request)
+    placements = (
+        UnitNode.objects.select_related(
+            "parent__unit", "opened_by__reorganisation", "closed_by__reorganisation"
+        )
+        .prefetch_related("parent__unit__names")
+        .order_by(F("valid_from").asc(nulls_first=True))
+    )
+    unit = unit_or_404(
+        slug,
+        Unit.objects.prefetch_related(
+            "names",
+            "identifiers",
+            "citations__document",
+            Prefetch("nodes", queryset=placements),
+        ),
+    )
+    nodes = list(unit.nodes.all())
+    node_on_date = next((n for n in nodes if n.is_valid_on(date)), None)
+    children = []
+    if node_on_date is not None:
+        children = [
+            (child.unit, child.unit.name_at(date))
+            for child in UnitNode.objects.tree_on(date).filter(parent=node_on_date)
+        ]
+    placements = [
+        (node, node.parent.unit.name_at(node.valid_from or date) if node.parent_id else None)
+        for node in nodes
+    ]
+    related = (
+        Change.objects.filter(Q(unit=unit) | Q(target=unit) | Q(previous_parent=unit))
+        .select_related("reorganisation", "unit", "target", "previous_parent")
+        .prefetch_related(
+            "unit__names", "target__names", "previous_parent__names", "citations__document"
+        )
+        .order_by(F("reorganisation__date").asc(nulls_first=True), "id")
+    )
+    changes = list(related)
+    joins = (Change.Kind.MERGED, Change.Kind.SPLIT)
+    predecessors = [
+        (c, c.unit, c.unit.name_at(c.reorganisation.date))
+        for c in changes
+        if c.kind in joins and c.target_id == unit.pk
+    ]
+    successors = [
+        (c, c.target, c.target.name_at(c.reorganisation.date))
+        for c in changes
+        if c.kind in joins and c.unit_id == unit.pk
+    ]
+    reorganisations = list({c.reorganisation_id: c.reorganisation for c in changes}.values())
+    edits = _versions_with_changes(
+        chain(
+            unit.history.select_related("history_user"),
+            UnitName.history.filter(unit_id=unit.pk).select_related("history_user"),
+            unit.identifiers.model.history.filter(unit_id=unit.pk).select_related("history_user"),
+            UnitNode.history.filter(unit_id=unit.pk).select_related("history_user"),
+        )
+    )
+    names = [n for n in unit.names.all() if n.kind == UnitName.Kind.AUTHORISED]
+    other_names = [n for n in unit.names.all() if n.kind != UnitName.Kind.AUTHORISED]
+    return render(
+        request,
+        "orgunits/unit_detail.html",
+        {
+            "unit": unit,
+            "date": date,
+            "as_of_query": f"date={date.isoformat()}",
+            "name": unit.name_on(date),
+            "display_name": unit.name_at(date),
+            "names": names,
+            "other_names": other_names,
+            "placements": placements,
+            "node_on_date": node_on_date,
+            "parent_on_date": next(
+                ((n.parent.unit, name) for n, name in placements if n is node_on_date and name),
+                None,
+            ),
+            "children": children,
+            "predecessors": predecessors,
+            "successors": successors,
+            "changes": changes,
+            "reorganisations": reorganisations,
+            "edits": edits[:100],
+            "tasks": unit_tasks(unit, date),
+            "uncertain": node_on_date is not None and node_on_date.uncertain_on(date),
+        },
+    )
+
+
+def unit_tasks(unit: Unit, date):
+    """The unit's responsibilities on the date, once the responsibilities app has them."""
     try:
-        date = parse_date(request.GET.get("date"))
-    except InvalidDate as e:
-        return JsonResponse({"error": str(e)}, status=400)
+        from responsibilities.models import Responsibility
+    except ImportError:  # pragma: no cover - the app always exists in this project
+        return []
+    if not hasattr(Responsibility, "objects"):
+        return []
+    return list(
+        Responsibility.objects.valid_on(date)
+        .filter(unit=unit)
+        .select_related("task", "post")
+        .order_by("task__name")
+    )
+
+
+@require_GET
+def units_csv(request):
+    date = date_from_request(request)
+    structure = Structure(
+        date,
+        nodes=UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers", "unit__nodes"),
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="enheder-{date.isoformat()}.csv"'
+    response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("path"),
+            _("name"),
+            _("short name"),
+            _("kind"),
+            _("target group"),
+            _("exists from"),
+            _("exists until"),
+            _("placed from"),
+            _("placed until"),
+            _("certainty"),
+            _("identifiers"),
+            _("slug"),
+        ]
+    )
+    for node in structure.nodes:
+        unit = node.unit
+        name = unit.name_on(date)
+        periods = list(unit.nodes.all())
+        starts = [n.valid_from for n in periods]
+        ends = [n.valid_to for n in periods]
+        writer.writerow(
+            [
+                " / ".join(structure.name(n) for n in structure.path(node)),
+                name.name if name else "",
+                name.short_name if name else "",
+                unit.get_kind_display(),
+                unit.get_target_group_display(),
+                "" if None in starts else min(starts).isoformat(),
+                "" if None in ends else max(ends).isoformat(),
+                node.valid_from.isoformat() if node.valid_from else "",
+                node.valid_to.isoformat() if node.valid_to else "",
+                _certainty_text(node, date),
+                "; ".join(str(i) for i in unit.identifiers.all()),
+                unit.slug,
+            ]
+        )
+    return response
+
+
+def _certainty_text(node: UnitNode, date) -> str:
+    parts = []
+    for label, change in ((_("start"), node.opened_by), (_("end"), node.closed_by)):
+        if change is not None and not change.reorganisation.is_exact:
+            parts.append(f"{label}: {change.reorganisation.date_display}")
+    if node.uncertain_on(date):
+        parts.insert(0, _("uncertain on this date"))
+    return "; ".join(parts) or _("exact")
+
+
+@require_GET
+def org_jsonld(request):
+    date = date_from_request(request)
     nodes = UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers")
     reorganisations = Reorganisation.objects.filter(
         Q(date__lte=date) | Q(date__isnull=True)
@@ -51,9 +348,3 @@ def org_jsonld(request):
         json.dumps(document, ensure_ascii=False, indent=1),
         content_type="application/ld+json; charset=utf-8",
     )
-
-
-@require_GET
-def unit_detail(request, slug):
-    unit = get_object_or_404(Unit, slug=slug)
-    return render(request, "orgunits/unit_detail.html", {"unit": unit})

@@ -8,6 +8,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("export/", include("orgunits.export_urls")),
-    path("changes/", include("history.urls")),
+    path("", include("history.urls")),
     path("", include("orgunits.urls")),
 ]

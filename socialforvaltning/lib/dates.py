@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.exceptions import BadRequest
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -10,7 +11,7 @@ EARLIEST = datetime.date(1800, 1, 1)
 LATEST = datetime.date(2200, 12, 31)
 
 
-class InvalidDate(ValueError):
+class InvalidDate(BadRequest):
     """A date parameter that is malformed or impossible; the message says which."""
 
 
@@ -38,6 +39,11 @@ def parse_date(
             % {"value": value, "first": EARLIEST.year, "last": LATEST.year}
         )
     return date
+
+
+def date_from_request(request, name: str = "date", *, default=None) -> datetime.date:
+    """The one way a page reads "as of a date" from its query string."""
+    return parse_date(request.GET.get(name), default=default, name=name)
 
 
 def format_date(date: datetime.date | None) -> str:

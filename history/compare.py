@@ -1,0 +1,85 @@
+"""What changed between two dates: the two structures side by side, and the dated changes
+in between. A fixed number of queries whatever the size of the tree."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from orgunits.structure import Structure
+
+from .models import Change, Reorganisation
+
+
+@dataclass
+class Comparison:
+    first: Structure
+    second: Structure
+    created: list = field(default_factory=list)  # (node on the second date, name)
+    ended: list = field(default_factory=list)  # (node on the first date, name)
+    renamed: list = field(default_factory=list)  # (node, old name, new name)
+    moved: list = field(default_factory=list)  # (node, name, old parent, new parent)
+    merged: list = field(default_factory=list)  # Change
+    split: list = field(default_factory=list)  # Change
+    reorganisations: list = field(default_factory=list)
+    owners: list = field(default_factory=list)  # (task, owner on first, owner on second)
+
+    @property
+    def nothing_changed(self) -> bool:
+        return not any(
+            (
+                self.created,
+                self.ended,
+                self.renamed,
+                self.moved,
+                self.merged,
+                self.split,
+                self.owners,
+            )
+        )
+
+
+def compare_structures(first: datetime.date, second: datetime.date) -> Comparison:
+    a, b = Structure(first), Structure(second)
+    result = Comparison(first=a, second=b)
+    for unit_id, node in b.by_unit.items():
+        before = a.by_unit.get(unit_id)
+        if before is None:
+            result.created.append((node, b.name(node)))
+            continue
+        old_name, new_name = a.name(before), b.name(node)
+        if old_name != new_name:
+            result.renamed.append((node, old_name, new_name))
+        old_parent, new_parent = a.parent_unit(before), b.parent_unit(node)
+        if (old_parent and old_parent.pk) != (new_parent and new_parent.pk):
+            result.moved.append(
+                (
+                    node,
+                    new_name,
+                    a.name(a.by_unit[old_parent.pk]) if old_parent else "",
+                    b.name(b.by_unit[new_parent.pk]) if new_parent else "",
+                )
+            )
+    result.ended = [(n, a.name(n)) for unit_id, n in a.by_unit.items() if unit_id not in b.by_unit]
+    result.reorganisations = list(
+        Reorganisation.objects.dated_between(first, second).chronological()
+    )
+    structural = (
+        Change.objects.filter(
+            reorganisation__date__gt=first,
+            reorganisation__date__lte=second,
+            kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT],
+        )
+        .select_related("reorganisation", "unit", "target")
+        .prefetch_related("unit__names", "target__names")
+    )
+    for change in structural:
+        (result.merged if change.kind == Change.Kind.MERGED else result.split).append(change)
+    result.owners = owner_changes(first, second)
+    return result
+
+
+def owner_changes(first, second):
+    try:
+        from responsibilities.services import owner_changes as changes
+    except ImportError:
+        return []
+    return changes(first, second)

@@ -1,0 +1,163 @@
+"""The units' lifelines over time, as geometry for a server-drawn SVG.
+
+Each unit is a row; each of its placements a bar from its start to its end; merges and
+splits are joins from one row to another at their date; moves are marks on the bar; the
+reorganisation dates are vertical rules. Four queries whatever the number of units.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from orgunits.models import UnitNode
+
+from .models import Change, Reorganisation
+
+ROW_HEIGHT = 18
+BAR_HEIGHT = 12
+LABEL_WIDTH = 260
+PLOT_WIDTH = 900
+TOP = 46
+
+
+@dataclass
+class Bar:
+    x: float
+    width: float
+    open_start: bool
+    open_end: bool
+    uncertain_start: bool
+    uncertain_end: bool
+    title: str
+
+
+@dataclass
+class Row:
+    slug: str
+    label: str
+    y: float
+    kind: str
+    target_group: str
+    bars: list[Bar] = field(default_factory=list)
+    marks: list[tuple[float, str]] = field(default_factory=list)
+
+
+@dataclass
+class Join:
+    x: float
+    y1: float
+    y2: float
+    kind: str
+    title: str
+
+
+@dataclass
+class Rule:
+    x: float
+    date: datetime.date
+    label: str
+    reorganisation_id: int
+
+
+@dataclass
+class Lifelines:
+    rows: list[Row]
+    joins: list[Join]
+    rules: list[Rule]
+    width: int
+    height: int
+    start: datetime.date
+    end: datetime.date
+    years: list[tuple[float, int]]
+
+
+def lifelines(*, start: datetime.date, end: datetime.date, today: datetime.date) -> Lifelines:
+    span = max((end - start).days, 1)
+
+    def x(date: datetime.date | None, default: float) -> float:
+        if date is None:
+            return default
+        days = min(max((date - start).days, 0), span)
+        return LABEL_WIDTH + PLOT_WIDTH * days / span
+
+    nodes = (
+        UnitNode.objects.exclude(valid_to__lte=start)
+        .exclude(valid_from__gte=end)
+        .select_related("unit", "opened_by__reorganisation", "closed_by__reorganisation")
+        .prefetch_related("unit__names")
+        .order_by("tree_id", "lft")
+    )
+    rows: dict[int, Row] = {}
+    for node in nodes:
+        unit = node.unit
+        row = rows.get(unit.pk)
+        if row is None:
+            name = unit.current_name()
+            row = rows[unit.pk] = Row(
+                slug=unit.slug,
+                label=(name.short_name or name.name) if name else unit.slug,
+                y=TOP + ROW_HEIGHT * len(rows),
+                kind=unit.kind,
+                target_group=unit.target_group,
+            )
+        left = x(node.valid_from, LABEL_WIDTH)
+        right = x(node.valid_to, LABEL_WIDTH + PLOT_WIDTH)
+        opened = node.opened_by.reorganisation if node.opened_by_id else None
+        closed = node.closed_by.reorganisation if node.closed_by_id else None
+        row.bars.append(
+            Bar(
+                x=left,
+                width=max(right - left, 1),
+                open_start=node.valid_from is None,
+                open_end=node.valid_to is None,
+                uncertain_start=bool(opened and not opened.is_exact),
+                uncertain_end=bool(closed and not closed.is_exact),
+                title=f"{row.label}: {node.period_display}",
+            )
+        )
+    joins = []
+    changes = (
+        Change.objects.filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT, Change.Kind.MOVED])
+        .exclude(reorganisation__date=None)
+        .select_related("reorganisation")
+    )
+    for change in changes:
+        source = rows.get(change.unit_id)
+        if source is None:
+            continue
+        at = x(change.reorganisation.date, LABEL_WIDTH)
+        if change.kind == Change.Kind.MOVED:
+            source.marks.append(
+                (at, f"{change.get_kind_display()} {change.reorganisation.date_display}")
+            )
+            continue
+        target = rows.get(change.target_id)
+        if target is None:
+            continue
+        joins.append(
+            Join(
+                x=at,
+                y1=source.y + BAR_HEIGHT / 2,
+                y2=target.y + BAR_HEIGHT / 2,
+                kind=change.kind,
+                title=f"{source.label} → {target.label} ({change.get_kind_display()}, "
+                f"{change.reorganisation.date_display})",
+            )
+        )
+    rules = [
+        Rule(x=x(r.date, LABEL_WIDTH), date=r.date, label=r.title, reorganisation_id=r.pk)
+        for r in Reorganisation.objects.exclude(date=None).filter(date__gt=start, date__lt=end)
+    ]
+    years = [
+        (x(datetime.date(year, 1, 1), LABEL_WIDTH), year)
+        for year in range(start.year + 1, end.year + 1)
+    ]
+    return Lifelines(
+        rows=list(rows.values()),
+        joins=joins,
+        rules=rules,
+        width=LABEL_WIDTH + PLOT_WIDTH + 20,
+        height=TOP + ROW_HEIGHT * len(rows) + 10,
+        start=start,
+        end=end,
+        years=years,
+    )

@@ -1,0 +1,126 @@
+"""The structure valid on a date, read once and walked in memory.
+
+Every page that shows the organisation on a date builds one `Structure` from
+`UnitNode.objects.tree_on(date)`: a fixed number of queries whatever the size of the tree,
+and the tree itself (children, paths from the top) without further queries.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from .models import Kind, UnitNode
+
+# Kinds drawn beside their parent's box (staff) or inside it (posts) rather than below it.
+STAFF_KINDS = {Kind.SEKRETARIAT}
+POST_KINDS = {Kind.POST}
+
+
+@dataclass
+class ChartNode:
+    node: UnitNode
+    name: str
+    short_name: str
+    uncertain: bool
+    posts: list["ChartNode"] = field(default_factory=list)
+    staff: list["ChartNode"] = field(default_factory=list)
+    children: list["ChartNode"] = field(default_factory=list)
+    folded: int = 0  # children valid on the date but not drawn (folded below the depth limit)
+
+    @property
+    def unit(self):
+        return self.node.unit
+
+    @property
+    def level(self) -> int:
+        return self.node.level
+
+
+class Structure:
+    def __init__(self, date: datetime.date, nodes=None):
+        self.date = date
+        self.nodes = list(UnitNode.objects.tree_on(date) if nodes is None else nodes)
+        self.by_id = {n.pk: n for n in self.nodes}
+        self.by_unit = {n.unit_id: n for n in self.nodes}
+        self.by_slug = {n.unit.slug: n for n in self.nodes}
+        self.children = defaultdict(list)
+        for node in self.nodes:
+            self.children[node.parent_id].append(node)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def roots(self) -> list[UnitNode]:
+        return self.children[None]
+
+    def name(self, node: UnitNode) -> str:
+        name = node.unit.name_on(self.date)
+        return name.name if name else node.unit.slug
+
+    def short_name(self, node: UnitNode) -> str:
+        name = node.unit.name_on(self.date)
+        return (name.short_name or name.name) if name else node.unit.slug
+
+    def path(self, node: UnitNode) -> list[UnitNode]:
+        """The node and its ancestors on the date, from the top."""
+        path = [node]
+        while path[-1].parent_id is not None:
+            path.append(self.by_id[path[-1].parent_id])
+        return path[::-1]
+
+    def parent_unit(self, node: UnitNode):
+        return self.by_id[node.parent_id].unit if node.parent_id else None
+
+    def chart(self, *, root: UnitNode | None = None, folded=None) -> list[ChartNode]:
+        """The organigram from `root` (or the top) over the nodes read; `folded` gives, per
+        node id, how many children on the date were left unread below the depth limit."""
+        self.folded = folded or {}
+        return [self._chart_node(n) for n in ([root] if root else self.roots())]
+
+    def _chart_node(self, node: UnitNode) -> ChartNode:
+        item = ChartNode(
+            node=node,
+            name=self.name(node),
+            short_name=self.short_name(node),
+            uncertain=node.uncertain_on(self.date),
+            folded=self.folded.get(node.pk, 0),
+        )
+        for child in self.children[node.pk]:
+            drawn = self._chart_node(child)
+            if child.unit.kind in POST_KINDS:
+                item.posts.append(drawn)
+            elif child.unit.kind in STAFF_KINDS:
+                item.staff.append(drawn)
+            else:
+                item.children.append(drawn)
+        return item
+
+
+def chart_window(date: datetime.date, *, root_slug: str | None = None, depth: int = 5):
+    """What an organigram needs: the nodes down to `depth` levels below `root_slug` (or the
+    top), and how many children each deepest drawn node has folded away. A fixed number of
+    queries whatever the size of the tree, and work bounded by what is drawn.
+
+    Returns (structure, root node or None, folded counts); the structure is None when
+    `root_slug` names no unit existing on the date."""
+    base = UnitNode.objects.tree_on(date)
+    below = UnitNode.objects.valid_on(date)
+    root = None
+    if root_slug:
+        root = base.filter(unit__slug=root_slug).first()
+        if root is None:
+            return None, None, {}
+        inside = Q(tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght)
+        base, below = base.filter(inside), below.filter(inside)
+    limit = (root.level if root else 0) + depth
+    structure = Structure(date, nodes=base.filter(level__lte=limit))
+    folded = dict(
+        below.filter(level=limit + 1)
+        .order_by()
+        .values("parent_id")
+        .annotate(n=Count("id"))
+        .values_list("parent_id", "n")
+    )
+    return structure, (structure.by_id[root.pk] if root else None), folded

@@ -1,0 +1,97 @@
+"""/changes/, /changes/<id>/ and /compare/ — what changed, and when."""
+
+import pytest
+
+from history.models import Reorganisation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_timeline_lists_the_reorganisations_in_order(client):
+    html = client.get("/changes/").content.decode()
+    html = html[html.index("</svg>") :]
+    order = [
+        html.index(title)
+        for title in (
+            "Organisationen før 2008",
+            "Handicapområdets nye organisering",
+            "Ny organisation i Centralforvaltningen",
+            "Den tværgående juridiske enhed opløses",
+            "MR Handicap og Psykiatri og MR Udsatte lægges sammen til MR Voksne",
+        )
+    ]
+    assert order == sorted(order)
+
+
+def test_the_lifelines_are_an_svg_whose_bars_lead_to_the_units(client):
+    html = client.get("/changes/").content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert '<a href="/units/mr-voksne/">' in svg
+    assert 'class="join merged"' in svg
+    assert 'class="rule"' in svg
+
+
+def test_each_reorganisation_links_to_the_comparison_of_the_day_before(client):
+    html = client.get("/changes/").content.decode()
+    assert "/compare/?from=2011-02-28&amp;to=2011-03-01" in html
+
+
+def test_a_reorganisation_page_shows_before_and_after_and_each_change_with_its_source(client):
+    merger = Reorganisation.objects.get(key="r2011-03-01")
+    html = client.get(f"/changes/{merger.pk}/").content.decode()
+    assert "28. februar 2011" in html and "1. marts 2011" in html
+    assert "Mål- og Rammekontoret for Voksne" in html
+    assert "002_5e7f1671b2cf0045.txt" in html
+    assert "1. marts 2011 blev Mål- og Rammekontoret for Handicap og Psykiatri sammenlagt" in html
+
+
+def test_the_1_june_2008_page_shows_that_the_sources_disagree(client):
+    html = client.get(f"/changes/{Reorganisation.objects.get(key='r2008-06-01').pk}/")
+    assert "Kilderne er uenige" in html.content.decode()
+
+
+def test_an_unknown_reorganisation_is_a_404(client):
+    response = client.get("/changes/999999/")
+    assert response.status_code == 404
+    assert "Registret har ingen omorganisering nummer 999999." in response.content.decode()
+
+
+def test_the_comparison_across_the_merger_lists_what_changed(client):
+    html = client.get("/compare/", {"from": "2011-02-28", "to": "2011-03-01"}).content.decode()
+    created = html[html.index("Oprettet") :]
+    assert "Mål- og Rammekontoret for Voksne" in created
+    ended = html[html.index("Ophørt") :]
+    assert "Mål- og Rammekontoret for Handicap og Psykiatri" in ended
+    moved = html[html.index("Flyttet eller forankret andetsteds") :]
+    assert "Tværgående enhed, kvalitetsmodeller" in moved
+    assert "Sammenlagt" in html
+
+
+def test_the_comparison_across_the_legal_units_move_shows_the_re_anchoring(client):
+    html = client.get("/compare/", {"from": "2008-09-01", "to": "2010-11-30"}).content.decode()
+    moved = html[html.index("Flyttet eller forankret andetsteds") :]
+    assert "Tværgående juridisk enhed" in moved
+
+
+def test_comparing_a_date_with_itself_says_nothing_changed(client):
+    html = client.get("/compare/", {"from": "2009-06-01", "to": "2009-06-01"}).content.decode()
+    assert "Intet i strukturen ændrede sig mellem de to datoer." in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from": "2011-03-01", "to": "2011-02-28"}, "ligger efter"),
+        ({"from": "2011-02-30", "to": "2011-03-01"}, "findes i kalenderen"),
+        ({"from": "2011-01-01", "to": "i morgen"}, "skriv to som ÅÅÅÅ-MM-DD"),
+    ],
+)
+def test_bad_dates_in_a_comparison_are_a_400(client, params, message):
+    response = client.get("/compare/", params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_compare_page_without_dates_shows_the_form(client):
+    html = client.get("/compare/").content.decode()
+    assert 'name="from"' in html and 'name="to"' in html

@@ -1,0 +1,71 @@
+"""Every page costs a fixed number of SQL queries, whatever the size of the tree: measured
+on the seed registry and on the same pages showing ≥ 1,000 generated units."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from history.models import Reorganisation
+
+pytestmark = pytest.mark.django_db
+
+SEED, LARGE = "2010-06-01", "2100-06-01"
+
+
+def synthetic_reorganisation_id():
+    return Reorganisation.objects.get(key="syntetisk-organisation").pk
+
+
+def seed_reorganisation_id():
+    return Reorganisation.objects.get(key="r2011-03-01").pk
+
+
+PAGES = {
+    "chart": (lambda: ("/", {"date": SEED}), lambda: ("/", {"date": LARGE})),
+    "unit page": (
+        lambda: ("/units/mr-handicap-og-psykiatri/", {"date": SEED}),
+        lambda: ("/units/syn-root/", {"date": LARGE}),
+    ),
+    "unit list": (
+        lambda: ("/units/", {"date": SEED}),
+        lambda: ("/units/", {"date": LARGE}),
+    ),
+    "timeline": (lambda: ("/changes/", {}), lambda: ("/changes/", {})),
+    "reorganisation": (
+        lambda: (f"/changes/{seed_reorganisation_id()}/", {}),
+        lambda: (f"/changes/{synthetic_reorganisation_id()}/", {}),
+    ),
+    "comparison": (
+        lambda: ("/compare/", {"from": "2008-08-31", "to": "2011-03-01"}),
+        lambda: ("/compare/", {"from": "2011-03-01", "to": LARGE}),
+    ),
+    "csv": (
+        lambda: ("/export/units.csv", {"date": SEED}),
+        lambda: ("/export/units.csv", {"date": LARGE}),
+    ),
+    "json-ld": (
+        lambda: ("/export/org.jsonld", {"date": SEED}),
+        lambda: ("/export/org.jsonld", {"date": LARGE}),
+    ),
+}
+BUDGET = 25  # no page needs more, at any size
+
+
+def count(client, path, params):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, params)
+    assert response.status_code == 200, response.content[:500]
+    return len(queries), response
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_page_costs_the_same_queries_at_seed_size_and_at_1000_units(
+    client, page, django_assert_max_num_queries
+):
+    seed, large = PAGES[page]
+    seed_queries, _ = count(client, *seed())
+    with django_assert_max_num_queries(BUDGET):
+        large_queries, response = count(client, *large())
+    assert large_queries <= seed_queries <= BUDGET
+    if page not in ("unit page", "unit list"):  # these show one unit, one page of units
+        assert len(response.content) > 50_000  # the large page really shows the large tree

@@ -1,0 +1,95 @@
+"""/units/ and /units/<slug>/ — finding a unit and reading its record."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_unit_page_shows_its_names_placements_and_identifiers(client):
+    html = client.get("/units/center-for-maal-og-rammer/", {"date": "2009-01-01"}).content.decode()
+    assert "<h1>Center for Mål og Rammer" in html
+    assert "4942" in html and "dc4cd471-edfc-4c6f-bd6b-72e25875e06c" in html
+    assert "Kommunal institution" in html
+    assert "1. september 2008" in html
+    assert "Socialforvaltningen Center for Mål og Rammer" in html  # the archive's form
+
+
+def test_a_unit_page_shows_the_units_below_it_on_the_date(client):
+    before = client.get("/units/center-for-maal-og-rammer/", {"date": "2011-02-28"})
+    after = client.get("/units/center-for-maal-og-rammer/", {"date": "2011-03-01"})
+    assert "Mål- og Rammekontoret for Udsatte grupper, Misbrug og bolig" in before.content.decode()
+    assert "Mål- og Rammekontoret for Voksne" in after.content.decode()
+
+
+def test_a_cross_cutting_unit_says_what_it_was_anchored_with(client):
+    html = client.get(
+        "/units/tvaergaaende-juridisk-enhed/", {"date": "2008-10-01"}
+    ).content.decode()
+    assert "Forankret hos" in html
+    assert "Mål- og Rammekontoret for Udsatte grupper, Misbrug og bolig" in html
+    later = client.get("/units/tvaergaaende-juridisk-enhed/", {"date": "2010-11-30"})
+    assert "Mål- og Rammekontoret for Handicap og Psykiatri" in later.content.decode()
+
+
+def test_a_merged_unit_names_its_successor_and_the_result_its_predecessors(client):
+    haps = client.get("/units/mr-handicap-og-psykiatri/", {"date": "2010-01-01"}).content.decode()
+    assert "Lagt sammen med" in haps or "Sammenlagt i" in haps
+    assert 'href="/units/mr-voksne/"' in haps
+    voksne = client.get("/units/mr-voksne/", {"date": "2011-03-01"}).content.decode()
+    assert "Sammenlagt fra" in voksne
+    assert 'href="/units/mr-udsatte/"' in voksne
+
+
+def test_a_unit_page_lists_the_reorganisations_and_the_edits_with_who_and_why(client):
+    html = client.get("/units/tvaergaaende-juridisk-enhed/").content.decode()
+    assert "Den tværgående juridiske enhed opløses" in html
+    assert "Tværgående juridisk enhed overgår til MR Handicap og Psykiatri" in html
+    assert "Indlæst fra kildematerialet" in html  # the reason of the seed load
+    assert "Registret (system)" in html  # who
+
+
+def test_a_unit_page_shows_its_sources_and_the_sources_disagreement(client):
+    html = client.get("/units/center-for-maal-og-rammer/").content.decode()
+    assert "002_5e7f1671b2cf0045.txt" in html
+
+
+def test_a_unit_page_before_the_unit_existed_says_so(client):
+    html = client.get("/units/mr-voksne/", {"date": "2009-01-01"}).content.decode()
+    assert "Enheden fandtes ikke den 1. januar 2009." in html
+
+
+def test_an_unknown_unit_is_a_404_that_names_it(client):
+    response = client.get("/units/findes-ikke/")
+    assert response.status_code == 404
+    assert "Registret har ingen enhed «findes-ikke»." in response.content.decode()
+
+
+def test_the_list_finds_units_by_name_kind_and_date(client):
+    html = client.get("/units/", {"q": "Voksne"}).content.decode()
+    assert 'href="/units/mr-voksne/' in html
+    html = client.get("/units/", {"kind": "tvaergaaende_enhed", "date": "2011-01-01"})
+    html = html.content.decode()
+    assert 'href="/units/effektstyring/' in html
+    assert 'href="/units/tvaergaaende-juridisk-enhed/' not in html
+    html = client.get("/units/", {"q": "4942"}).content.decode()
+    assert 'href="/units/center-for-maal-og-rammer/' in html
+
+
+def test_the_list_is_paginated(client):
+    html = client.get("/units/", {"page": "2"}).content.decode()
+    assert "Side 2 af" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"kind": "planet"}, "Marker en gyldig valgmulighed. planet er ikke en af"),
+        ({"target_group": "x"}, "Marker en gyldig valgmulighed."),
+        ({"date": "2011-13-01"}, "er ikke en dato, der findes i kalenderen"),
+        ({"q": "x" * 500}, "højst have 200 tegn"),
+    ],
+)
+def test_unknown_filter_values_are_a_400_that_says_what_was_wrong(client, params, message):
+    response = client.get("/units/", params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
