@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve-dev test test-postgres lint format seed messages clean
+.PHONY: run test test-postgres browser lint format seed messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,18 @@ run: $(VENV)/.installed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: install what the tests need and run them (SQLite unless DATABASE_URL says otherwise)
-test: $(VENV)/.installed-test
-	$(PY) -m pytest
+test: $(VENV)/.installed-test browser
+	$(PY) -m pytest $(PYTEST_ARGS)
 
-## test-postgres: the suite on the local PostgreSQL server
+## browser: Debian's Chromium for the browser tests (Playwright drives it; no download)
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+## test-postgres: the suite on the local PostgreSQL server (the browser tests, which serve
+## their own SQLite registry, run once in `make test`)
 test-postgres:
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/socialforvaltning $(MAKE) test
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/socialforvaltning \
+		$(MAKE) test PYTEST_ARGS='-m "not browser"'
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
