@@ -191,8 +191,24 @@ class UnitQuerySet(models.QuerySet):
         )
 
 
+class RecordStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    REVISED = "revised", _("revised")
+    FINAL = "final", _("final")
+
+
+class DetailLevel(models.TextChoices):
+    MINIMAL = "minimal", _("minimal")
+    PARTIAL = "partial", _("partial")
+    FULL = "full", _("full")
+
+
 class Unit(models.Model):
-    """The stable identity of an organisational unit, whatever its names and placements."""
+    """The stable identity of an organisational unit, whatever its names and placements.
+
+    Its descriptive fields follow the areas of ISAAR(CPF) the registry keeps: description
+    (history, functions, mandates, internal structure) and control (status, level of detail,
+    maintenance notes, language of the record)."""
 
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
@@ -202,8 +218,22 @@ class Unit(models.Model):
     position = models.PositiveSmallIntegerField(
         _("position"), default=100, help_text=_("Order among siblings on the chart.")
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("history"), blank=True)
+    functions = models.TextField(_("functions"), blank=True)
+    mandates = models.TextField(_("mandates / legal basis"), blank=True)
+    internal_structure = models.TextField(_("internal structure"), blank=True)
     archival_type = models.CharField(_("archival type"), max_length=100, blank=True)
+    record_status = models.CharField(
+        _("record status"), max_length=10, choices=RecordStatus, default=RecordStatus.DRAFT
+    )
+    detail_level = models.CharField(
+        _("level of detail"), max_length=10, choices=DetailLevel, default=DetailLevel.PARTIAL
+    )
+    maintenance_notes = models.TextField(_("maintenance notes"), blank=True)
+    record_language = models.CharField(
+        _("language of the record"), max_length=3, default="dan",
+        help_text=_("ISO 639-2 code, e.g. dan."),
+    )
 
     citations = GenericRelation(Citation)
     history = HistoricalRecords()
