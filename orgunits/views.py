@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from history.models import Change, Reorganisation
-from socialforvaltning.lib.dates import date_from_request, format_date
+from history.recorded import structure_as_recorded
+from socialforvaltning.lib.dates import date_from_request, format_date, recorded_from_request
 
 from . import jsonld
 from .filters import UnitFilter
@@ -70,7 +71,12 @@ def chart(request):
     depth_text = short_param(request, "depth") or "5"
     if not depth_text.isdigit() or not 1 <= int(depth_text) <= 12:
         raise BadRequest(_("The depth must be a whole number from 1 to 12."))
-    structure, root, folded = chart_window(date, root_slug=root_slug, depth=int(depth_text))
+    recorded = recorded_from_request(request)
+    if recorded is not None:
+        # As the registry recorded it then: the whole structure, without folding.
+        structure, root, folded = Structure(date, structure_as_recorded(date, recorded)), None, {}
+    else:
+        structure, root, folded = chart_window(date, root_slug=root_slug, depth=int(depth_text))
     if structure is None:
         unit_or_404(root_slug)  # an unknown unit: 404
         raise Http404(
@@ -98,6 +104,7 @@ def chart(request):
         {
             "date": date,
             "as_of_query": f"date={date.isoformat()}",
+            "recorded": recorded,
             "chart": structure.chart(root=root, folded=folded),
             "root": root,
             "ancestors": ancestors,
@@ -222,6 +229,22 @@ def unit_detail(request, slug):
     )
     names = [n for n in unit.names.all() if n.kind == UnitName.Kind.AUTHORISED]
     other_names = [n for n in unit.names.all() if n.kind != UnitName.Kind.AUTHORISED]
+    name = unit.name_on(date)
+    parent_on_date = next(
+        ((n.parent.unit, parent) for n, parent in placements if n is node_on_date and parent),
+        None,
+    )
+    recorded = recorded_from_request(request)
+    if recorded is not None:
+        # The unit on the date as the registry recorded it then: its name, parent, children.
+        then = Structure(date, structure_as_recorded(date, recorded))
+        node_on_date = then.by_unit.get(unit.pk)
+        name = node_on_date.unit.name_on(date) if node_on_date else None
+        parent = then.by_id.get(node_on_date.parent_id) if node_on_date else None
+        parent_on_date = (parent.unit, then.name(parent)) if parent else None
+        children = [
+            (c.unit, then.name(c)) for c in (then.children[node_on_date.pk] if node_on_date else ())
+        ]
     return render(
         request,
         "orgunits/unit_detail.html",
@@ -229,16 +252,14 @@ def unit_detail(request, slug):
             "unit": unit,
             "date": date,
             "as_of_query": f"date={date.isoformat()}",
-            "name": unit.name_on(date),
-            "display_name": unit.name_at(date),
+            "name": name,
+            "recorded": recorded,
+            "display_name": name.name if name else unit.name_at(date),
             "names": names,
             "other_names": other_names,
             "placements": placements,
             "node_on_date": node_on_date,
-            "parent_on_date": next(
-                ((n.parent.unit, name) for n, name in placements if n is node_on_date and name),
-                None,
-            ),
+            "parent_on_date": parent_on_date,
             "children": children,
             "predecessors": predecessors,
             "successors": successors,
@@ -332,10 +353,16 @@ def _certainty_text(node: UnitNode, date) -> str:
 @require_GET
 def org_jsonld(request):
     date = date_from_request(request)
-    nodes = UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers")
-    reorganisations = Reorganisation.objects.filter(
-        Q(date__lte=date) | Q(date__isnull=True)
-    ).prefetch_related(
+    recorded = recorded_from_request(request)
+    reorganisations = Reorganisation.objects.filter(Q(date__lte=date) | Q(date__isnull=True))
+    if recorded is None:
+        nodes = UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers")
+    else:
+        nodes = structure_as_recorded(date, recorded)
+        reorganisations = reorganisations.filter(
+            pk__in=Reorganisation.history.filter(history_date__lte=recorded).values("id")
+        )
+    reorganisations = reorganisations.prefetch_related(
         Prefetch("changes", queryset=Change.objects.select_related("unit", "target"))
     )
     document = jsonld.organisation_graph(

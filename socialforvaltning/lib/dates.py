@@ -3,7 +3,7 @@
 import datetime
 
 from django.core.exceptions import BadRequest
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 # Dates outside this window are almost certainly typing errors (year 208 for 2008, …).
@@ -44,6 +44,36 @@ def parse_date(
 def date_from_request(request, name: str = "date", *, default=None) -> datetime.date:
     """The one way a page reads "as of a date" from its query string."""
     return parse_date(request.GET.get(name), default=default, name=name)
+
+
+def parse_moment(value: str, *, name: str = "recorded") -> datetime.datetime:
+    """Parse YYYY-MM-DDTHH:MM (or a bare date, meaning its end) as a moment in the registry's
+    time zone: when the registry recorded something."""
+    value = value.strip()
+    if len(value) == 10:
+        date = parse_date(value, name=name)
+        moment = datetime.datetime.combine(date, datetime.time(23, 59, 59))
+    else:
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidDate(
+                _(
+                    "“%(value)s” is not a moment: write %(name)s as YYYY-MM-DDTHH:MM, "
+                    "e.g. 2026-11-01T14:30."
+                )
+                % {"value": value[:40], "name": name}
+            ) from None
+        parse_date(moment.date().isoformat(), name=name)  # the same bounds as any date
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def recorded_from_request(request, name: str = "recorded") -> datetime.datetime | None:
+    """The moment of record time a page should show, or None for what the registry says now."""
+    value = request.GET.get(name, "")
+    return parse_moment(value, name=name) if value.strip() else None
 
 
 def format_date(date: datetime.date | None) -> str:

@@ -99,6 +99,13 @@ def test_a_revert_of_a_descriptive_field_is_allowed_and_kept_with_its_reason(
         "position": 100,
         "description": "",
         "archival_type": "",
+        "functions": "",
+        "mandates": "",
+        "internal_structure": "",
+        "record_status": "draft",
+        "detail_level": "partial",
+        "maintenance_notes": "",
+        "record_language": "dan",
         "change_reason": "Tilbage til det oprindelige",
         "names-TOTAL_FORMS": 0,
         "names-INITIAL_FORMS": 0,
@@ -131,10 +138,12 @@ def test_trap_3_the_structure_as_recorded_costs_the_same_queries_at_any_size(tre
             nodes = structure_as_recorded(date, timezone.now())
         counts.append(len(queries))
         assert len(nodes) > (1000 if date == LARGE_ON else 10)
-    assert counts[0] == counts[1] <= 3
+    assert counts[0] == counts[1] <= 5
     # What the registry said before the rename: the old name.
-    before = {n.slug: n.name for n in structure_as_recorded(D1, moment)}
-    after = {n.slug: n.name for n in structure_as_recorded(D1, timezone.now())}
+    before = {n.unit.slug: n.unit.name_on(D1).name for n in structure_as_recorded(D1, moment)}
+    after = {
+        n.unit.slug: n.unit.name_on(D1).name for n in structure_as_recorded(D1, timezone.now())
+    }
     assert before["t-b"] == "Kontor B"
     assert after["t-b"] == "Kontor Beta"
 

@@ -1,0 +1,60 @@
+"""`recorded=`: the structure on a date as the registry recorded it at an earlier moment, so
+an archivist can see what the registry said before a correction."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from history.services import Rename, apply_reorganisation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def renamed_later(archivist):
+    """MR Børn renamed (effective 2009-01-01), entered after the moment returned."""
+    before = timezone.now()
+    apply_reorganisation(
+        title="MR Børn omdøbes",
+        date=datetime.date(2009, 1, 1),
+        user=archivist,
+        reason="Fundet i nyt dokument",
+        changes=[Rename(unit="mr-born", name="Børnekontoret")],
+    )
+    return before.isoformat()
+
+
+def test_the_chart_as_recorded_before_an_edit_shows_the_old_name(client, renamed_later):
+    now = client.get("/", {"date": "2010-01-01"}).content.decode()
+    then = client.get("/", {"date": "2010-01-01", "recorded": renamed_later}).content.decode()
+    assert "Børnekontoret" in now
+    assert "Børnekontoret" not in then
+    assert "Mål- og Rammekontoret for Børn og familier" in then
+    assert "Som registret registrerede det" in then
+
+
+def test_the_unit_page_as_recorded_shows_the_old_name(client, renamed_later):
+    then = client.get("/units/mr-born/", {"date": "2010-01-01", "recorded": renamed_later})
+    assert "<h1>Mål- og Rammekontoret for Børn og familier" in then.content.decode()
+    now = client.get("/units/mr-born/", {"date": "2010-01-01"})
+    assert "<h1>Børnekontoret" in now.content.decode()
+
+
+def test_the_jsonld_as_recorded_shows_the_old_name_and_not_the_later_event(client, renamed_later):
+    then = client.get("/export/org.jsonld", {"date": "2010-01-01", "recorded": renamed_later})
+    text = then.content.decode()
+    assert "Mål- og Rammekontoret for Børn og familier" in text
+    assert "Børnekontoret" not in text
+    assert "MR Børn omdøbes" not in text
+
+
+def test_a_moment_before_anything_was_recorded_shows_an_empty_registry(client):
+    html = client.get("/", {"date": "2010-01-01", "recorded": "2001-01-01T00:00"})
+    assert "Ingen enhed i registret fandtes på denne dato." in html.content.decode()
+
+
+@pytest.mark.parametrize("value", ["i går", "2010-13-01T10:00", "2010-01-01T25:00"])
+def test_a_malformed_moment_is_a_400(client, value):
+    response = client.get("/", {"date": "2010-01-01", "recorded": value})
+    assert response.status_code == 400
