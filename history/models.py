@@ -83,6 +83,7 @@ class Reorganisation(models.Model):
         ]
         verbose_name = _("reorganisation")
         verbose_name_plural = _("reorganisations")
+        permissions = [("apply_reorganisation", _("Can apply a dated reorganisation"))]
 
     def __str__(self) -> str:
         return f"{self.date_display}: {self.title}"

@@ -13,6 +13,7 @@ from socialforvaltning.lib.dates import date_from_request
 from .compare import compare_structures
 from .lifelines import lifelines
 from .models import Change, Reorganisation
+from .preview import affected_branch, touched_units
 
 CHANGES = Prefetch(
     "changes",
@@ -53,16 +54,11 @@ def reorganisation_detail(request, pk):
     if reorganisation is None:
         raise Http404(_("The registry has no reorganisation number %(pk)s.") % {"pk": pk})
     changes = list(reorganisation.changes.all())
-    affected = set()
-    for change in changes:
-        affected.update(
-            i for i in (change.unit_id, change.target_id, change.previous_parent_id) if i
-        )
+    affected = touched_units(reorganisation)
     before = after = None
     if reorganisation.date:
-        day_before = reorganisation.date - datetime.timedelta(days=1)
-        before = Structure(day_before)
-        after = Structure(reorganisation.date)
+        before = affected_branch(Structure(reorganisation.day_before), affected)
+        after = affected_branch(Structure(reorganisation.date), affected)
     siblings = list(Reorganisation.objects.chronological().values_list("pk", "date"))
     index = [s[0] for s in siblings].index(reorganisation.pk)
     return render(
@@ -71,26 +67,13 @@ def reorganisation_detail(request, pk):
         {
             "reorganisation": reorganisation,
             "changes": changes,
-            "before": before
-            and [(n, before.name(n), n.unit_id in affected) for n in _branch(before, affected)],
-            "after": after
-            and [(n, after.name(n), n.unit_id in affected) for n in _branch(after, affected)],
-            "day_before": reorganisation.date and reorganisation.date - datetime.timedelta(days=1),
+            "before": before,
+            "after": after,
+            "day_before": reorganisation.day_before,
             "previous_id": siblings[index - 1][0] if index > 0 else None,
             "next_id": siblings[index + 1][0] if index + 1 < len(siblings) else None,
         },
     )
-
-
-def _branch(structure: Structure, unit_ids: set[int]):
-    """The nodes a reorganisation touched, with their ancestors and children, in tree
-    order: enough to see what it changed without the whole chart."""
-    keep = set()
-    for node in structure.nodes:
-        if node.unit_id in unit_ids:
-            keep.update(n.pk for n in structure.path(node))
-            keep.update(c.pk for c in structure.children[node.pk])
-    return [n for n in structure.nodes if n.pk in keep]
 
 
 @require_GET

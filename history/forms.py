@@ -1,0 +1,169 @@
+"""The archivists' form for a dated change: a reorganisation with its changes, which the
+admin previews and then applies through `apply_reorganisation`."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from orgunits.models import Kind, SourceDocument, TargetGroup
+from socialforvaltning.lib.dates import InvalidDate, parse_date
+
+from .models import Certainty
+from .services import Cite, Create, Dissolve, Merge, Move, Rename, Split
+
+
+class IsoDateField(forms.CharField):
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return parse_date(value)
+        except InvalidDate as e:
+            raise ValidationError(str(e)) from None
+
+
+class ReorganisationForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    date = IsoDateField(
+        label=_("Effective date"),
+        help_text=_("The day the change took effect (YYYY-MM-DD), however long ago."),
+    )
+    certainty = forms.ChoiceField(
+        label=_("Certainty of the date"),
+        choices=[(c.value, c.label) for c in Certainty if c != Certainty.UNKNOWN],
+        initial=Certainty.EXACT,
+    )
+    not_before = IsoDateField(label=_("Not before"), required=False)
+    not_after = IsoDateField(label=_("Not after"), required=False)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    document = forms.ModelChoiceField(
+        label=_("Source document"),
+        queryset=SourceDocument.objects.all(),
+        required=False,
+        to_field_name="key",
+    )
+    heading = forms.CharField(label=_("Heading in the source"), max_length=300, required=False)
+    excerpt = forms.CharField(
+        label=_("Passage"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("The passage that says so, verbatim."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=100,
+        help_text=_("Kept in the history of every record this writes, beside your name."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("document") and not (data.get("heading") and data.get("excerpt")):
+            self.add_error("excerpt", _("A source needs its heading and the passage."))
+        return data
+
+    def reorganisation_kwargs(self, changes):
+        d = self.cleaned_data
+        cite = ()
+        if d.get("document"):
+            cite = (Cite(document=d["document"].key, heading=d["heading"], excerpt=d["excerpt"]),)
+        return {
+            "title": d["title"],
+            "date": d["date"],
+            "certainty": d["certainty"],
+            "not_before": d.get("not_before"),
+            "not_after": d.get("not_after"),
+            "description": d.get("description", ""),
+            "reason": d["reason"],
+            "changes": changes,
+            "cite": cite,
+        }
+
+
+class ChangeForm(forms.Form):
+    KINDS = [
+        ("", "—"),
+        ("create", _("create a unit")),
+        ("rename", _("rename")),
+        ("move", _("move / re-anchor")),
+        ("merge", _("merge (units into one)")),
+        ("split", _("split (a unit into units)")),
+        ("dissolve", _("dissolve")),
+    ]
+    kind = forms.ChoiceField(label=_("Change"), choices=KINDS, required=False)
+    unit = forms.CharField(
+        label=_("Unit"),
+        max_length=400,
+        required=False,
+        help_text=_("Its identifier (slug); for a merge, the merged units separated by commas."),
+    )
+    target = forms.CharField(
+        label=_("To / under"),
+        max_length=400,
+        required=False,
+        help_text=_(
+            "New parent (create, move), the resulting unit (merge), "
+            "or the resulting units separated by commas (split)."
+        ),
+    )
+    name = forms.CharField(label=_("New name"), max_length=300, required=False)
+    short_name = forms.CharField(label=_("Short name"), max_length=100, required=False)
+    unit_kind = forms.ChoiceField(
+        label=_("Kind (new unit)"), choices=[("", "—"), *Kind.choices], required=False
+    )
+    target_group = forms.ChoiceField(
+        label=_("Target group (new unit)"),
+        choices=[("", "—"), *TargetGroup.choices],
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False)
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if not kind:
+            return data
+        needs = {
+            "create": ("unit", "target", "name", "unit_kind"),
+            "rename": ("unit", "name"),
+            "move": ("unit", "target"),
+            "merge": ("unit", "target"),
+            "split": ("unit", "target"),
+            "dissolve": ("unit",),
+        }[kind]
+        for field in needs:
+            if not data.get(field):
+                self.add_error(field, _("Needed for this kind of change."))
+        return data
+
+    def spec(self):
+        d = self.cleaned_data
+        kind, note = d.get("kind"), d.get("note", "")
+        if not kind:
+            return None
+        listed = [s.strip() for s in d.get("target", "").split(",") if s.strip()]
+        if kind == "create":
+            return Create(
+                slug=d["unit"],
+                name=d["name"],
+                short_name=d["short_name"],
+                parent=d["target"],
+                kind=d["unit_kind"],
+                target_group=d["target_group"],
+                note=note,
+            )
+        if kind == "rename":
+            return Rename(unit=d["unit"], name=d["name"], short_name=d["short_name"], note=note)
+        if kind == "move":
+            return Move(unit=d["unit"], to=d["target"], note=note)
+        if kind == "merge":
+            units = [s.strip() for s in d["unit"].split(",") if s.strip()]
+            return Merge(units=units, into=d["target"], note=note)
+        if kind == "split":
+            return Split(unit=d["unit"], into=listed, note=note)
+        return Dissolve(unit=d["unit"], note=note)
+
+
+ChangeFormSet = forms.formset_factory(ChangeForm, extra=3, max_num=50)

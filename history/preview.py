@@ -1,0 +1,69 @@
+"""A dry run of a reorganisation: apply it, read the structure before and after, roll back.
+
+The admin shows this preview before an archivist confirms a dated change; it uses the very
+function that will write the change, so what the preview shows is what will be written.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from orgunits.structure import Structure
+
+from .services import apply_reorganisation
+
+
+class _RollBack(Exception):
+    pass
+
+
+@dataclass
+class Preview:
+    day_before: datetime.date
+    date: datetime.date
+    before: list  # (node, name, touched)
+    after: list
+
+
+def affected_branch(structure: Structure, unit_ids: set[int]):
+    """The nodes a reorganisation touched, with their ancestors and children, in tree
+    order: enough to see what it changed without the whole chart."""
+    keep = set()
+    for node in structure.nodes:
+        if node.unit_id in unit_ids:
+            keep.update(n.pk for n in structure.path(node))
+            keep.update(c.pk for c in structure.children[node.pk])
+    return [(n, structure.name(n), n.unit_id in unit_ids) for n in structure.nodes if n.pk in keep]
+
+
+def touched_units(reorganisation) -> set[int]:
+    touched = set()
+    for change in reorganisation.changes.all():
+        touched.update(
+            i for i in (change.unit_id, change.target_id, change.previous_parent_id) if i
+        )
+    return touched
+
+
+def preview_reorganisation(**kwargs) -> Preview:
+    """Apply the reorganisation in a transaction that is always rolled back; return the
+    affected branch on the day before and on the effective date. Raises ValidationError
+    exactly as `apply_reorganisation` would."""
+    date = kwargs["date"]
+    result = None
+    try:
+        with transaction.atomic():
+            reorganisation = apply_reorganisation(**kwargs)
+            touched = touched_units(reorganisation)
+            day_before = date - datetime.timedelta(days=1)
+            result = Preview(
+                day_before=day_before,
+                date=date,
+                before=affected_branch(Structure(day_before), touched),
+                after=affected_branch(Structure(date), touched),
+            )
+            raise _RollBack
+    except _RollBack:
+        pass
+    return result
