@@ -5,6 +5,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from orgunits.structure import Structure
+from responsibilities.lookup import owner_changes
 
 from .models import Change, Reorganisation
 
@@ -75,11 +76,3 @@ def compare_structures(first: datetime.date, second: datetime.date) -> Compariso
         (result.merged if change.kind == Change.Kind.MERGED else result.split).append(change)
     result.owners = owner_changes(first, second)
     return result
-
-
-def owner_changes(first, second):
-    try:
-        from responsibilities.services import owner_changes as changes
-    except ImportError:
-        return []
-    return changes(first, second)

@@ -7,8 +7,10 @@ applies every change or none.
 """
 
 import datetime
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import EllipsisType
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -23,6 +25,7 @@ from orgunits.models import (
     UnitName,
     UnitNode,
 )
+from responsibilities.models import Post, Responsibility, Task
 from socialforvaltning.lib.dates import format_date
 
 from .models import Certainty, Change, Reorganisation
@@ -96,17 +99,35 @@ class Dissolve:
     cite: Sequence[Cite] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class TransferTasks:
+    """Hand `from_unit`'s open responsibilities for `tasks` to `to_unit` on the date, with the
+    same role and post unless `role` or `post` say otherwise (`post=None` clears it, the
+    default `...` keeps it); `to_unit=None` ends them on purpose."""
+
+    from_unit: str
+    to_unit: str | None
+    tasks: Sequence[str]
+    role: str | None = None
+    post: str | None | EllipsisType = ...
+    inferred: bool = False
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
 # Changes are applied in this order whatever order they are given in, so that a merge can
-# go into a unit created by the same reorganisation and a dissolution comes after the moves
-# that empty the dissolved unit.
-PHASES = (Create, Rename, Move, Merge, Split, Dissolve)
+# go into a unit created by the same reorganisation, tasks can be handed to such a unit
+# before the units giving them up end (merges, splits and dissolutions end units, and refuse
+# to leave a task behind), and a dissolution comes after the moves that empty the dissolved
+# unit. Transfers keep the order they are given in.
+PHASES = (Create, Rename, Move, TransferTasks, Merge, Split, Dissolve)
 
 
 def apply_reorganisation(
     *,
     title: str,
     date: datetime.date | None,
-    changes: Sequence[Create | Move | Rename | Merge | Split | Dissolve],
+    changes: Sequence[Create | Move | Rename | TransferTasks | Merge | Split | Dissolve],
     reason: str,
     user=None,
     key: str = "",
@@ -144,8 +165,15 @@ def apply_reorganisation(
                     _("Only creations can be recorded without a date (“%(title)s”).")
                     % {"title": title}
                 )
-            getattr(writer, type(change).__name__.lower())(change)
+            getattr(writer, _method_name(type(change)))(change)
+        writer.check_handed_on_ownership()
     return reorganisation
+
+
+def _method_name(spec_type) -> str:
+    """The writer's method for a kind of change: Create → create, TransferTasks →
+    transfer_tasks."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", spec_type.__name__).lower()
 
 
 def _lock_structure():
@@ -185,6 +213,8 @@ class _Writer:
         self.date = reorganisation.date
         self.user = user
         self.reason = reason
+        # Tasks whose owner handed them on in another role: someone must own them afterwards.
+        self.ownership_handed_on: dict[int, Task] = {}
 
     # Writing rows -------------------------------------------------------------------
 
@@ -393,6 +423,104 @@ class _Writer:
         change = self.record(Change.Kind.DISSOLVED, unit, spec)
         self.end_unit(unit, change)
 
+    def transfer_tasks(self, spec: TransferTasks):
+        from_unit = self.unit(spec.from_unit)
+        to_unit = self.unit(spec.to_unit) if spec.to_unit else None
+        if to_unit is not None and to_unit.pk == from_unit.pk:
+            raise ValidationError(_("A unit cannot transfer tasks to itself."))
+        if not spec.tasks:
+            raise ValidationError(_("Name the tasks to transfer."))
+        if spec.role is not None and spec.role not in Responsibility.Role.values:
+            raise ValidationError(_("Unknown role “%(role)s”.") % {"role": spec.role})
+        post = self.post(spec.post) if isinstance(spec.post, str) else spec.post
+        tasks = {t.slug: t for t in Task.objects.filter(slug__in=spec.tasks)}
+        unknown = [slug for slug in spec.tasks if slug not in tasks]
+        if unknown:
+            raise ValidationError(
+                _("Unknown tasks: %(tasks)s.") % {"tasks": ", ".join(sorted(unknown))}
+            )
+        held = list(
+            Responsibility.objects.valid_on(self.date)
+            .filter(unit=from_unit, task__in=tasks.values())
+            .select_related("task", "post")
+            .order_by("task__name", "role", "id")
+        )
+        not_held = [slug for slug in spec.tasks if all(r.task.slug != slug for r in held)]
+        if not_held:
+            raise ValidationError(
+                _("“%(unit)s” holds no responsibility for %(tasks)s on %(date)s.")
+                % {
+                    "unit": from_unit.slug,
+                    "tasks": ", ".join(not_held),
+                    "date": format_date(self.date),
+                }
+            )
+        change = self.record(Change.Kind.TASKS_TRANSFERRED, from_unit, spec, target=to_unit)
+        for old in held:
+            if old.valid_from == self.date or old.valid_to is not None:
+                raise ValidationError(
+                    _(
+                        "“%(unit)s”'s responsibility for “%(task)s” has other recorded changes "
+                        "on or after %(date)s; enter the reorganisations in date order."
+                    )
+                    % {
+                        "unit": from_unit.slug,
+                        "task": old.task.slug,
+                        "date": format_date(self.date),
+                    }
+                )
+            old.valid_to, old.closed_by = self.date, change
+            self.save(old)
+            if to_unit is None:
+                continue
+            new = self.save(
+                Responsibility(
+                    task=old.task,
+                    unit=to_unit,
+                    role=spec.role or old.role,
+                    post=old.post if spec.post is ... else post,
+                    valid_from=self.date,
+                    certainty=self.reorganisation.certainty,
+                    not_before=self.reorganisation.not_before,
+                    not_after=self.reorganisation.not_after,
+                    inferred=spec.inferred,
+                    note=spec.note,
+                    opened_by=change,
+                )
+            )
+            self.cite(new, spec.cite)
+            if old.is_owner and not new.is_owner:
+                self.ownership_handed_on[old.task_id] = old.task
+
+    def post(self, slug: str) -> Post:
+        try:
+            return Post.objects.get(slug=slug)
+        except Post.DoesNotExist:
+            raise ValidationError(_("Unknown post “%(slug)s”.") % {"slug": slug}) from None
+
+    def check_handed_on_ownership(self):
+        """A task whose owner handed it on as something else must still have an owner."""
+        if not self.ownership_handed_on:
+            return
+        owned = set(
+            Responsibility.objects.owners()
+            .valid_on(self.date)
+            .filter(task__in=self.ownership_handed_on.values())
+            .values_list("task_id", flat=True)
+        )
+        ownerless = [t for pk, t in self.ownership_handed_on.items() if pk not in owned]
+        if ownerless:
+            raise ValidationError(
+                _(
+                    "After this reorganisation no unit would own %(tasks)s on %(date)s: give "
+                    "each task an owner in the same reorganisation, or end it explicitly."
+                )
+                % {
+                    "tasks": ", ".join(f"“{t.name}” ({t.slug})" for t in ownerless),
+                    "date": format_date(self.date),
+                }
+            )
+
     # Structure -------------------------------------------------------------------------
 
     def open_nodes(self, unit, parent_unit, start, end, *, opened_by, closed_by):
@@ -512,8 +640,29 @@ class _Writer:
                     "children": ", ".join(remaining),
                 }
             )
+        self._refuse_orphaned_tasks(unit)
         node.valid_to, node.closed_by = self.date, change
         self.save_node(node)
         for name in unit.names.authorised().valid_on(self.date):
             name.valid_to, name.closed_by = self.date, change
             self.save(name)
+
+    def _refuse_orphaned_tasks(self, unit: Unit):
+        """Nothing the unit is responsible for may be left behind when it ends: the same
+        reorganisation must transfer or explicitly end each of its responsibilities."""
+        left = list(
+            Responsibility.objects.filter(unit=unit)
+            .overlapping(self.date, None)
+            .select_related("task")
+            .order_by("task__name")
+        )
+        if left:
+            tasks = dict.fromkeys(f"“{r.task.name}” ({r.task.slug})" for r in left)
+            raise ValidationError(
+                _(
+                    "“%(unit)s” cannot end on %(date)s while it is still responsible for "
+                    "%(tasks)s: transfer each task to another unit, or end it explicitly, in "
+                    "the same reorganisation."
+                )
+                % {"unit": unit.slug, "date": format_date(self.date), "tasks": ", ".join(tasks)}
+            )

@@ -1,10 +1,14 @@
-"""Load the seed data in fixtures/organisation.yaml.
+"""Load the seed data in fixtures/organisation.yaml and fixtures/tasks.yaml.
 
 Structure goes through `apply_reorganisation`, like every other structural write; the
 descriptive parts of the records (identifiers, variant names, citations) are saved as
-ordinary records, each with its history row.
+ordinary records, each with its history row. Tasks are read alongside: after each
+reorganisation the posts of the units that now exist and the responsibilities beginning
+before the next reorganisation are saved, and the transfers of tasks.yaml are applied as
+`TransferTasks` changes of the reorganisation they name.
 """
 
+import datetime
 from pathlib import Path
 
 import yaml
@@ -20,12 +24,15 @@ from history.services import (
     Move,
     Rename,
     Split,
+    TransferTasks,
     apply_reorganisation,
 )
+from responsibilities.models import Post, Responsibility, Task
 
 from .models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "organisation.yaml"
+TASKS_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "tasks.yaml"
 SEED_REASON = "Indlæst fra kildematerialet (fixtures/organisation.yaml)"
 SYSTEM_USERNAME = "registret"
 
@@ -106,6 +113,20 @@ def _change_spec(entry: dict, units: dict):
     raise ValueError(f"Unknown kind of change in the seed data: {sorted(entry)}")
 
 
+def _transfer_spec(entry: dict) -> TransferTasks:
+    return TransferTasks(
+        from_unit=entry["from"],
+        to_unit=entry.get("to"),
+        tasks=tuple(entry["tasks"]),
+        role=entry.get("role"),
+        # An explicit `post: null` clears the post; no `post` keeps it.
+        post=entry.get("post", ...),
+        inferred=bool(entry.get("inferred")),
+        note=entry.get("note") or "",
+        cite=_cites(entry.get("cite")),
+    )
+
+
 def _save(obj, user):
     obj.full_clean()
     obj._history_user = user
@@ -130,15 +151,33 @@ def _cite(obj, entries, user):
         )
 
 
-def load_seed(path: Path = FIXTURE) -> int:
+def load_seed(path: Path = FIXTURE, tasks_path: Path | None = TASKS_FIXTURE) -> int:
     """Load the seed into an empty registry; returns the number of reorganisations applied."""
     data = read_fixture(path)
+    tasks_data = read_fixture(tasks_path) if tasks_path else {}
     user = system_user()
     units = {u["slug"]: u for u in data["units"]}
+    reorganisations = data["reorganisations"]
+    transfers = _transfers_by_reorganisation(tasks_data, reorganisations)
+    responsibilities = _responsibilities_by_reorganisation(tasks_data, reorganisations)
+    posts = list(tasks_data.get("posts") or ())
     with transaction.atomic():
         for doc in data["documents"]:
             _save(SourceDocument(key=doc["key"], filename=doc["file"], title=doc["title"]), user)
-        for r in data["reorganisations"]:
+        tasks = {}
+        for entry in tasks_data.get("tasks") or ():
+            tasks[entry["slug"]] = _save(
+                Task(
+                    slug=entry["slug"],
+                    name=entry["name"],
+                    category=entry["category"],
+                    synonyms="\n".join(entry.get("synonyms") or ()),
+                    description=entry.get("description") or "",
+                ),
+                user,
+            )
+            _cite(tasks[entry["slug"]], entry.get("cite"), user)
+        for i, r in enumerate(reorganisations):
             apply_reorganisation(
                 key=r["key"],
                 title=r["title"],
@@ -148,10 +187,43 @@ def load_seed(path: Path = FIXTURE) -> int:
                 not_after=r.get("not_after"),
                 description=r.get("description") or "",
                 cite=_cites(r.get("cite")),
-                changes=[_change_spec(c, units) for c in r.get("changes") or ()],
+                changes=[_change_spec(c, units) for c in r.get("changes") or ()]
+                + transfers[r["key"]],
                 user=user,
                 reason=SEED_REASON,
             )
+            existing = set(Unit.objects.values_list("slug", flat=True))
+            for entry in [p for p in posts if p["unit"] in existing]:
+                posts.remove(entry)
+                post = _save(
+                    Post(
+                        slug=entry["slug"],
+                        unit=Unit.objects.get(slug=entry["unit"]),
+                        kind=entry["kind"],
+                        title=entry["title"],
+                    ),
+                    user,
+                )
+                _cite(post, entry.get("cite"), user)
+            for task_slug, entry in responsibilities[i]:
+                responsibility = _save(
+                    Responsibility(
+                        task=tasks[task_slug],
+                        unit=Unit.objects.get(slug=entry["unit"]),
+                        role=entry["role"],
+                        post=Post.objects.get(slug=entry["post"]) if entry.get("post") else None,
+                        valid_from=entry.get("from"),
+                        certainty=entry.get("certainty") or "exact",
+                        not_before=entry.get("not_before"),
+                        not_after=entry.get("not_after"),
+                        inferred=bool(entry.get("inferred")),
+                        note=entry.get("note") or "",
+                    ),
+                    user,
+                )
+                _cite(responsibility, entry.get("cite"), user)
+        if posts:
+            raise ValueError(f"Posts of units that never exist: {[p['slug'] for p in posts]}")
         for slug, entry in units.items():
             unit = Unit.objects.get(slug=slug)
             _cite(unit, entry.get("cite"), user)
@@ -166,4 +238,34 @@ def load_seed(path: Path = FIXTURE) -> int:
                     UnitName(unit=unit, kind=UnitName.Kind.OTHER, name=other["name"]), user
                 )
                 _cite(name, other.get("cite"), user)
-    return len(data["reorganisations"])
+    return len(reorganisations)
+
+
+def _transfers_by_reorganisation(tasks_data: dict, reorganisations: list) -> dict:
+    """The transfers of tasks.yaml as changes of the reorganisation each names, in order."""
+    transfers = {r["key"]: [] for r in reorganisations}
+    for entry in tasks_data.get("transfers") or ():
+        if entry["reorganisation"] not in transfers:
+            raise ValueError(f"A transfer names an unknown reorganisation: {entry}")
+        transfers[entry["reorganisation"]].append(_transfer_spec(entry))
+    return transfers
+
+
+def _responsibilities_by_reorganisation(tasks_data: dict, reorganisations: list) -> list:
+    """For each reorganisation R_i, the responsibilities whose start d has
+    R_i.date <= d < R_{i+1}.date (an undated reorganisation or start counts as the earliest),
+    so that each is saved once the structure it needs exists and before later changes move
+    it on."""
+    earliest = datetime.date.min
+    dates = [r.get("date") or earliest for r in reorganisations]
+    if dates != sorted(dates):
+        raise ValueError("The reorganisations in the seed data must be in date order.")
+    buckets = [[] for _ in reorganisations]
+    for task in tasks_data.get("tasks") or ():
+        for entry in task.get("responsibilities") or ():
+            start = entry.get("from") or earliest
+            before = [i for i, d in enumerate(dates) if d <= start]
+            if not before:
+                raise ValueError(f"{task['slug']}: a responsibility starts before the seed data")
+            buckets[before[-1]].append((task["slug"], entry))
+    return buckets

@@ -7,13 +7,15 @@ from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.db.models import F, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from history.models import Change, Reorganisation
 from history.recorded import structure_as_recorded
+from responsibilities.models import Responsibility
 from socialforvaltning.lib.dates import date_from_request, format_date, recorded_from_request
 
 from . import jsonld
@@ -51,6 +53,25 @@ def reorganisation_dates():
     for reorganisation in Reorganisation.objects.exclude(date=None).chronological():
         dates.setdefault(reorganisation.date, []).append(reorganisation)
     return dates
+
+
+@require_GET
+def switch_language(request, code):
+    """Switch the interface language with a plain link (a preference cookie, no form)."""
+    if code not in dict(settings.LANGUAGES):
+        raise Http404(_("The registry does not speak “%(code)s”.") % {"code": code[:10]})
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
 
 
 @require_GET
@@ -273,13 +294,7 @@ def unit_detail(request, slug):
 
 
 def unit_tasks(unit: Unit, date):
-    """The unit's responsibilities on the date, once the responsibilities app has them."""
-    try:
-        from responsibilities.models import Responsibility
-    except ImportError:  # pragma: no cover - the app always exists in this project
-        return []
-    if not hasattr(Responsibility, "objects"):
-        return []
+    """The unit's responsibilities on the date (owner, partner, contributor, anchored with)."""
     return list(
         Responsibility.objects.valid_on(date)
         .filter(unit=unit)

@@ -1,0 +1,365 @@
+"""Tasks, the posts that hold them, and which unit was responsible for a task when.
+
+A `Responsibility` ties a task to a unit for a half-open period [valid_from, valid_to), with
+the certainty of its start like a reorganisation's. A task has one owner at a time; other
+units may share it as partners or contributors, or carry it as the office a cross-cutting
+unit is anchored with. Responsibilities move between units only through
+`history.services.apply_reorganisation` (the `TransferTasks` change), which also refuses to
+end a unit that still holds tasks.
+"""
+
+import datetime
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from history.models import APPROXIMATE_WINDOW_DAYS, Certainty, Change
+from orgunits.models import (
+    Citation,
+    Period,
+    PeriodQuerySet,
+    Unit,
+    UnitNode,
+    format_period,
+    period_constraint,
+)
+from socialforvaltning.lib.dates import format_date
+
+from .search import normalise, word_filter
+
+
+class Category(models.TextChoices):
+    OEKONOMI = "oekonomi", _("Finance")
+    STRATEGI = "strategi", _("Strategy")
+    HR = "hr", _("HR")
+    IT = "it", _("IT")
+    JURA = "jura", _("Law")
+    TILSYN = "tilsyn", _("Oversight")
+    DRIFT = "drift", _("Operations")
+    KOMMUNIKATION = "kommunikation", _("Communication")
+    SAMARBEJDE = "samarbejde", _("Cooperation")
+    UDVIKLING = "udvikling", _("Development")
+
+
+class TaskQuerySet(models.QuerySet):
+    def search(self, query: str):
+        """Tasks whose name, synonyms or description contain every word of `query`."""
+        return self.filter(word_filter("search_text", query))
+
+
+class Task(models.Model):
+    """A named duty of the administration, whoever held it."""
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    category = models.CharField(_("category"), max_length=20, choices=Category)
+    synonyms = models.TextField(
+        _("synonyms"),
+        blank=True,
+        help_text=_("Other words people use for the task, one per line (e.g. LUS)."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    # Lower-cased, punctuation-free name, synonyms and description: what the lookup searches.
+    search_text = models.TextField(editable=False, default="")
+
+    citations = GenericRelation(Citation)
+    history = HistoricalRecords(excluded_fields=["search_text"])
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.update_search_text()
+        super().save(*args, **kwargs)
+
+    @property
+    def synonym_list(self) -> list[str]:
+        return [s.strip() for s in self.synonyms.splitlines() if s.strip()]
+
+    def update_search_text(self) -> None:
+        self.search_text = normalise(" ".join([self.name, *self.synonym_list, self.description]))
+
+
+class Post(models.Model):
+    """A post named by the sources, heading a unit (no persons are recorded)."""
+
+    class Kind(models.TextChoices):
+        ADM_DIREKTOER = "adm_direktoer", _("Chief executive")
+        DIREKTOER = "direktoer", _("Director")
+        KONTORCHEF = "kontorchef", _("Head of office")
+        DAGLIG_LEDER = "daglig_leder", _("Day-to-day manager")
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="posts", verbose_name=_("unit")
+    )
+    kind = models.CharField(_("kind of post"), max_length=20, choices=Kind)
+    title = models.CharField(_("title"), max_length=300)
+
+    citations = GenericRelation(Citation)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ResponsibilityQuerySet(PeriodQuerySet):
+    def owners(self):
+        return self.filter(role=Responsibility.Role.OWNER)
+
+
+class Responsibility(Period):
+    """A unit's part in a task during a period; the start is as certain as the source says."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("owner")
+        PARTNER = "partner", _("partner")
+        CONTRIBUTOR = "contributor", _("contributor")
+        ANCHORED_WITH = "anchored_with", _("anchored with")
+
+    task = models.ForeignKey(
+        Task, on_delete=models.PROTECT, related_name="responsibilities", verbose_name=_("task")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="responsibilities", verbose_name=_("unit")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.OWNER)
+    post = models.ForeignKey(
+        Post,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsibilities",
+        verbose_name=_("post"),
+        help_text=_("The post that holds the task, where the sources say so."),
+    )
+    certainty = models.CharField(
+        _("certainty of the start"), max_length=12, choices=Certainty, default=Certainty.EXACT
+    )
+    not_before = models.DateField(_("not before"), null=True, blank=True)
+    not_after = models.DateField(_("not after"), null=True, blank=True)
+    inferred = models.BooleanField(
+        _("inferred"),
+        default=False,
+        help_text=_("The registry infers this assignment; the sources do not state it."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    opened_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opened_responsibilities",
+        verbose_name=_("opened by"),
+    )
+    closed_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closed_responsibilities",
+        verbose_name=_("closed by"),
+    )
+
+    citations = GenericRelation(Citation)
+    history = HistoricalRecords()
+
+    objects = ResponsibilityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["task", F("valid_from").asc(nulls_first=True), "role", "id"]
+        constraints = [
+            period_constraint("responsibility_period_valid"),
+            models.CheckConstraint(
+                condition=Q(not_before__isnull=True)
+                | Q(not_after__isnull=True)
+                | Q(not_before__lte=F("not_after")),
+                name="responsibility_range_ordered",
+                violation_error_message=_("“Not before” must not lie after “not after”."),
+            ),
+        ]
+        indexes = [models.Index(fields=["task", "role", "valid_from", "valid_to"])]
+        verbose_name = _("responsibility")
+        verbose_name_plural = _("responsibilities")
+
+    def __str__(self) -> str:
+        role = self.get_role_display()
+        return f"{self.task.slug}: {role} {self.unit.slug} [{self.period_display}]"
+
+    # Validation --------------------------------------------------------------------------
+
+    def clean(self):
+        super().clean()
+        self._clean_certainty()
+        if self.unit_id:
+            self._clean_within_unit()
+            if self.post_id and self.post.unit_id != self.unit_id:
+                raise ValidationError(
+                    {
+                        "post": _(
+                            "The post “%(post)s” belongs to “%(post_unit)s”, not to “%(unit)s”."
+                        )
+                        % {
+                            "post": self.post.title,
+                            "post_unit": self.post.unit.slug,
+                            "unit": self.unit.slug,
+                        }
+                    }
+                )
+        if self.task_id and self.role == self.Role.OWNER:
+            self._clean_one_owner()
+
+    def _clean_certainty(self):
+        # The same rules as for a reorganisation's date, applied to the start of the period.
+        errors = {}
+        if self.certainty == Certainty.UNKNOWN:
+            if self.valid_from is not None:
+                errors["valid_from"] = _("A start of unknown certainty is left empty.")
+        elif self.valid_from is None and not (
+            self.certainty == Certainty.RANGE and self.not_before is None
+        ):
+            errors["valid_from"] = _("Give the date the responsibility began.")
+        if self.certainty == Certainty.RANGE:
+            if self.not_before is None and self.not_after is None:
+                errors["not_before"] = _("A range needs at least one of its bounds.")
+            elif self.valid_from is not None and (
+                (self.not_before and self.valid_from < self.not_before)
+                or (self.not_after and self.valid_from > self.not_after)
+            ):
+                errors["valid_from"] = _("The start must lie within the range.")
+        elif self.not_before or self.not_after:
+            errors["certainty"] = _("Bounds are given only for a date within a range.")
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_within_unit(self):
+        nodes = (
+            UnitNode.objects.filter(unit_id=self.unit_id)
+            .overlapping(self.valid_from, self.valid_to)
+            .order_by(F("valid_from").asc(nulls_first=True))
+            .values_list("valid_from", "valid_to")
+        )
+        cursor, covered = self.valid_from, False
+        for start, end in nodes:
+            if not _starts_by(start, cursor):
+                break  # a gap: the unit did not exist at `cursor`
+            cursor = end
+            if _ends_by(self.valid_to, end):
+                covered = True
+                break
+        if not covered:
+            raise ValidationError(
+                _(
+                    "“%(unit)s” does not exist for the whole period %(period)s: a responsibility "
+                    "lies within its unit's existence."
+                )
+                % {"unit": self.unit.slug, "period": self.period_display}
+            )
+
+    def _clean_one_owner(self):
+        clash = (
+            Responsibility.objects.owners()
+            .filter(task_id=self.task_id)
+            .exclude(pk=self.pk)
+            .overlapping(self.valid_from, self.valid_to)
+            .select_related("unit")
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                _(
+                    "“%(task)s” already has an owner in the period %(period)s: “%(unit)s”. A task "
+                    "has one owner at a time; end or transfer that responsibility first."
+                )
+                % {
+                    "task": self.task.name,
+                    "period": clash.period_display,
+                    "unit": clash.unit.slug,
+                }
+            )
+
+    # Reading -----------------------------------------------------------------------------
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+    @property
+    def since_display(self) -> str:
+        """When the responsibility began, never more precise than the sources."""
+        if self.certainty == Certainty.UNKNOWN:
+            return gettext("unknown date (before the registry's records)")
+        if self.certainty == Certainty.APPROXIMATE:
+            return gettext("about %(date)s") % {"date": format_date(self.valid_from)}
+        if self.certainty == Certainty.RANGE:
+            if self.not_before and self.not_after:
+                return gettext("some time between %(start)s and %(end)s") % {
+                    "start": format_date(self.not_before),
+                    "end": format_date(self.not_after),
+                }
+            if self.not_after:
+                return gettext("%(date)s at the latest") % {"date": format_date(self.not_after)}
+            return gettext("%(date)s at the earliest") % {"date": format_date(self.not_before)}
+        return format_date(self.valid_from)
+
+    @property
+    def until_display(self) -> str:
+        """When it ended, as certain as the reorganisation that ended it."""
+        if self.valid_to is None:
+            return ""
+        if self.closed_by_id:
+            return self.closed_by.reorganisation.date_display
+        return format_date(self.valid_to)
+
+    @property
+    def ended_explicitly(self) -> bool:
+        """Ended by a reorganisation that ended it on purpose (a transfer to no one)."""
+        change = self.closed_by
+        return (
+            change is not None
+            and change.kind == Change.Kind.TASKS_TRANSFERRED
+            and change.target_id is None
+        )
+
+    def uncertain_on(self, date: datetime.date) -> bool:
+        """Whether it is unknown if the responsibility had begun by `date`."""
+        if self.certainty == Certainty.UNKNOWN:
+            return True
+        if self.certainty == Certainty.RANGE:
+            low = self.not_before or datetime.date.min
+            high = self.not_after or datetime.date.max
+            return low <= date < high
+        if self.certainty == Certainty.APPROXIMATE:
+            return abs((date - self.valid_from).days) <= APPROXIMATE_WINDOW_DAYS
+        return False
+
+    @property
+    def period_display(self) -> str:
+        return format_period(self.valid_from, self.valid_to)
+
+
+def _starts_by(start, cursor) -> bool:
+    """A node starting at `start` covers the moment `cursor` (None: the open past)."""
+    return start is None or (cursor is not None and start <= cursor)
+
+
+def _ends_by(end, node_end) -> bool:
+    """A period ending at `end` ends no later than a node ending at `node_end` (None: open)."""
+    return node_end is None or (end is not None and end <= node_end)

@@ -5,9 +5,10 @@ from orgunits import views as orgunit_views
 
 urlpatterns = [
     path("healthz", orgunit_views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("language/<str:code>/", orgunit_views.switch_language, name="language"),
     path("admin/", admin.site.urls),
     path("export/", include("orgunits.export_urls")),
+    path("tasks/", include("responsibilities.urls")),
     path("", include("history.urls")),
     path("", include("orgunits.urls")),
 ]

@@ -5,15 +5,19 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from simple_history.utils import bulk_create_with_history
 
 from history.services import Create, apply_reorganisation
+from orgunits.models import Unit
 from orgunits.seed import load_seed, system_user
+from responsibilities.models import Category, Responsibility, Task
 
 # The synthetic organisation exists only from this date, so that every date before it shows
 # the seed registry alone and every date after it shows both (≥ 1,000 units).
 LARGE_FROM = datetime.date(2100, 1, 1)
 LARGE_ON = datetime.date(2100, 6, 1)
 LARGE_UNITS = 1_000
+TASKS_PER_UNIT = 3
 
 
 def build_synthetic_organisation(n_units: int, *, date=LARGE_FROM, user=None):
@@ -51,13 +55,56 @@ def build_synthetic_organisation(n_units: int, *, date=LARGE_FROM, user=None):
     )
 
 
+def give_synthetic_units_tasks(per_unit: int, *, date=LARGE_FROM, user=None):
+    """`per_unit` tasks owned by each synthetic unit from `date`, written in bulk (with their
+    history rows): the per-row validation of the seed would make a large registry slow."""
+    units = list(Unit.objects.filter(slug__startswith="syn-").order_by("pk"))
+    categories = list(Category)
+    tasks = []
+    for unit in units:
+        for k in range(per_unit):
+            task = Task(
+                slug=f"{unit.slug}-opgave-{k}",
+                name=f"Syntetisk opgave {k} for {unit.slug}",
+                category=categories[(unit.pk + k) % len(categories)],
+                synonyms="syntetisk\ntestopgave",
+            )
+            task.update_search_text()
+            tasks.append(task)
+    tasks = bulk_create_with_history(
+        tasks, Task, default_user=user, default_change_reason="Testdata"
+    )
+    by_unit = {unit.slug: unit for unit in units}
+    responsibilities = [
+        Responsibility(
+            task=task,
+            unit=by_unit[task.slug.rsplit("-opgave-", 1)[0]],
+            role=Responsibility.Role.OWNER,
+            valid_from=date,
+        )
+        for task in tasks
+    ]
+    bulk_create_with_history(
+        responsibilities, Responsibility, default_user=user, default_change_reason="Testdata"
+    )
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_seed()
         build_synthetic_organisation(LARGE_UNITS, user=system_user())
+        give_synthetic_units_tasks(TASKS_PER_UNIT, user=system_user())
 
 
 @pytest.fixture
 def archivist(db):
     return get_user_model().objects.create_user("arkivar", password="x-test-only-x")
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    """Rendered pages are cached under the data version, which a rolled-back test can reuse."""
+    from django.core.cache import cache
+
+    cache.clear()

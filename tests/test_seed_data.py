@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from history.models import Change, Reorganisation
 from orgunits.models import Citation, Unit, UnitIdentifier
-from orgunits.seed import read_fixture
+from orgunits.seed import TASKS_FIXTURE, read_fixture
 
 SOURCES = Path(settings.SEED_SOURCES_DIR)
 
@@ -27,6 +27,11 @@ def documents():
     }
 
 
+def seed_files():
+    """Every seed file with citations: the organisation and the tasks."""
+    return [read_fixture(), read_fixture(TASKS_FIXTURE)]
+
+
 def all_citations(node):
     if isinstance(node, dict):
         if "excerpt" in node and "doc" in node:
@@ -39,8 +44,8 @@ def all_citations(node):
 
 
 def test_every_cited_excerpt_stands_verbatim_in_its_source(documents):
-    citations = list(all_citations(read_fixture()))
-    assert len(citations) > 100
+    citations = list(all_citations(seed_files()))
+    assert len(citations) > 600
     missing = [
         (c["doc"], c["excerpt"][:60])
         for c in citations
@@ -56,7 +61,7 @@ def test_every_cited_heading_is_a_heading_of_its_source(documents):
     }
     wrong = {
         (c["doc"], c["heading"])
-        for c in all_citations(read_fixture())
+        for c in all_citations(seed_files())
         if normalised(c["heading"]) not in headings[c["doc"]]
     }
     assert wrong == set()

@@ -95,3 +95,17 @@ def test_bad_dates_in_a_comparison_are_a_400(client, params, message):
 def test_the_compare_page_without_dates_shows_the_form(client):
     html = client.get("/compare/").content.decode()
     assert 'name="from"' in html and 'name="to"' in html
+
+
+def test_the_comparison_across_1_june_2010_lists_the_tasks_that_changed_owner(client):
+    html = client.get("/compare/", {"from": "2010-05-31", "to": "2010-06-01"}).content.decode()
+    owners = html[html.index("Opgaver, der skiftede ejer") :]
+    assert "Socialcenter København" in owners
+    assert "Handicapcenter København" in owners
+    assert "Økonomiservice" in owners
+
+
+def test_a_unit_page_lists_its_tasks_on_the_date(client):
+    html = client.get("/units/du-born/", {"date": "2009-06-01"}).content.decode()
+    tasks = html[html.index("Opgaver den") :]
+    assert "opholdssteder" in tasks

@@ -1,0 +1,191 @@
+"""Reading who held which task on a date, in a fixed number of queries whatever the size.
+
+The lookup page, its JSON, the unit pages' comparison of two dates and `orphaned_tasks` read
+through these functions. Unit paths come from `UnitNode.objects.tree_on(date)` (one read of
+the structure on the date), never from a query per unit.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+
+from orgunits.models import Citation, Unit, UnitName, UnitNode
+
+from .models import Responsibility, Task
+
+ROLE_ORDER = [role.value for role in Responsibility.Role]
+
+
+@dataclass
+class Holder:
+    """A unit's part in a task on the date, with where the unit sat then and the passages
+    that say so."""
+
+    responsibility: Responsibility
+    unit_name: str
+    unit_path: list[str]
+    uncertain: bool
+    sources: list[Citation] = field(default_factory=list)
+
+    @property
+    def unit(self) -> Unit:
+        return self.responsibility.unit
+
+
+@dataclass
+class Answer:
+    task: Task
+    owner: Holder | None = None
+    others: list[Holder] = field(default_factory=list)
+    holders_found: list[Responsibility] = field(default_factory=list)
+
+    @property
+    def holders(self) -> list[Holder]:
+        return ([self.owner] if self.owner else []) + self.others
+
+
+def unit_paths_on(date: datetime.date) -> dict[int, tuple[str, list[str]]]:
+    """For every unit existing on `date`: (its name then, the names from the top down to it).
+
+    Two queries (the tree and its names on the date), whatever the number of units.
+    """
+    nodes = list(UnitNode.objects.tree_on(date))
+    by_pk = {node.pk: node for node in nodes}
+    names: dict[int, str] = {}
+    for node in nodes:
+        name = node.unit.name_on(date)
+        names[node.pk] = name.name if name else node.unit.slug
+    paths: dict[int, tuple[str, list[str]]] = {}
+    for node in nodes:  # tree order: a parent comes before its children
+        parent = by_pk.get(node.parent_id)
+        above = paths[parent.unit_id][1] if parent is not None else []
+        paths[node.unit_id] = (names[node.pk], [*above, names[node.pk]])
+    return paths
+
+
+@dataclass
+class Lookup:
+    answers: list[Answer]  # the tasks someone held on the date (at most `limit` of them)
+    unheld: list[Task]  # matching tasks no one held then (at most `limit` less the answers)
+    matched: int  # all matching tasks
+
+
+def answers_on(
+    tasks: QuerySet[Task],
+    date: datetime.date,
+    *,
+    rank: Callable[[Task], object] | None = None,
+    limit: int | None = None,
+) -> Lookup:
+    """Who held each of `tasks` on `date`, the tasks someone held first, each group in the
+    order of `tasks` (or sorted by `rank`). Five queries whatever the number (and one for
+    the content type of the citations the first time)."""
+    task_list = sorted(tasks, key=rank) if rank else list(tasks)
+    if not task_list:
+        return Lookup([], [], 0)
+    # The ids themselves, not a subquery: PostgreSQL cannot estimate how many tasks a search
+    # matches, and a wrong guess joins every responsibility once per task.
+    responsibilities = list(
+        Responsibility.objects.valid_on(date)
+        .filter(task__in=[t.pk for t in task_list])
+        .select_related("unit", "post", "opened_by__reorganisation", "closed_by__reorganisation")
+        .order_by()
+    )
+    answers = {task.pk: Answer(task) for task in task_list}
+    for r in sorted(responsibilities, key=lambda r: (ROLE_ORDER.index(r.role), r.pk)):
+        answers[r.task_id].holders_found.append(r)
+    held = [answers[t.pk] for t in task_list if answers[t.pk].holders_found]
+    unheld = [t for t in task_list if not answers[t.pk].holders_found]
+    if limit is not None:
+        held = held[:limit]
+        unheld = unheld[: limit - len(held)]
+    if held:
+        sources = _sources([r.pk for answer in held for r in answer.holders_found])
+        paths = unit_paths_on(date)
+        for answer in held:
+            for r in answer.holders_found:
+                name, path = paths.get(r.unit_id, (r.unit.slug, [r.unit.slug]))
+                holder = Holder(r, name, path, r.uncertain_on(date), sources.get(r.pk, []))
+                if r.is_owner:
+                    answer.owner = holder
+                else:
+                    answer.others.append(holder)
+    return Lookup(held, unheld, len(task_list))
+
+
+def _sources(responsibility_ids: list[int]) -> dict[int, list[Citation]]:
+    """The passages of the responsibilities, in one query (a GenericRelation prefetch would
+    build a queryset per row)."""
+    sources: dict[int, list[Citation]] = {}
+    for citation in (
+        Citation.objects.filter(
+            content_type=ContentType.objects.get_for_model(Responsibility),
+            object_id__in=responsibility_ids,
+        )
+        .select_related("document")
+        .order_by("id")
+    ):
+        sources.setdefault(citation.object_id, []).append(citation)
+    return sources
+
+
+class OwnerChange(NamedTuple):
+    task: Task
+    before: Unit | None
+    after: Unit | None
+
+
+def owner_changes(d1: datetime.date, d2: datetime.date) -> list[OwnerChange]:
+    """Tasks whose owner on `d1` differs from their owner on `d2`: (task, owner on d1 or None,
+    owner on d2 or None), by task name. Two queries; each unit's `name_on()` answers with its
+    name on the date it stands for, without a further query."""
+    owners = Responsibility.objects.owners()
+    rows = (owners.valid_on(d1) | owners.valid_on(d2)).select_related("task", "unit")
+    before: dict[int, Unit] = {}
+    after: dict[int, Unit] = {}
+    tasks: dict[int, Task] = {}
+    for r in rows.prefetch_related("unit__names"):
+        tasks[r.task_id] = r.task
+        # A row valid on both dates is no change; otherwise it stands for one date only, so
+        # its unit can carry the name valid on that date.
+        for date, owner_of in ((d1, before), (d2, after)):
+            if r.is_valid_on(date):
+                r.unit.names_on_date = [
+                    n
+                    for n in r.unit.names.all()
+                    if n.kind == UnitName.Kind.AUTHORISED and n.is_valid_on(date)
+                ]
+                owner_of[r.task_id] = r.unit
+    changes = [
+        OwnerChange(task, before.get(pk), after.get(pk))
+        for pk, task in tasks.items()
+        if getattr(before.get(pk), "pk", None) != getattr(after.get(pk), "pk", None)
+    ]
+    return sorted(changes, key=lambda c: (c.task.name, c.task.pk))
+
+
+def orphaned_on(date: datetime.date) -> list[Task]:
+    """Tasks with no owner on `date` that were not ended on purpose: someone still shares them,
+    or their last owner stopped without handing them on. One query."""
+    owners = Responsibility.objects.owners()
+    rows = (
+        Responsibility.objects.valid_on(date) | owners.filter(valid_to__lte=date)
+    ).select_related("task", "closed_by")
+    owned, held, last_owner, tasks = set(), set(), {}, {}
+    for r in rows:
+        tasks[r.task_id] = r.task
+        if r.is_valid_on(date):
+            held.add(r.task_id)
+            if r.is_owner:
+                owned.add(r.task_id)
+        elif r.is_owner:
+            latest = last_owner.get(r.task_id)
+            if latest is None or latest.valid_to < r.valid_to:
+                last_owner[r.task_id] = r
+    orphaned = held - owned
+    orphaned |= {pk for pk, r in last_owner.items() if pk not in owned and not r.ended_explicitly}
+    return sorted((tasks[pk] for pk in orphaned), key=lambda t: t.name)

@@ -1,0 +1,108 @@
+from django.core.exceptions import BadRequest
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from socialforvaltning.lib.dates import date_from_request
+
+from .forms import LookupForm
+from .lookup import Answer, answers_on
+from .models import Category, Task
+from .search import close_names, in_name
+
+# How many matching tasks a page shows (those held on the date first); the JSON has them all.
+SHOWN = 100
+
+
+@require_GET
+def lookup(request):
+    """Who held a task on a date: search by words (`q`) or browse a `category`."""
+    date = date_from_request(request)
+    form = LookupForm(request.GET)
+    if not form.is_valid():
+        raise BadRequest(form.error_message())
+    query = form.cleaned_data["q"].strip()
+    category = form.cleaned_data["category"]
+    tasks = None
+    if query:
+        tasks = Task.objects.search(query)
+    elif category:
+        tasks = Task.objects.filter(category=category)
+    as_json = request.GET.get("format") == "json"
+    if tasks is None:
+        if as_json:
+            raise BadRequest(_("Say what to look up: a search (q) or a category."))
+        return render(
+            request,
+            "responsibilities/lookup.html",
+            {"form": form, "date": date, "categories": _category_counts()},
+        )
+    rank = (lambda t: not in_name(query, t.name, t.synonym_list)) if query else None
+    if as_json:
+        found = answers_on(tasks, date, rank=rank)
+        return JsonResponse(
+            [_as_json(answer, holder) for answer in found.answers for holder in answer.holders],
+            safe=False,
+            json_dumps_params={"ensure_ascii": False, "indent": 1},
+        )
+    found = answers_on(tasks, date, rank=rank, limit=SHOWN)
+    suggestions = []
+    if query and not found.matched:
+        entries = Task.objects.values_list("name", "synonyms")
+        suggestions = close_names(query, ((n, s.splitlines()) for n, s in entries))
+    return render(
+        request,
+        "responsibilities/lookup.html",
+        {
+            "form": form,
+            "date": date,
+            "query": query,
+            "category_label": Category(category).label if category and not query else "",
+            "answers": found.answers,
+            "unheld": found.unheld,
+            "matched": found.matched,
+            "shown": len(found.answers) + len(found.unheld),
+            "suggestions": suggestions,
+            "as_of_query": f"date={date.isoformat()}",
+        },
+    )
+
+
+def _category_counts() -> list[tuple[str, str, int]]:
+    counts = dict(Task.objects.values_list("category").annotate(n=Count("id")))
+    return [(c.value, c.label, counts[c.value]) for c in Category if counts.get(c.value)]
+
+
+def _as_json(answer: Answer, holder) -> dict:
+    r = holder.responsibility
+    return {
+        "task": answer.task.name,
+        "task_slug": answer.task.slug,
+        "category": answer.task.category,
+        "unit": holder.unit_name,
+        "unit_slug": r.unit.slug,
+        "unit_path": holder.unit_path,
+        "role": r.role,
+        "post": r.post.title if r.post else None,
+        "valid_from": r.valid_from.isoformat() if r.valid_from else None,
+        "valid_to": r.valid_to.isoformat() if r.valid_to else None,
+        "certainty": r.certainty,
+        "not_before": r.not_before.isoformat() if r.not_before else None,
+        "not_after": r.not_after.isoformat() if r.not_after else None,
+        "since": r.since_display,
+        "uncertain": holder.uncertain,
+        "inferred": r.inferred,
+        "note": r.note,
+        "source": [
+            {
+                "document": c.document.title,
+                "file": c.document.filename,
+                "heading": c.heading,
+                "excerpt": c.excerpt,
+                "role": c.role,
+            }
+            for c in holder.sources
+        ],
+    }

@@ -1,0 +1,124 @@
+"""/tasks/ — the search form, browsing by category, the JSON, and bad input."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def url():
+    return reverse("responsibilities:lookup")
+
+
+def test_without_a_query_it_shows_the_search_form_and_the_categories(english, url):
+    html = english.get(url).content.decode()
+    assert html.count("<h1") == 1
+    assert '<label for="task-q">' in html and '<label for="task-date">' in html
+    assert "?category=oekonomi&amp;" in html
+    assert "?category=tilsyn&amp;" in html
+
+
+def test_a_category_lists_its_tasks_with_their_owners(english, url):
+    html = english.get(url, {"category": "kommunikation", "date": "2009-06-01"})
+    html = html.content.decode()
+    assert "Kommunikation og pressekontakt" in html
+    assert "Intern kommunikation: intranet, personaleblad mv." in html
+    assert "Borgmester- og Direktionssekretariatet" in html
+    assert "Budgetprocessen" not in html
+
+
+def test_a_query_without_a_match_says_so_and_suggests_close_task_names(english, url):
+    html = english.get(url, {"q": "opholdsteder", "date": "2011-06-01"}).content.decode()
+    assert "No task matches “opholdsteder”." in html
+    assert "Did you mean:" in html
+    assert "Godkendelse af og tilsyn med private opholdssteder (Børn og familier)" in html
+
+
+def test_a_task_no_unit_held_on_the_date_is_listed_as_such(english, url):
+    html = english.get(url, {"q": "visitation handicap", "date": "2008-05-01"})
+    html = html.content.decode()
+    assert "No unit held these tasks on" in html
+    assert "Visitation af børn og voksne med handicap" in html
+
+
+def test_the_json_has_one_object_per_unit_holding_a_matching_task(client, url):
+    response = client.get(url, {"q": "LUS", "date": "2009-06-01", "format": "json"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    rows = response.json()
+    assert {r["task_slug"] for r in rows} >= {"lus-born", "lus-haps", "lus-udsatte"}
+    row = next(r for r in rows if r["task_slug"] == "lus-haps")
+    assert {
+        "task",
+        "unit",
+        "unit_path",
+        "role",
+        "post",
+        "valid_from",
+        "valid_to",
+        "certainty",
+        "source",
+    } <= set(row)
+    assert row["task"].startswith("LedelsesUdviklingsSamtaler (LUS)")
+    assert row["unit"] == "Drifts- og Udviklingskontoret for Handicap og Psykiatri"
+    assert row["unit_path"] == [
+        "Socialforvaltningen",
+        "Direktionen",
+        "Center for Drift og Udvikling",
+        "Drifts- og Udviklingskontoret for Handicap og Psykiatri",
+    ]
+    assert (row["role"], row["post"]) == ("owner", "Kontorchef for DU Handicap og Psykiatri")
+    assert (row["valid_from"], row["valid_to"], row["certainty"]) == ("2008-06-01", None, "exact")
+    (source, *_) = row["source"]
+    assert source["file"] == "000_7f4f08f491bf5be0.txt"
+    assert source["heading"] == "Ansvar og opgaver i et Drifts- og Udviklingskontor (DU)"
+    assert "LedelsesUdviklingsSamtaler (LUS)" in source["excerpt"]
+
+
+def test_the_json_of_a_query_without_a_match_is_an_empty_list(client, url):
+    response = client.get(url, {"q": "findes ikke", "format": "json"})
+    assert (response.status_code, response.json()) == (200, [])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date": "2010-13-01"},
+        {"date": "1. juni 2010"},
+        {"q": "tilsyn", "date": "2010-02-30"},
+        {"q": "x" * 201},
+        {"category": "ukendt"},
+    ],
+    ids=["impossible-date", "malformed-date", "impossible-date-with-query", "long", "category"],
+)
+@pytest.mark.parametrize("as_json", [False, True], ids=["html", "json"])
+def test_bad_input_is_a_400_that_says_what_is_wrong(english, url, params, as_json):
+    if as_json:
+        params = {**params, "format": "json"}
+    response = english.get(url, params)
+    assert response.status_code == 400
+    if as_json:
+        assert response.json()["error"]
+    else:
+        assert 'class="error-message"' in response.content.decode()
+
+
+def test_an_over_long_query_says_how_long_a_query_may_be(english, url):
+    response = english.get(url, {"q": "x" * 250, "format": "json"})
+    assert response.status_code == 400
+    assert "at most 200 characters" in response.json()["error"]
+
+
+def test_a_query_of_200_characters_is_answered(client, url):
+    response = client.get(url, {"q": "tilsyn " + "x" * 193})
+    assert response.status_code == 200
+
+
+def test_json_without_a_query_or_category_is_a_400(client, url):
+    response = client.get(url, {"format": "json"})
+    assert response.status_code == 400
+
+
+def test_only_get_is_allowed(client, url):
+    assert client.post(url, {"q": "LUS"}).status_code == 405
