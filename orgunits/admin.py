@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from history.admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
 
+from .eaccpf.admin_views import import_eaccpf
 from .models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName, UnitNode
 
 
@@ -41,6 +43,27 @@ class UnitAdmin(ReasonedHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("names")
+
+    def get_urls(self):
+        return [
+            path(
+                "import-eac-cpf/",
+                self.admin_site.admin_view(import_eaccpf),
+                {"site": self.admin_site},
+                name="orgunits_unit_import_eaccpf",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_delete_permission(self, request, obj=None):
+        """Delimit, don't delete: a unit is ended by a dated dissolution. Only a draft that
+        was never placed in the structure may be deleted (its history stays)."""
+        return (
+            obj is not None
+            and obj.record_status == "draft"
+            and not obj.nodes.exists()
+            and super().has_delete_permission(request, obj)
+        )
 
     @admin.display(description=_("name"))
     def display_name(self, unit):

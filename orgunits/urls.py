@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_eaccpf
 
 app_name = "orgunits"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.chart, name="chart"),
     path("units/", views.unit_list, name="list"),
     path("units/<slug:slug>/", views.unit_detail, name="detail"),
+    path("units/<slug:slug>/eac-cpf.xml", views_eaccpf.unit_eac_cpf, name="eac_cpf"),
+    path("units/<slug:slug>/eac-cpf-2.xml", views_eaccpf.unit_eac_cpf_2, name="eac_cpf_2"),
 ]

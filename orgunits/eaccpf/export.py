@@ -1,0 +1,859 @@
+"""Writing units as EAC-CPF records, in EAC-CPF 2010 (revised 2018) and in EAC-CPF 2.0.
+
+`records_for(units)` reads what the records say from the database in a fixed number of queries
+whatever the number of units; `to_xml(record, version, base_url=…)` writes one record with lxml.
+
+How the registry's model maps to EAC-CPF (the same in both versions unless said otherwise):
+
+- recordId is the unit's slug; maintenanceStatus is `new` for a draft, `revised` once revised or
+  final (never `deletedMerged`, which is about merged duplicate records, not merged units).
+- maintenanceHistory is the record's real edit history: every simple-history row of the unit,
+  its names, identifiers and placements, with the user (agentType machine for the system user)
+  and the reason.
+- Dates are never more precise than the registry knows them: an exact date has standardDate; an
+  approximate one also the local type `approximate` (and certainty="approximate" in 2.0); a date
+  known only within a range has notBefore/notAfter and no standardDate; a start before the
+  registry's records, or unknown, has no standardDate either (and status="unknown" in 2.0). An
+  open end is left out. A period's end is the date of the change that ended it (the periods are
+  half-open); a conventionDeclaration in every record says so.
+- Relations: hierarchical-parent / -child for each run of placements under the same parent,
+  temporal-earlier / -later for merges and splits (`history.Change`), each dated and linked to
+  the related unit's page.
+- Local types are URIs in the registry's vocabulary, `<base>/vocab#<term>`.
+"""
+
+import datetime
+import functools
+import io
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from history.models import Certainty, Change
+from orgunits.models import Citation, RecordStatus, Unit, UnitIdentifier, UnitName, UnitNode
+from orgunits.seed import SYSTEM_USERNAME
+
+from .record import (
+    STRUCTURAL_CHANGES,
+    Bound,
+    Event,
+    Identifier,
+    MaintenanceEvent,
+    Name,
+    Record,
+    Relation,
+    Source,
+    bound_at,
+)
+from .schemas import NS_1, NS_2, V1, V2, XLINK, XML
+
+AGENCY_NAME = "Københavns Kommune, Socialforvaltningen"
+ISAAR_CODE = "ISAAR-CPF"
+ISAAR_CITATION = (
+    "ISAAR(CPF): International Standard Archival Authority Record for Corporate Bodies, "
+    "Persons and Families, 2nd edition (International Council on Archives, 2004)"
+)
+DATES_CODE = "registret-datoer"
+VOCAB_CODE = "registret"
+
+# The registry's record languages (ISO 639-2) in which a record's readable text is written.
+UI_LANGUAGES = {"dan": "da", "eng": "en"}
+# EAC-CPF 2.0 names the levels of detail differently.
+DETAIL_LEVELS_2 = {"minimal": "minimal", "partial": "basic", "full": "extended"}
+
+# Characters XML 1.0 cannot hold; a pasted control character must not break an export.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def unit_url(base_url: str, slug: str) -> str:
+    return f"{base_url}/units/{slug}/"
+
+
+def vocab(base_url: str, term: str) -> str:
+    return f"{base_url}/vocab#{term}"
+
+
+def paragraphs(text: str) -> list[str]:
+    """A text field as paragraphs (split on blank lines); `"\\n\\n".join` gives it back."""
+    return text.split("\n\n") if text else []
+
+
+# Reading records from the database -------------------------------------------------------
+
+
+def records_for(units: QuerySet) -> list[Record]:
+    """The records of `units`, read in a fixed number of queries (for one unit or all)."""
+    units = list(
+        units.prefetch_related(
+            Prefetch(
+                "names",
+                queryset=UnitName.objects.select_related(
+                    "opened_by__reorganisation", "closed_by__reorganisation"
+                ),
+            ),
+            "identifiers",
+            Prefetch("citations", queryset=Citation.objects.select_related("document")),
+        )
+    )
+    ids = [u.pk for u in units]
+    with_changes = ("opened_by__reorganisation", "closed_by__reorganisation")
+    nodes = defaultdict(list)
+    for node in UnitNode.objects.filter(unit_id__in=ids).select_related("parent", *with_changes):
+        nodes[node.unit_id].append(node)
+    child_nodes = defaultdict(list)
+    for node in UnitNode.objects.filter(parent__unit_id__in=ids).select_related(
+        "parent", *with_changes
+    ):
+        child_nodes[node.parent.unit_id].append(node)
+    changes = list(
+        Change.objects.filter(Q(unit_id__in=ids) | Q(target_id__in=ids))
+        .filter(kind__in=STRUCTURAL_CHANGES)
+        .select_related("reorganisation")
+        .order_by(F("reorganisation__date").asc(nulls_first=True), "reorganisation_id", "id")
+    )
+    changes_of = defaultdict(list)
+    for change in changes:
+        changes_of[change.unit_id].append(change)
+        if change.target_id not in (None, change.unit_id):
+            changes_of[change.target_id].append(change)
+    related = {n.parent.unit_id for ns in nodes.values() for n in ns if n.parent_id}
+    related |= {n.unit_id for ns in child_nodes.values() for n in ns}
+    related |= {c.unit_id for c in changes} | {c.target_id for c in changes if c.target_id}
+    names = _Names(UnitName.objects.authorised().filter(unit_id__in=related | set(ids)))
+    slugs = dict(Unit.objects.filter(pk__in=related).values_list("pk", "slug"))
+    citations = _part_citations(units)
+    history = _history(ids)
+    return [
+        _record(
+            unit,
+            nodes=sorted(nodes[unit.pk], key=_start_key),
+            child_nodes=sorted(child_nodes[unit.pk], key=lambda n: (n.unit_id, _start_key(n))),
+            changes=changes_of[unit.pk],
+            names=names,
+            slugs=slugs,
+            citations=citations,
+            history=history[unit.pk],
+        )
+        for unit in units
+    ]
+
+
+def _start_key(node) -> tuple:
+    return (node.valid_from is not None, node.valid_from or datetime.date.min)
+
+
+class _Names:
+    """Authorised names of the units a batch of records mentions, to name related units."""
+
+    def __init__(self, names: Iterable[UnitName]):
+        self.by_unit = defaultdict(list)
+        for name in names:
+            self.by_unit[name.unit_id].append(name)
+        for unit_names in self.by_unit.values():
+            unit_names.sort(key=_start_key)
+
+    def on(self, unit_id: int, day: datetime.date | None, default: str) -> str:
+        names = self.by_unit.get(unit_id) or []
+        if not names:
+            return default
+        if day is None:
+            return names[0].name
+        valid = [n for n in names if n.is_valid_on(day)]
+        if valid:
+            return valid[0].name
+        ended = [n for n in names if n.valid_to is not None and n.valid_to <= day]
+        return (ended[-1] if ended else names[0]).name
+
+
+def _part_citations(units) -> dict:
+    """Citations of the units' names and identifiers, by (model, object id)."""
+    name_ids = [n.pk for u in units for n in u.names.all()]
+    identifier_ids = [i.pk for u in units for i in u.identifiers.all()]
+    types = ContentType.objects.get_for_models(UnitName, UnitIdentifier)
+    found = defaultdict(list)
+    query = Q(content_type=types[UnitName], object_id__in=name_ids) | Q(
+        content_type=types[UnitIdentifier], object_id__in=identifier_ids
+    )
+    for citation in Citation.objects.filter(query).select_related("document"):
+        model = UnitName if citation.content_type_id == types[UnitName].pk else UnitIdentifier
+        found[(model, citation.object_id)].append(citation)
+    return found
+
+
+def _history(ids: list[int]) -> dict[int, list]:
+    """Every historical row of the units and of their names, identifiers and placements."""
+    rows = defaultdict(list)
+    tables = [
+        (Unit.history.filter(id__in=ids), "id"),
+        (UnitName.history.filter(unit_id__in=ids), "unit_id"),
+        (UnitIdentifier.history.filter(unit_id__in=ids), "unit_id"),
+        (UnitNode.history.filter(unit_id__in=ids), "unit_id"),
+    ]
+    for order, (queryset, unit_field) in enumerate(tables):
+        for row in queryset.select_related("history_user"):
+            rows[getattr(row, unit_field)].append((row.history_date, order, row.history_id, row))
+    return {unit_id: [r[-1] for r in sorted(rows[unit_id])] for unit_id in ids}
+
+
+def _record(unit, *, nodes, child_nodes, changes, names, slugs, citations, history) -> Record:
+    record = Record(
+        slug=unit.slug,
+        kind=unit.kind,
+        target_group=unit.target_group,
+        position=unit.position,
+        description=unit.description,
+        functions=unit.functions,
+        mandates=unit.mandates,
+        internal_structure=unit.internal_structure,
+        archival_type=unit.archival_type,
+        record_status=unit.record_status,
+        detail_level=unit.detail_level,
+        maintenance_notes=unit.maintenance_notes,
+        record_language=unit.record_language,
+    )
+    order = {UnitName.Kind.AUTHORISED: 0, UnitName.Kind.PARALLEL: 1, UnitName.Kind.OTHER: 2}
+    unit_names = sorted(
+        unit.names.all(),
+        key=lambda n: (order.get(n.kind, 3), *_start_key(n), n.pk),
+    )
+    refs = {}
+    for i, name in enumerate(unit_names, 1):
+        refs[(UnitName, name.pk)] = f"name-{i}"
+        record.names.append(
+            Name(
+                kind=name.kind,
+                name=name.name,
+                short_name=name.short_name,
+                language=name.language,
+                start=bound_at(name.valid_from, name.opened_by),
+                end=bound_at(name.valid_to, name.closed_by),
+                ref=f"name-{i}",
+            )
+        )
+    for i, identifier in enumerate(unit.identifiers.all(), 1):
+        refs[(UnitIdentifier, identifier.pk)] = f"identifier-{i}"
+        record.identifiers.append(
+            Identifier(scheme=identifier.scheme, value=identifier.value, ref=f"identifier-{i}")
+        )
+    cited = [(c, "") for c in unit.citations.all()]
+    for key, ref in refs.items():
+        cited += [(c, ref) for c in citations.get(key, ())]
+    record.sources = [
+        Source(
+            title=c.document.title,
+            filename=c.document.filename,
+            document_key=c.document.key,
+            heading=c.heading,
+            passage=c.excerpt,
+            role=c.role,
+            note=c.note,
+            about=about,
+        )
+        for c, about in cited
+    ]
+    if nodes:
+        record.has_exist_dates = True
+        record.exists_from = bound_at(nodes[0].valid_from, nodes[0].opened_by)
+        record.exists_to = bound_at(nodes[-1].valid_to, nodes[-1].closed_by)
+    for run in _runs(nodes, key=lambda n: n.parent.unit_id if n.parent_id else None):
+        parent_id = run[0].parent.unit_id if run[0].parent_id else None
+        if parent_id is not None:
+            record.relations.append(
+                _hierarchical("hierarchical-parent", parent_id, run, names, slugs)
+            )
+    by_child = defaultdict(list)
+    for node in child_nodes:
+        by_child[node.unit_id].append(node)
+    children = []
+    for child_id, child_runs in by_child.items():
+        for run in _runs(child_runs, key=lambda n: n.unit_id):
+            children.append(_hierarchical("hierarchical-child", child_id, run, names, slugs))
+    record.relations += sorted(
+        children, key=lambda r: ((r.start or Bound(None)).sort_key, r.name, r.slug)
+    )
+    for change in changes:
+        if change.kind not in (Change.Kind.MERGED, Change.Kind.SPLIT):
+            continue
+        bound = Bound.of(change.reorganisation)
+        if change.target_id == unit.pk:
+            day_before = change.reorganisation.day_before
+            record.relations.append(
+                Relation(
+                    "temporal-earlier",
+                    slugs[change.unit_id],
+                    names.on(change.unit_id, day_before, slugs[change.unit_id]),
+                    start=bound,
+                    change=change.kind,
+                )
+            )
+        else:
+            record.relations.append(
+                Relation(
+                    "temporal-later",
+                    slugs[change.target_id],
+                    names.on(change.target_id, bound.date, slugs[change.target_id]),
+                    start=bound,
+                    change=change.kind,
+                )
+            )
+    seen = set()
+    for change in changes:
+        if change.unit_id != unit.pk or (change.reorganisation_id, change.kind) in seen:
+            continue
+        seen.add((change.reorganisation_id, change.kind))
+        record.events.append(
+            Event(change.kind, Bound.of(change.reorganisation), change.reorganisation.title)
+        )
+    record.maintenance = [_maintenance_event(row, i == 0) for i, row in enumerate(history)]
+    return record
+
+
+def _runs(nodes: list, *, key) -> Iterator[list]:
+    """Consecutive placements (each starting where the one before ended) with the same key."""
+    run = []
+    for node in nodes:
+        if run and (key(node) != key(run[-1]) or run[-1].valid_to != node.valid_from):
+            yield run
+            run = []
+        run.append(node)
+    if run:
+        yield run
+
+
+def _hierarchical(kind: str, unit_id: int, run: list, names: _Names, slugs: dict) -> Relation:
+    first, last = run[0], run[-1]
+    return Relation(
+        kind,
+        slugs[unit_id],
+        names.on(unit_id, first.valid_from, slugs[unit_id]),
+        start=bound_at(first.valid_from, first.opened_by),
+        end=bound_at(last.valid_to, last.closed_by),
+    )
+
+
+def _maintenance_event(row, first: bool) -> MaintenanceEvent:
+    user = row.history_user
+    if user is None:
+        agent_type, agent = "unknown", _("unknown")
+    else:
+        agent_type = "machine" if user.username == SYSTEM_USERNAME else "human"
+        agent = user.get_full_name() or user.get_username()
+    created = first and row.instance_type is Unit and row.history_type == "+"
+    return MaintenanceEvent(
+        kind="created" if created else "revised",
+        moment=row.history_date,
+        agent_type=agent_type,
+        agent=agent,
+        description=row.history_change_reason or "",
+    )
+
+
+# Writing XML ------------------------------------------------------------------------------
+
+
+def to_xml(record: Record, version: str, *, base_url: str) -> etree._ElementTree:
+    """The record as an EAC-CPF document of `version` (V1: 2010 revised, V2: 2.0)."""
+    language = UI_LANGUAGES.get(record.record_language, "da")
+    with translation.override(language):
+        writer = (_Writer1 if version == V1 else _Writer2)(base_url)
+        return etree.ElementTree(writer.record(record))
+
+
+def to_bytes(record: Record, version: str, *, base_url: str) -> bytes:
+    return etree.tostring(
+        to_xml(record, version, base_url=base_url),
+        xml_declaration=True,
+        encoding="UTF-8",
+        pretty_print=True,
+    )
+
+
+def zip_of(records: Iterable[Record], *, base_url: str) -> bytes:
+    """Every record in both versions, `<slug>.eac-cpf.xml` and `<slug>.eac-cpf-2.xml`."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for record in records:
+            for version, suffix in ((V1, "eac-cpf.xml"), (V2, "eac-cpf-2.xml")):
+                archive.writestr(
+                    f"{record.slug}.{suffix}", to_bytes(record, version, base_url=base_url)
+                )
+    return buffer.getvalue()
+
+
+def _text(value) -> str:
+    value = str(value)
+    return _NOT_XML.sub("", value) if _NOT_XML.search(value) else value
+
+
+class _Writer:
+    """What both versions share: building elements, dates, and the order of the parts."""
+
+    ns: str
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.language = translation.get_language()
+        self.tags = {}
+        self.labels = {
+            "heading": _("Heading"),
+            "passage": _("Passage"),
+            "fileName": _("File"),
+            "documentKey": _("Document key"),
+            "role": _("Role"),
+            "note": _("Note"),
+            "about": _("About"),
+        }
+
+    def vocab(self, term: str) -> str:
+        return vocab(self.base_url, term)
+
+    def sub(self, parent, tag: str, text=None, **attributes):
+        qualified = self.tags.get(tag) or self.tags.setdefault(tag, f"{{{self.ns}}}{tag}")
+        element = etree.SubElement(parent, qualified)
+        for name, value in attributes.items():
+            if value is not None and value != "":
+                element.set(_ATTRIBUTE_NAMES.get(name, name), _text(value))
+        if text is not None and text != "":
+            element.text = _text(text)
+        return element
+
+    def date(self, parent, tag: str, bound: Bound):
+        """A date element (date, fromDate, toDate) no more precise than `bound`."""
+        element = self.sub(parent, tag, _display(bound, self.language))
+        if bound.certainty in (Certainty.EXACT, Certainty.APPROXIMATE) and bound.date:
+            element.set("standardDate", bound.date.isoformat())
+        if bound.certainty == Certainty.RANGE:
+            if bound.not_before:
+                element.set("notBefore", bound.not_before.isoformat())
+            if bound.not_after:
+                element.set("notAfter", bound.not_after.isoformat())
+        local = _certainty_term(bound)
+        if local:
+            element.set("localType", self.vocab(local))
+        self.date_extras(element, bound)
+        return element
+
+    def date_extras(self, element, bound: Bound):
+        pass
+
+    def date_range(self, parent, start: Bound | None, end: Bound | None):
+        """A dateRange from `start` (None: not known at all) to `end` (None: open)."""
+        element = self.sub(parent, "dateRange")
+        self.date(element, "fromDate", start or Bound(None, Certainty.UNKNOWN))
+        if end is not None:
+            self.date(element, "toDate", end)
+        return element
+
+    def relation_dates(self, parent, relation: Relation):
+        if relation.kind.startswith("temporal"):
+            self.date(parent, "date", relation.start)
+        else:
+            self.date_range(parent, relation.start, relation.end)
+
+    def note_paragraphs(self, parent, source: Source, *, with_heading: bool):
+        """The parts of a citation as labelled paragraphs; each value in a span whose local
+        type says what it is, so that the importer reads them back."""
+        note = self.sub(parent, "descriptiveNote")
+        parts = [
+            ("heading", source.heading if with_heading else ""),
+            ("passage", source.passage),
+            ("fileName", source.filename),
+            ("documentKey", source.document_key),
+            ("role", source.role if source.role != "supports" else ""),
+            ("note", source.note),
+            ("about", source.about),
+        ]
+        for term, value in parts:
+            if value:
+                p = self.sub(note, "p", f"{self.labels[term]}: ")
+                self.sub(p, "span", value, localType=self.vocab(term))
+        if not len(note):
+            self.sub(note, "p", source.title)
+        return note
+
+    def agency(self, control):
+        agency = self.sub(control, "maintenanceAgency")
+        self.sub(agency, "agencyName", AGENCY_NAME)
+
+    def local_controls(self, control, record: Record):
+        for term, value in (
+            ("position", record.position),
+            ("detailLevel", record.detail_level),
+            ("maintenanceNotes", record.maintenance_notes),
+        ):
+            if value not in (None, ""):
+                local = self.sub(control, "localControl", localType=self.vocab(term))
+                self.sub(local, "term", value)
+
+    def dates_convention_note(self) -> str:
+        return _(
+            "Periods are half-open: toDate is the date of the change that ended the period, the "
+            "first day on which it no longer applied. A date known only within a range has "
+            "notBefore and/or notAfter and no standardDate; an approximate date has the local "
+            "type approximate; a start before the registry's records has the local type "
+            "beforeRecords. An open end is left out."
+        )
+
+    def chronology(self, biog, record: Record):
+        if not record.events:
+            return
+        chron = self.sub(biog, "chronList")
+        for event in record.events:
+            item = self.sub(chron, "chronItem", localType=self.vocab(event.kind))
+            self.date(item, "date", event.bound)
+            self.sub(item, "event", event.title)
+
+
+@functools.lru_cache(maxsize=4096)
+def _display(bound: Bound, language: str) -> str:
+    """`bound.display` in `language`, once per date: a zip writes the same dates many times."""
+    with translation.override(language):
+        return bound.display
+
+
+# Keyword arguments of `_Writer.sub` that stand for namespaced attributes.
+_ATTRIBUTE_NAMES = {
+    "xlink_type": f"{{{XLINK}}}type",
+    "xlink_href": f"{{{XLINK}}}href",
+    "xlink_arcrole": f"{{{XLINK}}}arcrole",
+    "xml_id": f"{{{XML}}}id",
+    "xml_lang": f"{{{XML}}}lang",
+}
+
+
+def _certainty_term(bound: Bound) -> str:
+    if bound.certainty == Certainty.APPROXIMATE:
+        return "approximate"
+    if bound.certainty == Certainty.UNKNOWN:
+        return "unknown"
+    if bound.certainty == Certainty.RANGE:
+        return "beforeRecords" if bound.date is None else "range"
+    return ""
+
+
+def _maintenance_status(record: Record) -> str:
+    return "new" if record.record_status == RecordStatus.DRAFT else "revised"
+
+
+def _publication_status(record: Record) -> str:
+    return "approved" if record.record_status == RecordStatus.FINAL else "inProcess"
+
+
+def _moment(value: datetime.datetime) -> str:
+    return timezone.localtime(value).replace(microsecond=0).isoformat()
+
+
+class _Writer1(_Writer):
+    """EAC-CPF 2010, revised 2018 (`urn:isbn:1-931666-33-4`)."""
+
+    ns = NS_1
+
+    def record(self, record: Record):
+        root = etree.Element(f"{{{NS_1}}}eac-cpf", nsmap={None: NS_1, "xlink": XLINK})
+        self.control(root, record)
+        description = self.sub(root, "cpfDescription")
+        self.identity(description, record)
+        self.description(description, record)
+        self.relations(description, record)
+        return root
+
+    def control(self, root, record: Record):
+        control = self.sub(root, "control")
+        self.sub(control, "recordId", record.slug)
+        self.sub(control, "maintenanceStatus", _maintenance_status(record))
+        self.sub(control, "publicationStatus", _publication_status(record))
+        self.agency(control)
+        if re.fullmatch("[a-z]{3}", record.record_language or ""):
+            declaration = self.sub(control, "languageDeclaration")
+            self.sub(declaration, "language", languageCode=record.record_language)
+            self.sub(declaration, "script", scriptCode="Latn")
+        convention = self.sub(control, "conventionDeclaration")
+        self.sub(convention, "abbreviation", ISAAR_CODE)
+        self.sub(convention, "citation", ISAAR_CITATION)
+        convention = self.sub(control, "conventionDeclaration")
+        self.sub(convention, "abbreviation", DATES_CODE)
+        self.sub(convention, "citation", _("The registry's dates"))
+        self.sub(self.sub(convention, "descriptiveNote"), "p", self.dates_convention_note())
+        local_types = self.sub(control, "localTypeDeclaration")
+        self.sub(local_types, "abbreviation", VOCAB_CODE)
+        self.sub(
+            local_types,
+            "citation",
+            _("The registry's local types"),
+            xlink_type="simple",
+            xlink_href=self.vocab(""),
+        )
+        self.local_controls(control, record)
+        history = self.sub(control, "maintenanceHistory")
+        for event in record.maintenance or [_placeholder_event()]:
+            element = self.sub(history, "maintenanceEvent")
+            self.sub(element, "eventType", event.kind)
+            moment = _moment(event.moment)
+            self.sub(element, "eventDateTime", moment, standardDateTime=moment)
+            self.sub(element, "agentType", event.agent_type)
+            self.sub(element, "agent", event.agent)
+            if event.description:
+                self.sub(element, "eventDescription", event.description)
+        if record.sources:
+            sources = self.sub(control, "sources")
+            for i, source in enumerate(record.sources, 1):
+                element = self.sub(sources, "source", xml_id=f"source-{i}", xlink_type="simple")
+                self.sub(element, "sourceEntry", source.title)
+                self.note_paragraphs(element, source, with_heading=True)
+
+    def identity(self, parent, record: Record):
+        identity = self.sub(parent, "identity")
+        for identifier in record.identifiers:
+            self.sub(
+                identity,
+                "entityId",
+                identifier.value,
+                xml_id=identifier.ref,
+                localType=self.vocab(identifier.scheme),
+            )
+        self.sub(identity, "entityType", "corporateBody")
+        for name in record.names:
+            self.name_entry(identity, name, name.name, name.ref, _name_term(name))
+            if name.short_name:
+                self.name_entry(identity, name, name.short_name, "", "shortName")
+
+    def name_entry(self, identity, name: Name, text: str, ref: str, term: str):
+        entry = self.sub(
+            identity,
+            "nameEntry",
+            xml_id=ref,
+            xml_lang=name.language,
+            localType=self.vocab(term) if term else None,
+        )
+        self.sub(entry, "part", text)
+        if name.start is not None or name.end is not None:
+            self.date_range(self.sub(entry, "useDates"), name.start, name.end)
+        form = "authorizedForm" if not term else "alternativeForm"
+        self.sub(entry, form, ISAAR_CODE)
+
+    def description(self, parent, record: Record):
+        description = self.sub(parent, "description")
+        if record.has_exist_dates:
+            self.date_range(
+                self.sub(description, "existDates"), record.exists_from, record.exists_to
+            )
+        for term, value in (("kind", record.kind), ("targetGroup", record.target_group)):
+            if value:
+                local = self.sub(description, "localDescription", localType=self.vocab(term))
+                self.sub(local, "term", value)
+        if record.archival_type:
+            self.sub(self.sub(description, "legalStatus"), "term", record.archival_type)
+        for tag, text in (
+            ("functions", record.functions),
+            ("mandates", record.mandates),
+            ("structureOrGenealogy", record.internal_structure),
+        ):
+            if text:
+                element = self.sub(description, tag)
+                for paragraph in paragraphs(text):
+                    self.sub(element, "p", paragraph)
+        if record.description or record.events:
+            biog = self.sub(description, "biogHist")
+            for paragraph in paragraphs(record.description):
+                self.sub(biog, "p", paragraph)
+            self.chronology(biog, record)
+
+    def relations(self, parent, record: Record):
+        if not record.relations:
+            return
+        relations = self.sub(parent, "relations")
+        for relation in record.relations:
+            element = self.sub(
+                relations,
+                "cpfRelation",
+                cpfRelationType=relation.kind,
+                xlink_type="simple",
+                xlink_href=unit_url(self.base_url, relation.slug),
+                xlink_arcrole=self.vocab(relation.change) if relation.change else None,
+            )
+            self.sub(element, "relationEntry", relation.name)
+            self.relation_dates(element, relation)
+
+
+class _Writer2(_Writer):
+    """EAC-CPF 2.0 (`https://archivists.org/ns/eac/v2`)."""
+
+    ns = NS_2
+
+    def record(self, record: Record):
+        root = etree.Element(f"{{{NS_2}}}eac", nsmap={None: NS_2})
+        self.control(root, record)
+        description = self.sub(root, "cpfDescription")
+        self.identity(description, record)
+        self.description(description, record)
+        self.relations(description, record)
+        return root
+
+    def date_extras(self, element, bound: Bound):
+        if bound.certainty == Certainty.APPROXIMATE:
+            element.set("certainty", "approximate")
+        if bound.date is None:
+            element.set("status", "unknown")
+
+    def control(self, root, record: Record):
+        control = self.sub(
+            root,
+            "control",
+            maintenanceStatus=_maintenance_status(record),
+            publicationStatus=_publication_status(record),
+            detailLevel=DETAIL_LEVELS_2.get(record.detail_level),
+            languageEncoding="iso639-2b",
+            scriptEncoding="iso15924",
+            dateEncoding="iso8601",
+        )
+        self.sub(control, "recordId", record.slug)
+        self.agency(control)
+        history = self.sub(control, "maintenanceHistory")
+        for event in record.maintenance or [_placeholder_event()]:
+            element = self.sub(history, "maintenanceEvent", maintenanceEventType=event.kind)
+            self.sub(element, "agent", event.agent, agentType=event.agent_type)
+            moment = _moment(event.moment)
+            self.sub(element, "eventDateTime", moment, standardDateTime=moment)
+            if event.description:
+                self.sub(element, "eventDescription", event.description)
+        if record.sources:
+            sources = self.sub(control, "sources")
+            for i, source in enumerate(record.sources, 1):
+                element = self.sub(sources, "source", id=f"source-{i}")
+                self.sub(element, "reference", source.title)
+                if source.heading:
+                    self.sub(element, "citedRange", source.heading, unit="heading")
+                self.note_paragraphs(element, source, with_heading=False)
+        convention = self.sub(control, "conventionDeclaration", id="isaar-cpf")
+        self.sub(convention, "reference", ISAAR_CITATION)
+        self.sub(convention, "shortCode", ISAAR_CODE)
+        convention = self.sub(control, "conventionDeclaration", id=DATES_CODE)
+        self.sub(convention, "reference", _("The registry's dates"))
+        self.sub(convention, "shortCode", DATES_CODE)
+        self.sub(self.sub(convention, "descriptiveNote"), "p", self.dates_convention_note())
+        if re.fullmatch("[a-z]{3}", record.record_language or ""):
+            self.sub(
+                control,
+                "languageDeclaration",
+                languageCode=record.record_language,
+                scriptCode="Latn",
+            )
+        self.local_controls(control, record)
+        local_types = self.sub(control, "localTypeDeclaration")
+        self.sub(local_types, "reference", _("The registry's local types"), href=self.vocab(""))
+        self.sub(local_types, "shortCode", VOCAB_CODE)
+
+    def identity(self, parent, record: Record):
+        identity = self.sub(parent, "identity")
+        self.sub(identity, "entityType", value="corporateBody")
+        sources_about = defaultdict(list)
+        for i, source in enumerate(record.sources, 1):
+            if source.about:
+                sources_about[source.about].append(f"source-{i}")
+        for name in record.names:
+            term = _name_term(name)
+            self.name_entry(identity, name, name.name, name.ref, term, sources_about)
+            if name.short_name:
+                self.name_entry(identity, name, name.short_name, "", "shortName", {})
+        for identifier in record.identifiers:
+            self.sub(
+                identity,
+                "identityId",
+                identifier.value,
+                id=identifier.ref,
+                localType=self.vocab(identifier.scheme),
+                sourceReference=" ".join(sources_about.get(identifier.ref, ())),
+            )
+
+    def name_entry(self, identity, name: Name, text, ref, term, sources_about):
+        entry = self.sub(
+            identity,
+            "nameEntry",
+            id=ref,
+            languageOfElement=name.language,
+            localType=self.vocab(term) if term else None,
+            status="alternative" if term else "authorized",
+            conventionDeclarationReference="isaar-cpf",
+            sourceReference=" ".join(sources_about.get(ref, ())),
+        )
+        self.sub(entry, "part", text)
+        if name.start is not None or name.end is not None:
+            self.date_range(self.sub(entry, "useDates"), name.start, name.end)
+
+    def description(self, parent, record: Record):
+        description = self.sub(parent, "description")
+        for tag, item, text in (
+            ("functions", "function", record.functions),
+            ("legalStatuses", "legalStatus", record.archival_type),
+        ):
+            if text:
+                element = self.sub(description, tag)
+                for paragraph in paragraphs(text) if tag == "functions" else [text]:
+                    self.sub(self.sub(element, item), "term", paragraph)
+        locals_ = [(t, v) for t, v in (("kind", record.kind), ("targetGroup", record.target_group))]
+        if any(v for _t, v in locals_):
+            element = self.sub(description, "localDescriptions")
+            for term, value in locals_:
+                if value:
+                    local = self.sub(element, "localDescription", localType=self.vocab(term))
+                    self.sub(local, "term", value)
+        if record.mandates:
+            element = self.sub(description, "mandates")
+            for paragraph in paragraphs(record.mandates):
+                self.sub(self.sub(element, "mandate"), "term", paragraph)
+        if record.has_exist_dates:
+            self.date_range(
+                self.sub(description, "existDates"), record.exists_from, record.exists_to
+            )
+        if record.internal_structure:
+            element = self.sub(description, "structureOrGenealogy")
+            for paragraph in paragraphs(record.internal_structure):
+                self.sub(element, "p", paragraph)
+        if record.description or record.events:
+            biog = self.sub(description, "biogHist")
+            for paragraph in paragraphs(record.description):
+                self.sub(biog, "p", paragraph)
+            self.chronology(biog, record)
+
+    def relations(self, parent, record: Record):
+        if not record.relations:
+            return
+        relations = self.sub(parent, "relations")
+        for relation in record.relations:
+            element = self.sub(relations, "relation")
+            target = self.sub(
+                element,
+                "targetEntity",
+                targetType="corporateBody",
+                valueURI=unit_url(self.base_url, relation.slug),
+            )
+            self.sub(target, "part", relation.name or relation.slug)
+            self.relation_dates(element, relation)
+            self.sub(
+                element,
+                "relationType",
+                relation.kind,
+                localType=self.vocab(relation.change) if relation.change else None,
+            )
+
+
+def _name_term(name: Name) -> str:
+    """The local type of a name entry; authorised names have none (authorizedForm says it)."""
+    return "" if name.kind == UnitName.Kind.AUTHORISED else name.kind
+
+
+def _placeholder_event() -> MaintenanceEvent:
+    """A record without any history (written around simple-history) still needs one event."""
+    return MaintenanceEvent(
+        kind="unknown",
+        moment=timezone.now(),
+        agent_type="unknown",
+        agent=_("unknown"),
+    )

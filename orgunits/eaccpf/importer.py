@@ -1,0 +1,997 @@
+"""Reading EAC-CPF records (2010 revised or 2.0, told apart by namespace) into draft units.
+
+`import_files` reads files (XML records, or zips of them such as /export/eac-cpf.zip), validates
+each against the official schema, checks it against the registry, and writes every record in
+one transaction: an invalid file writes nothing. Every row is validated (`full_clean`) and saved
+with the importing user and a reason, so the import is in each record's history.
+
+Structure is written only through `apply_reorganisation`. The records' dated facts are replayed
+in date order as reorganisations: a unit is created under the parent its hierarchical-parent
+relation names from the start of its existDates, renamed when a later authorised name begins,
+moved when a later parent relation begins, and at the end of its existDates merged or split
+into the units its temporal-later relations name, or dissolved. Facts that describe the same
+reorganisation in several records (the same date, certainty and title in the chronList) are
+applied together, so a set of records rebuilds the registry's reorganisations. A record whose
+parent is neither in the registry nor among the records, or that has no start date, becomes a
+draft without placement, and the result says so.
+"""
+
+import datetime
+import io
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from history.models import Certainty, Reorganisation
+from history.services import Create, Dissolve, Merge, Move, Rename, Split, apply_reorganisation
+from orgunits.models import (
+    Citation,
+    Kind,
+    SourceDocument,
+    TargetGroup,
+    Unit,
+    UnitIdentifier,
+    UnitName,
+)
+
+from .export import DETAIL_LEVELS_2
+from .record import Bound, Event, Identifier, Name, Record, Relation, Source
+from .schemas import NS_1, NS_2, V1, V2, XLINK, XML, validate, version_of
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ZIP_MEMBERS = 20_000
+MAX_ERRORS_PER_FILE = 20
+REASON_MAX_LENGTH = 100  # simple-history's history_change_reason
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+UNIT_URL = re.compile(r"/units/([-a-zA-Z0-9_]+)/?$")
+RELATION_KINDS = (
+    "hierarchical-parent",
+    "hierarchical-child",
+    "temporal-earlier",
+    "temporal-later",
+)
+VERSION_NAMES = {V1: "EAC-CPF 2010", V2: "EAC-CPF 2.0"}
+
+
+class ImportFailed(ValidationError):
+    """The files cannot be imported; `messages` says why, file by file. Nothing was written."""
+
+
+@dataclass
+class ImportResult:
+    units: list[str] = field(default_factory=list)
+    reorganisations: int = 0
+    messages: list[str] = field(default_factory=list)  # what the archivist should know
+
+
+def import_files(files: Iterable[tuple[str, bytes]], *, user, reason: str) -> ImportResult:
+    """Read and import `files` ((name, content) pairs: EAC-CPF records or zips of them)."""
+    return import_records(read_files(files), user=user, reason=reason)
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+def read_files(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, Record]]:
+    """Parse and validate every file; raises ImportFailed listing every problem found."""
+    records, errors = [], []
+    for name, data in files:
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            records += _read_zip(name, data, errors)
+        else:
+            record = read_record(name, data, errors)
+            if record is not None:
+                records.append((name, record))
+    if errors:
+        raise ImportFailed(errors)
+    return records
+
+
+def _read_zip(name: str, data: bytes, errors: list) -> list[tuple[str, Record]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if m.filename.lower().endswith(".xml")]
+    except (zipfile.BadZipFile, OSError):
+        errors.append(_("%(file)s: the zip file cannot be read.") % {"file": name})
+        return []
+    if len(members) > MAX_ZIP_MEMBERS:
+        errors.append(
+            _("%(file)s: the zip file holds more than %(max)s records.")
+            % {"file": name, "max": MAX_ZIP_MEMBERS}
+        )
+        return []
+    found = {}
+    for member in members:
+        label = f"{name}/{member.filename}"
+        if member.file_size > MAX_FILE_BYTES:
+            errors.append(_("%(file)s: the file is too large.") % {"file": label})
+            continue
+        record = read_record(label, archive.read(member), errors)
+        if record is None:
+            continue
+        # The registry's zip holds every record twice, once in each version: read one of them.
+        earlier = found.get(record.slug)
+        if earlier is not None and earlier[1].version != record.version:
+            if record.version == V2:
+                found[record.slug] = (label, record)
+            continue
+        if earlier is not None:
+            errors.append(
+                _("%(file)s: the recordId “%(slug)s” also identifies %(other)s.")
+                % {"file": label, "slug": record.slug, "other": earlier[0]}
+            )
+            continue
+        found[record.slug] = (label, record)
+    return list(found.values())
+
+
+def read_record(name: str, data: bytes, errors: list) -> Record | None:
+    """One EAC-CPF record from `data`, or None with the reasons added to `errors`."""
+    if len(data) > MAX_FILE_BYTES:
+        errors.append(_("%(file)s: the file is too large.") % {"file": name})
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        errors.append(
+            _("%(file)s, line %(line)s: the file is not XML: %(detail)s")
+            % {"file": name, "line": e.lineno or 1, "detail": e.msg}
+        )
+        return None
+    version = version_of(root)
+    if version is None:
+        qname = etree.QName(root)
+        errors.append(
+            _(
+                "%(file)s: the file is not an EAC-CPF record: its root element is <%(root)s> in "
+                "the namespace “%(namespace)s”, not <eac-cpf> in %(ns1)s (EAC-CPF 2010) or "
+                "<eac> in %(ns2)s (EAC-CPF 2.0)."
+            )
+            % {
+                "file": name,
+                "root": qname.localname,
+                "namespace": qname.namespace or "",
+                "ns1": NS_1,
+                "ns2": NS_2,
+            }
+        )
+        return None
+    problems = validate(root, version)
+    if problems:
+        for problem in problems[:MAX_ERRORS_PER_FILE]:
+            errors.append(
+                _(
+                    "%(file)s, line %(line)s: the record does not follow the %(schema)s schema: "
+                    "%(detail)s"
+                )
+                % {
+                    "file": name,
+                    "line": problem.line,
+                    "schema": VERSION_NAMES[version],
+                    "detail": problem.message,
+                }
+            )
+        return None
+    before = len(errors)
+    record = _Reader(root, version, name, errors).record()
+    return record if len(errors) == before else None
+
+
+def _term(value: str | None) -> str:
+    """The term of a local type: the fragment of a vocabulary URI, or its last segment."""
+    if not value:
+        return ""
+    value = value.strip()
+    return value.rsplit("#", 1)[-1] if "#" in value else value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _text(element) -> str:
+    return "".join(element.itertext()).strip() if element is not None else ""
+
+
+class _Reader:
+    """Reads one validated record into a `Record`; the two versions differ in names and in
+    where some values sit, not in what they mean."""
+
+    def __init__(self, root, version: str, name: str, errors: list):
+        self.root, self.version, self.name, self.errors = root, version, name, errors
+        self.ns = {"e": NS_1 if version == V1 else NS_2}
+
+    def all(self, element, path: str) -> list:
+        return element.findall(path, self.ns) if element is not None else []
+
+    def first(self, element, path: str):
+        return element.find(path, self.ns) if element is not None else None
+
+    def id_of(self, element) -> str:
+        return element.get(f"{{{XML}}}id" if self.version == V1 else "id") or ""
+
+    def error(self, element, message: str):
+        self.errors.append(
+            _("%(file)s, line %(line)s: %(message)s")
+            % {"file": self.name, "line": element.sourceline, "message": message}
+        )
+
+    def record(self) -> Record:
+        control = self.first(self.root, "e:control")
+        description = self.first(self.root, "e:cpfDescription")
+        if description is None:
+            self.error(
+                self.root,
+                _("the record describes several identities; import them one at a time."),
+            )
+            return Record(slug="")
+        record_id = self.first(control, "e:recordId")
+        record = Record(slug=_text(record_id))
+        record.version = self.version
+        record.line = record_id.sourceline
+        self.control(control, record)
+        self.identity(self.first(description, "e:identity"), record)
+        self.description(self.first(description, "e:description"), record)
+        self.relations(self.first(description, "e:relations"), record)
+        return record
+
+    # control
+
+    def control(self, control, record: Record):
+        if self.version == V1:
+            language = self.first(control, "e:languageDeclaration/e:language")
+            code = language.get("languageCode") if language is not None else ""
+        else:
+            declaration = self.first(control, "e:languageDeclaration")
+            code = declaration.get("languageCode") if declaration is not None else ""
+            record.detail_level = next(
+                (k for k, v in DETAIL_LEVELS_2.items() if v == control.get("detailLevel")), ""
+            )
+        if code and re.fullmatch("[a-z]{3}", code):
+            record.record_language = code
+        for local in self.all(control, "e:localControl"):
+            term, value = _term(local.get("localType")), _text(self.first(local, "e:term"))
+            if term == "position" and value.isdigit() and int(value) <= 32767:
+                record.position = int(value)
+            elif term == "detailLevel" and value in DETAIL_LEVELS_2:
+                record.detail_level = value
+            elif term == "maintenanceNotes":
+                record.maintenance_notes = value
+        referenced = defaultdict(str)  # 2.0: source id -> the id of what it is about
+        if self.version == V2:
+            for element in self.root.iter(f"{{{NS_2}}}identityId", f"{{{NS_2}}}nameEntry"):
+                for source_id in (element.get("sourceReference") or "").split():
+                    referenced[source_id] = self.id_of(element)
+        for source in self.all(control, "e:sources/e:source"):
+            spans = {
+                _term(span.get("localType")): _text(span)
+                for span in self.all(source, "e:descriptiveNote/e:p/e:span")
+            }
+            if self.version == V1:
+                title = _text(self.first(source, "e:sourceEntry"))
+                heading = spans.get("heading", "")
+            else:
+                title = _text(self.first(source, "e:reference"))
+                cited = self.first(source, "e:citedRange")
+                heading = _text(cited) or spans.get("heading", "")
+            passage = spans.get("passage") or "\n\n".join(
+                _text(p) for p in self.all(source, "e:descriptiveNote/e:p")
+            )
+            if not title:
+                continue
+            record.sources.append(
+                Source(
+                    title=title,
+                    filename=spans.get("fileName", ""),
+                    document_key=spans.get("documentKey", ""),
+                    heading=heading or title,
+                    passage=passage or title,
+                    role="disputes" if spans.get("role") == "disputes" else "supports",
+                    note=spans.get("note", ""),
+                    about=spans.get("about") or referenced.get(self.id_of(source), ""),
+                )
+            )
+
+    # identity
+
+    def identity(self, identity, record: Record):
+        entity_type = self.first(identity, "e:entityType")
+        value = _text(entity_type) if self.version == V1 else entity_type.get("value")
+        if value != "corporateBody":
+            self.error(
+                entity_type,
+                _("the record describes a %(type)s; the registry holds corporate bodies only.")
+                % {"type": value},
+            )
+        tag = "e:entityId" if self.version == V1 else "e:identityId"
+        for element in self.all(identity, tag):
+            value = _text(element)
+            if not value:
+                continue
+            scheme = slugify(_term(element.get("localType")))[:30] or "other"
+            identifier = Identifier(scheme=scheme, value=value, ref=self.id_of(element))
+            identifier.line = element.sourceline
+            record.identifiers.append(identifier)
+        parallel_path = "e:nameEntryParallel/e:nameEntry" if self.version == V1 else None
+        entries = [(e, False) for e in self.all(identity, "e:nameEntry")]
+        if parallel_path:
+            entries += [(e, True) for e in self.all(identity, parallel_path)]
+        else:
+            entries += [(e, False) for e in self.all(identity, "e:nameEntrySet/e:nameEntry")]
+        entries.sort(key=lambda pair: pair[0].sourceline or 0)
+        undecided = []
+        for element, in_parallel in entries:
+            text = ", ".join(_text(p) for p in self.all(element, "e:part") if _text(p))
+            if not text:
+                continue
+            kind = self.name_kind(element, in_parallel)
+            start, end = self.period(self.first(element, "e:useDates"))
+            if kind == "shortName":
+                if record.names and not record.names[-1].short_name:
+                    record.names[-1].short_name = text
+                continue
+            name = Name(
+                kind=kind or UnitName.Kind.OTHER,
+                name=text,
+                language=self.language(element) or "da",
+                start=start,
+                end=end,
+                ref=self.id_of(element),
+            )
+            record.names.append(name)
+            if kind is None:
+                undecided.append(name)
+        if undecided and not any(n.kind == UnitName.Kind.AUTHORISED for n in record.names):
+            undecided[0].kind = UnitName.Kind.AUTHORISED
+
+    def name_kind(self, element, in_parallel: bool) -> str | None:
+        term = _term(element.get("localType"))
+        if term in ("shortName", UnitName.Kind.PARALLEL, UnitName.Kind.OTHER):
+            return term
+        if in_parallel:
+            return UnitName.Kind.PARALLEL
+        if self.version == V1:
+            if self.first(element, "e:authorizedForm") is not None:
+                return UnitName.Kind.AUTHORISED
+            if self.first(element, "e:alternativeForm") is not None:
+                return UnitName.Kind.OTHER
+            return None
+        status = element.get("status")
+        if status == "authorized":
+            return UnitName.Kind.AUTHORISED
+        return UnitName.Kind.OTHER if status == "alternative" else None
+
+    def language(self, element) -> str:
+        value = element.get(f"{{{XML}}}lang" if self.version == V1 else "languageOfElement")
+        return (value or "")[:8]
+
+    # description
+
+    def description(self, description, record: Record):
+        if description is None:
+            return
+        exist = self.first(description, "e:existDates")
+        if exist is not None:
+            record.has_exist_dates = True
+            record.exists_from, record.exists_to = self.period(exist)
+        if self.version == V1:
+            locals_ = self.all(description, "e:localDescription") + self.all(
+                description, "e:localDescriptions/e:localDescription"
+            )
+            statuses = self.all(description, "e:legalStatus") + self.all(
+                description, "e:legalStatuses/e:legalStatus"
+            )
+        else:
+            locals_ = self.all(description, "e:localDescriptions/e:localDescription")
+            statuses = self.all(description, "e:legalStatuses/e:legalStatus")
+        for local in locals_:
+            term, value = _term(local.get("localType")), _text(self.first(local, "e:term"))
+            if term == "kind":
+                record.kind = value
+            elif term == "targetGroup":
+                record.target_group = value
+        if statuses:
+            record.archival_type = _text(self.first(statuses[0], "e:term"))
+        record.functions = self.prose(description, "functions", "function")
+        record.mandates = self.prose(description, "mandates", "mandate")
+        record.internal_structure = self.prose(description, "structureOrGenealogy", None)
+        record.description = self.prose(description, "biogHist", None)
+        for item in self.all(description, "e:biogHist/e:chronList/e:chronItem"):
+            date = self.first(item, "e:date")
+            bound = self.bound(date) if date is not None else None
+            title = _text(self.first(item, "e:event"))
+            if bound is not None and title:
+                record.events.append(Event(_term(item.get("localType")), bound, title))
+
+    def prose(self, description, wrapper: str, item: str | None) -> str:
+        """A free-text field from paragraphs (or, for functions and mandates, terms)."""
+        parts = [_text(p) for p in self.all(description, f"e:{wrapper}/e:p")]
+        if item:
+            parts += [_text(t) for t in self.all(description, f"e:{wrapper}/e:{item}/e:term")]
+            if self.version == V1:
+                parts += [_text(t) for t in self.all(description, f"e:{item}/e:term")]
+        return "\n\n".join(p for p in parts if p)
+
+    # relations
+
+    def relations(self, relations, record: Record):
+        if self.version == V1:
+            elements = self.all(relations, "e:cpfRelation")
+        else:
+            elements = self.all(relations, "e:relation")
+        for element in elements:
+            if self.version == V1:
+                kind = element.get("cpfRelationType") or ""
+                href = element.get(f"{{{XLINK}}}href") or ""
+                change = _term(element.get(f"{{{XLINK}}}arcrole"))
+                name = _text(self.first(element, "e:relationEntry"))
+            else:
+                relation_type = self.first(element, "e:relationType")
+                kind = _text(relation_type)
+                change = _term(relation_type.get("localType")) if relation_type is not None else ""
+                target = self.first(element, "e:targetEntity")
+                href = target.get("valueURI") or ""
+                name = ", ".join(_text(p) for p in self.all(target, "e:part"))
+            if kind not in RELATION_KINDS:
+                continue
+            match = UNIT_URL.search(href)
+            relation = Relation(kind, match.group(1) if match else "", name)
+            relation.line = element.sourceline
+            date_range = self.first(element, "e:dateRange")
+            date = self.first(element, "e:date")
+            if date_range is not None:
+                relation.start, relation.end = self.period(date_range, wrapped=False)
+            elif date is not None:
+                relation.start = self.bound(date)
+            relation.change = change if change in ("merged", "split") else ""
+            record.relations.append(relation)
+
+    # dates
+
+    def period(self, element, *, wrapped: bool = True) -> tuple[Bound | None, Bound | None]:
+        """(start, end) of a dateRange, or of the date (range) inside `element`."""
+        if element is None:
+            return None, None
+        date_range = self.first(element, "e:dateRange") if wrapped else element
+        if date_range is None:
+            date = self.first(element, "e:date")
+            return (self.bound(date) if date is not None else None), None
+        start, end = self.first(date_range, "e:fromDate"), self.first(date_range, "e:toDate")
+        return (
+            self.bound(start) if start is not None else None,
+            self.bound(end) if end is not None else None,
+        )
+
+    def bound(self, element) -> Bound | None:
+        """A date element as a `Bound`, as the exporter writes it (see export.py); other
+        writers' years and months become ranges, never a more precise day."""
+        term = _term(element.get("localType"))
+        low_high = {}
+        for attribute in ("standardDate", "notBefore", "notAfter"):
+            value = element.get(attribute)
+            if value:
+                parsed = _iso_range(value)
+                if parsed is None:
+                    self.error(
+                        element,
+                        _("“%(value)s” is not a date (%(attribute)s); write YYYY-MM-DD.")
+                        % {"value": value[:40], "attribute": attribute},
+                    )
+                    return None
+                low_high[attribute] = parsed
+        not_before = low_high.get("notBefore", (None,))[0]
+        not_after = low_high.get("notAfter", (None, None))[1]
+        if term == "unknown":
+            return Bound(None, Certainty.UNKNOWN)
+        if term == "beforeRecords" and not_before is None:
+            return Bound(None, Certainty.RANGE, None, not_after)
+        if "standardDate" in low_high and term != "range":
+            low, high = low_high["standardDate"]
+            if low == high:
+                approximate = term == "approximate" or element.get("certainty") == "approximate"
+                return Bound(low, Certainty.APPROXIMATE if approximate else Certainty.EXACT)
+            return Bound(high, Certainty.RANGE, low, high)
+        if not_before or not_after:
+            return Bound(not_after or not_before, Certainty.RANGE, not_before, not_after)
+        if element.get("status") == "unknown" or term == "unknown":
+            return Bound(None, Certainty.UNKNOWN)
+        return None
+
+
+def _iso_range(value: str) -> tuple[datetime.date, datetime.date] | None:
+    """The first and last day of an ISO date, year-month or year."""
+    value = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = datetime.date.fromisoformat(value)
+            return day, day
+        if re.fullmatch(r"\d{4}-\d{2}", value):
+            first = datetime.date.fromisoformat(f"{value}-01")
+            following = (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+            return first, following - datetime.timedelta(days=1)
+        if re.fullmatch(r"\d{4}", value):
+            year = int(value)
+            return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    except ValueError:
+        return None
+    return None
+
+
+# Importing --------------------------------------------------------------------------------
+
+
+def import_records(items: Sequence[tuple[str, Record]], *, user, reason: str) -> ImportResult:
+    """Write the records as draft units, all of them or none (raises ImportFailed)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ImportFailed(_("Say why the records are imported (a reason is required)."))
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ImportFailed(
+            _("The reason is too long (at most %(max)s characters).") % {"max": REASON_MAX_LENGTH}
+        )
+    _check(items)
+    result = ImportResult()
+    try:
+        with transaction.atomic():
+            plan = _Plan(items, result.messages)
+            result.reorganisations = plan.apply(user=user, reason=reason)
+            for name, record in items:
+                _Writer(name, record, plan, user=user, reason=reason).write()
+                result.units.append(record.slug)
+    except ImportFailed:
+        raise
+    except ValidationError as e:
+        raise ImportFailed(
+            [_("Nothing was imported: %(message)s") % {"message": m} for m in e.messages]
+        ) from e
+    except DatabaseError as e:
+        # A constraint only the database holds (PostgreSQL's exclusion constraints).
+        raise ImportFailed(_("Nothing was imported: %(message)s") % {"message": e}) from e
+    return result
+
+
+def _check(items: Sequence[tuple[str, Record]]):
+    """What makes a set of records impossible to import, found before anything is written."""
+    errors = []
+
+    def error(name, line, message):
+        errors.append(
+            _("%(file)s, line %(line)s: %(message)s")
+            % {"file": name, "line": line, "message": message}
+        )
+
+    seen = {}
+    for name, record in items:
+        line = record.line
+        if not SLUG.fullmatch(record.slug):
+            error(
+                name,
+                line,
+                _(
+                    "the recordId “%(slug)s” cannot identify a unit: use at most 100 letters, "
+                    "digits, hyphens and underscores."
+                )
+                % {"slug": record.slug[:100]},
+            )
+        elif record.slug in seen:
+            error(
+                name,
+                line,
+                _("the recordId “%(slug)s” is also the recordId of %(other)s.")
+                % {"slug": record.slug, "other": seen[record.slug]},
+            )
+        seen.setdefault(record.slug, name)
+        if not any(n.kind == UnitName.Kind.AUTHORISED for n in record.names):
+            error(name, line, _("the record has no authorised name."))
+    existing = set(Unit.objects.filter(slug__in=list(seen)).values_list("slug", flat=True))
+    for name, record in items:
+        if record.slug in existing:
+            error(
+                name,
+                record.line,
+                _(
+                    "the registry already has a unit with the recordId “%(slug)s”; an import "
+                    "creates new units only."
+                )
+                % {"slug": record.slug},
+            )
+    identifiers = [(name, i) for name, record in items for i in record.identifiers]
+    query = Q(pk__in=[])
+    for _name, identifier in identifiers:
+        query |= Q(scheme=identifier.scheme, value=identifier.value)
+    taken = {
+        (i.scheme, i.value): i.unit.slug
+        for i in UnitIdentifier.objects.filter(query).select_related("unit")
+    }
+    in_batch = {}
+    for name, identifier in identifiers:
+        key = (identifier.scheme, identifier.value)
+        line = identifier.line
+        label = {"scheme": identifier.scheme, "value": identifier.value}
+        if key in taken:
+            error(
+                name,
+                line,
+                _("%(scheme)s %(value)s already identifies the unit “%(unit)s”.")
+                % {**label, "unit": taken[key]},
+            )
+        elif key in in_batch:
+            error(
+                name,
+                line,
+                _("%(scheme)s %(value)s also identifies the record in %(other)s.")
+                % {**label, "other": in_batch[key]},
+            )
+        in_batch.setdefault(key, name)
+    if errors:
+        raise ImportFailed(errors)
+
+
+class _Plan:
+    """The reorganisations that give the imported units their structure."""
+
+    def __init__(self, items: Sequence[tuple[str, Record]], messages: list):
+        self.records = {record.slug: record for _name, record in items}
+        self.files = {record.slug: name for name, record in items}
+        self.messages = messages
+        mentioned = {r.slug for record in self.records.values() for r in record.relations}
+        self.existing = set(
+            Unit.objects.filter(slug__in=mentioned - set(self.records)).values_list(
+                "slug", flat=True
+            )
+        )
+        self.placement = self._placements()
+
+    def say(self, slug: str, message: str):
+        self.messages.append(
+            _("%(file)s: %(message)s") % {"file": self.files[slug], "message": message}
+        )
+
+    def known(self, slug: str) -> bool:
+        return slug in self.existing or (slug in self.records and slug in self.placement)
+
+    def _placements(self) -> dict:
+        """slug -> the parent to create it under (None: at the top), for units that get a
+        placement; a parent among the records must get one itself."""
+        wanted = {}
+        for slug, record in self.records.items():
+            start = record.exists_from if record.has_exist_dates else None
+            if start is None:
+                self.say(
+                    slug,
+                    _("the record has no start date; the unit is a draft without a placement."),
+                )
+                continue
+            parents = record.relations_of("hierarchical-parent")
+            if not parents:
+                if record.kind == Kind.FORVALTNING:
+                    wanted[slug] = None
+                else:
+                    self.say(
+                        slug,
+                        _("the record names no parent; the unit is a draft without a placement."),
+                    )
+                continue
+            first = next((r for r in parents if r.start == start), None)
+            first = first or next((r for r in parents if r.start is None), None)
+            if first is None:
+                self.say(
+                    slug,
+                    _(
+                        "the record's placements do not begin when the unit does; the unit is "
+                        "a draft without a placement."
+                    ),
+                )
+                continue
+            wanted[slug] = first.slug
+        placement = {}
+        changed = True
+        while changed:
+            changed = False
+            for slug, parent in wanted.items():
+                if slug in placement:
+                    continue
+                if parent is None or parent in self.existing or parent in placement:
+                    placement[slug] = parent
+                    changed = True
+        for slug, parent in wanted.items():
+            if slug not in placement:
+                self.say(
+                    slug,
+                    _(
+                        "its parent “%(parent)s” is neither in the registry nor placed among "
+                        "the imported records; the unit is a draft without a placement."
+                    )
+                    % {"parent": parent},
+                )
+        return placement
+
+    def apply(self, *, user, reason: str) -> int:
+        groups = defaultdict(list)  # (bound, title) -> [spec]
+        merges = set()
+        for slug, record in self.records.items():
+            for relation in record.relations_of("temporal-later"):
+                if relation.change == "merged" and self.known(relation.slug):
+                    merges.add((slug, relation.slug, relation.start))
+        for slug, record in self.records.items():
+            if slug in self.placement:
+                for kind, bound, spec in self._changes(record, merges):
+                    groups[(bound, self._title(record, kind, bound))].append(spec)
+            self._mention_unapplied(record)
+        order = sorted(
+            groups,
+            key=lambda key: (
+                key[0].sort_key,
+                not all(isinstance(s, Create) for s in groups[key]),
+                key[1],
+            ),
+        )
+        for bound, title in order:
+            apply_reorganisation(
+                title=self._distinct(title, bound),
+                description=_(
+                    "Recorded by an import of EAC-CPF records; the date and its certainty come "
+                    "from the records."
+                ),
+                date=bound.date,
+                certainty=bound.certainty,
+                not_before=bound.not_before,
+                not_after=bound.not_after,
+                changes=_parents_first(groups[(bound, title)]),
+                reason=reason,
+                user=user,
+            )
+        return len(order)
+
+    def _distinct(self, title: str, bound: Bound) -> str:
+        """A title that does not pass the import off as a reorganisation the registry already
+        has (importing one record into a full registry)."""
+        if Reorganisation.objects.filter(date=bound.date, title=title).exists():
+            return _("%(title)s (imported from EAC-CPF)") % {"title": title[:260]}
+        return title
+
+    def _title(self, record: Record, kind: str, bound: Bound) -> str:
+        for event in record.events:
+            if event.kind == kind and event.bound == bound:
+                return event.title[:300]
+        return _("Imported from EAC-CPF")
+
+    def _changes(self, record: Record, merges: set):
+        slug = record.slug
+        authorised = sorted(
+            (n for n in record.names if n.kind == UnitName.Kind.AUTHORISED),
+            key=lambda n: (n.start or Bound(None)).sort_key,
+        )
+        first = authorised[0]
+        yield (
+            "created",
+            record.exists_from,
+            Create(
+                slug=slug,
+                name=first.name,
+                short_name=first.short_name,
+                parent=self.placement[slug],
+                kind=_kind(record),
+                target_group=_target_group(record),
+                position=record.position if record.position is not None else 100,
+                description=record.description,
+                archival_type=record.archival_type[:100],
+            ),
+        )
+        for name in authorised[1:]:
+            if name.start is not None and name.start != record.exists_from:
+                yield (
+                    "renamed",
+                    name.start,
+                    Rename(unit=slug, name=name.name, short_name=name.short_name),
+                )
+        parents = sorted(
+            record.relations_of("hierarchical-parent"),
+            key=lambda r: (r.start or Bound(None)).sort_key,
+        )
+        for previous, relation in zip(parents, parents[1:], strict=False):
+            if relation.start is None or relation.slug == previous.slug:
+                continue
+            if (previous.slug, relation.slug, relation.start) in merges:
+                continue  # carried along when its parent merged into the new one
+            if not self.known(relation.slug):
+                self.say(
+                    slug,
+                    _(
+                        "the move to “%(parent)s” is not recorded: that unit is neither in the "
+                        "registry nor placed among the imported records."
+                    )
+                    % {"parent": relation.slug or relation.name},
+                )
+                continue
+            yield "moved", relation.start, Move(unit=slug, to=relation.slug)
+        end = record.exists_to
+        ended = False
+        splits = defaultdict(list)
+        for relation in record.relations_of("temporal-later"):
+            if relation.start is None:
+                continue
+            if not self.known(relation.slug):
+                self.say(
+                    slug,
+                    _(
+                        "its successor “%(unit)s” is not in the registry; the end of the unit "
+                        "is recorded without it."
+                    )
+                    % {"unit": relation.slug or relation.name},
+                )
+            elif relation.change == "split":
+                splits[relation.start].append(relation.slug)
+            elif relation.start == end and not ended:
+                ended = True
+                yield "merged", end, Merge(units=(slug,), into=relation.slug)
+        for bound, targets in splits.items():
+            ends = bound == end and not ended
+            ended = ended or ends
+            yield "split", bound, Split(unit=slug, into=tuple(targets), ends=ends)
+        if end is not None and not ended:
+            yield "dissolved", end, Dissolve(unit=slug)
+
+    def _mention_unapplied(self, record: Record):
+        """Relations the registry records from the other unit's side only."""
+        for relation in record.relations:
+            if relation.kind == "hierarchical-child" and relation.slug not in self.records:
+                self.say(
+                    record.slug,
+                    _(
+                        "the sub-unit “%(unit)s” is not among the imported records; its "
+                        "placement is unchanged."
+                    )
+                    % {"unit": relation.slug or relation.name},
+                )
+            if relation.kind == "temporal-earlier" and relation.slug not in self.records:
+                self.say(
+                    record.slug,
+                    _(
+                        "the predecessor “%(unit)s” is not among the imported records; record "
+                        "the merger or split as a reorganisation."
+                    )
+                    % {"unit": relation.slug or relation.name},
+                )
+
+
+def _parents_first(specs: list) -> list:
+    """Creations in an order in which each parent exists before its children."""
+    creates = {s.slug: s for s in specs if isinstance(s, Create)}
+    ordered, done = [], set()
+
+    def visit(spec):
+        if spec.slug in done:
+            return
+        done.add(spec.slug)
+        if spec.parent in creates:
+            visit(creates[spec.parent])
+        ordered.append(spec)
+
+    for spec in creates.values():
+        visit(spec)
+    return ordered + [s for s in specs if not isinstance(s, Create)]
+
+
+def _kind(record: Record) -> str:
+    return record.kind if record.kind in Kind.values else Kind.ENHED
+
+
+def _target_group(record: Record) -> str:
+    return record.target_group if record.target_group in TargetGroup.values else ""
+
+
+class _Writer:
+    """Writes one record's descriptive parts: the unit's fields, names the structure did not
+    write, identifiers and sources."""
+
+    def __init__(self, name: str, record: Record, plan: _Plan, *, user, reason: str):
+        self.name, self.record, self.plan = name, record, plan
+        self.user, self.reason = user, reason
+
+    def save(self, obj):
+        obj.full_clean()
+        obj._history_user = self.user
+        obj._change_reason = self.reason
+        obj.save()
+        return obj
+
+    def write(self):
+        record = self.record
+        if record.kind and record.kind not in Kind.values:
+            self.plan.say(
+                record.slug,
+                _("the kind “%(kind)s” is unknown; the unit is imported as a sub-unit.")
+                % {"kind": record.kind},
+            )
+        elif not record.kind:
+            self.plan.say(
+                record.slug,
+                _("the record does not say what kind of unit it is; it is imported as a sub-unit."),
+            )
+        unit = Unit.objects.filter(slug=record.slug).first() or Unit(slug=record.slug)
+        fields = {
+            "kind": _kind(record),
+            "target_group": _target_group(record),
+            "position": record.position if record.position is not None else 100,
+            "description": record.description,
+            "functions": record.functions,
+            "mandates": record.mandates,
+            "internal_structure": record.internal_structure,
+            "archival_type": record.archival_type,
+            "record_status": "draft",
+            "detail_level": record.detail_level or "partial",
+            "maintenance_notes": record.maintenance_notes,
+            "record_language": record.record_language or "dan",
+        }
+        if unit.pk is None or any(getattr(unit, k) != v for k, v in fields.items()):
+            for key, value in fields.items():
+                setattr(unit, key, value)
+            self.save(unit)
+        refs = {"": unit}
+        structured = record.slug in self.plan.placement
+        for name in record.names:
+            if structured and name.kind == UnitName.Kind.AUTHORISED:
+                row = (
+                    unit.names.authorised()
+                    .filter(valid_from=name.start.date if name.start else None)
+                    .first()
+                )
+                if row is not None and row.language != name.language:
+                    row.language = name.language
+                    self.save(row)
+            else:
+                row = self.save(
+                    UnitName(
+                        unit=unit,
+                        kind=name.kind,
+                        name=name.name,
+                        short_name=name.short_name,
+                        language=name.language,
+                        valid_from=name.start.date if name.start else None,
+                        valid_to=name.end.date if name.end else None,
+                    )
+                )
+            if name.ref and row is not None:
+                refs[name.ref] = row
+        for identifier in record.identifiers:
+            row = self.save(
+                UnitIdentifier(unit=unit, scheme=identifier.scheme, value=identifier.value)
+            )
+            if identifier.ref:
+                refs[identifier.ref] = row
+        for source in record.sources:
+            self.save(
+                Citation(
+                    document=self.document(source),
+                    heading=source.heading[:300],
+                    excerpt=source.passage,
+                    role=source.role,
+                    note=source.note,
+                    content_object=refs.get(source.about, unit),
+                )
+            )
+
+    def document(self, source: Source) -> SourceDocument:
+        key = source.document_key or slugify(source.title)[:50] or "kilde"
+        existing = SourceDocument.objects.filter(key=key).first()
+        if existing is not None and existing.filename == (source.filename or existing.filename):
+            return existing
+        base, n = key, 2
+        while existing is not None:
+            key = f"{base[:45]}-{n}"
+            n += 1
+            existing = SourceDocument.objects.filter(key=key).first()
+            if existing is not None and existing.filename == source.filename:
+                return existing
+        return self.save(
+            SourceDocument(
+                key=key, filename=source.filename or source.title[:200], title=source.title
+            )
+        )

@@ -1,0 +1,43 @@
+"""Every unit's record validates against the official EAC-CPF schemas, in both versions."""
+
+import pytest
+from lxml import etree
+
+from orgunits.eaccpf import schemas
+from orgunits.eaccpf.schemas import V1, V2
+
+from .conftest import SEED_SLUGS, fetch
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("version", [V1, V2])
+@pytest.mark.parametrize("slug", SEED_SLUGS)
+def test_the_record_of_every_seed_unit_is_valid_eac_cpf(client, slug, version):
+    document = etree.fromstring(fetch(client, slug, version))
+    assert schemas.version_of(document) == version
+    assert schemas.validate(document, version) == []
+
+
+def test_the_seed_has_the_units_the_validation_covers():
+    assert len(SEED_SLUGS) == 34
+
+
+@pytest.mark.parametrize("path", ["eac-cpf.xml", "eac-cpf-2.xml"])
+def test_an_unknown_unit_is_a_404_that_names_it(client, path):
+    response = client.get(f"/units/findes-ikke/{path}")
+    assert response.status_code == 404
+    assert "findes-ikke" in response.content.decode()
+
+
+@pytest.mark.parametrize("version", [V1, V2])
+def test_a_record_costs_a_fixed_number_of_queries(client, version, django_assert_max_num_queries):
+    with django_assert_max_num_queries(20):
+        fetch(client, "center-for-maal-og-rammer", version)
+
+
+def test_the_schemas_resolve_their_imports_locally():
+    """The 1.x schema imports XLink and xml.xsd by URL; without the resolver lxml would try
+    the network (and fail here)."""
+    assert isinstance(schemas.schema(V1), etree.XMLSchema)
+    assert isinstance(schemas.schema(V2), etree.XMLSchema)
