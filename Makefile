@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres browser lint format seed messages clean
+.PHONY: run serve test test-postgres browser lint format seed messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 run: $(VENV)/.installed
 	$(PY) manage.py bootstrap
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## serve: production serving: gunicorn on $(HOST):$(PORT), debug off, PostgreSQL from
+## DATABASE_URL, static files compressed and cache-busted by WhiteNoise. Needs
+## DJANGO_SECRET_KEY; WEB_CONCURRENCY sets the number of workers.
+serve: $(VENV)/.installed
+	DJANGO_DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=false $(PY) manage.py bootstrap
+	DJANGO_DEBUG=false $(VENV)/bin/gunicorn socialforvaltning.wsgi \
+		--bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( 2 * $$(nproc) + 1 ))}
 
 ## test: install what the tests need and run them (SQLite unless DATABASE_URL says otherwise)
 test: $(VENV)/.installed-test browser

@@ -1,5 +1,5 @@
 from django.core.exceptions import BadRequest
-from django.http import JsonResponse
+from django.http import HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
 
 
@@ -46,3 +46,122 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class ConditionalGetMiddleware:
+    """ETag and conditional GET for the registry's pages and exports.
+
+    A page as of a past date changes only when the registry is edited, so its ETag is the
+    registry's data version with the language and the address; a client that has the page
+    gets a 304 without the page being built. The rendered body is also cached under the
+    same key, so the first client after an edit pays for building it, and no other."""
+
+    SKIPPED_PREFIXES = ("/admin/", "/healthz", "/i18n/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import hashlib
+
+        from django.core.cache import cache
+        from django.utils.cache import patch_vary_headers
+        from django.utils.translation import get_language
+
+        from history.version import data_version
+
+        if (
+            request.method not in ("GET", "HEAD")
+            or request.path.startswith(self.SKIPPED_PREFIXES)
+            or request.user.is_authenticated
+        ):
+            return self.get_response(request)
+        key = "|".join((data_version(), get_language() or "", request.get_full_path()))
+        etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+            response = HttpResponseNotModified()
+        else:
+            response = cache.get(f"page:{etag}")
+            if response is None:
+                response = self.get_response(request)
+                if response.status_code != 200 or response.streaming or response.cookies:
+                    return response
+                response["ETag"] = etag
+                response["Cache-Control"] = "no-cache"  # always revalidate: edits show at once
+                patch_vary_headers(response, ["Cookie"])
+                cache.set(f"page:{etag}", response, timeout=3600)
+                return response
+        response["ETag"] = etag
+        response["Cache-Control"] = "no-cache"
+        patch_vary_headers(response, ["Cookie"])
+        return response
+
+
+class RequestLogMiddleware:
+    """A structured log line per request: method, path, status, duration."""
+
+    def __init__(self, get_response):
+        import logging
+
+        self.get_response = get_response
+        self.log = logging.getLogger("registry.request")
+
+    def __call__(self, request):
+        import time
+
+        start = time.perf_counter()
+        response = self.get_response(request)
+        self.log.info(
+            "request",
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - start) * 1000, 1),
+                }
+            },
+        )
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """A Content-Security-Policy the pages satisfy: no inline script, no outside sources.
+    Django's admin keeps a few inline style attributes, so only it may use them."""
+
+    POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
+    )
+    ADMIN_POLICY = POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = self.ADMIN_POLICY if request.path.startswith("/admin/") else self.POLICY
+        response.headers.setdefault("Content-Security-Policy", policy)
+        return response
+
+
+class LoginRequiredMiddleware:
+    """With REGISTRY_PUBLIC=false, every page needs a logged-in user."""
+
+    OPEN = ("/admin/", "/healthz", "/static/", "/language/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.contrib.auth.views import redirect_to_login
+
+        if (
+            not settings.REGISTRY_PUBLIC
+            and not request.user.is_authenticated
+            and not request.path.startswith(self.OPEN)
+        ):
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        return self.get_response(request)

@@ -5,6 +5,7 @@ DJANGO_DEBUG=false and must then provide DJANGO_SECRET_KEY. Every variable is li
 .env.example.
 """
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -25,6 +26,15 @@ def env_bool(name: str, default: bool) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}")
+    return int(value)
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -83,13 +93,17 @@ INSTALLED_APPS = [
     "mptt",
     "simple_history",
     "django_filters",
+    "axes",
     "orgunits",
     "history",
     "responsibilities",
 ]
 
 MIDDLEWARE = [
+    "socialforvaltning.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "socialforvaltning.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "socialforvaltning.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,8 +112,22 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "socialforvaltning.middleware.LoginRequiredMiddleware",
+    "socialforvaltning.middleware.ConditionalGetMiddleware",
     "socialforvaltning.middleware.BadRequestMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # Failed admin logins are throttled: after AXES_FAILURE_LIMIT failures from one
+    # username and address, further attempts are refused for AXES_COOLOFF_TIME.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("REGISTRY_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("REGISTRY_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "socialforvaltning.urls"
 
@@ -144,9 +172,76 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True  # serve from the app folders too, before collectstatic
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed files with content hashes in their names (cache-busting), served by
+    # WhiteNoise, once `collectstatic` has built them (`make serve` does); before that (tests,
+    # a fresh clone) the plain files are served.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if (STATIC_ROOT / "staticfiles.json").exists()
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Rendered pages are cached under the registry's data version (see history/version.py):
+# per process by default; REGISTRY_CACHE_URL=redis://… shares one cache between servers.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REGISTRY_CACHE_URL"],
+        }
+        if os.environ.get("REGISTRY_CACHE_URL")
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    )
+}
+
+# Security. Production (debug off) is secure by default; TLS is expected to end at a load
+# balancer that sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+# The public pages are readable without login unless REGISTRY_PUBLIC=false.
+REGISTRY_PUBLIC = env_bool("REGISTRY_PUBLIC", True)
+LOGIN_URL = "/admin/login/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "socialforvaltning.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "loggers": {
+        "registry.request": {
+            "handlers": ["console"],
+            "level": os.environ.get(
+                "REGISTRY_REQUEST_LOG_LEVEL", "INFO" if not DEBUG else "WARNING"
+            ),
+        },
+        "django": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
 
 # Absolute URLs in exports (JSON-LD @id). Empty: taken from the request.
 REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "").rstrip("/")
+
+# The official EAC-CPF schemas the exports are validated against (and imports checked with).
+EAC_CPF_SCHEMAS_DIR = Path(
+    os.environ.get("EAC_CPF_SCHEMAS_DIR", BASE_DIR.parent / "shared" / "schemas" / "eac-cpf")
+)
 
 # Where the source documents the seed data cites are kept (checked by the tests).
 SEED_SOURCES_DIR = os.environ.get("SEED_SOURCES_DIR", str(BASE_DIR.parent / "shared" / "seeds"))

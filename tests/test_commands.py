@@ -17,3 +17,34 @@ def test_bootstrap_loads_the_seed_once_into_a_fresh_database(tmp_path: Path):
     assert "Loaded the seed: 34 units, 9 reorganisations." in first.stdout
     second = subprocess.run(manage, env=env, capture_output=True, text=True, check=True)
     assert "already holds data" in second.stdout
+
+
+@pytest.mark.slow
+def test_demo_users_are_refused_when_debug_is_off(tmp_path: Path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "a-test-secret-that-is-long-enough-for-the-check-0123456789",
+    }
+    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bootstrap"]
+    result = subprocess.run([*manage, "--demo-users"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "refused when debug is off" in result.stderr
+
+
+@pytest.mark.slow
+def test_demo_users_get_fresh_passwords_in_a_local_trial(tmp_path: Path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'trial.sqlite3'}",
+        "DJANGO_DEBUG": "true",
+    }
+    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bootstrap"]
+    first = subprocess.run([*manage, "--demo-users"], env=env, capture_output=True, text=True)
+    second = subprocess.run([*manage, "--demo-users"], env=env, capture_output=True, text=True)
+    passwords = [
+        [line.rsplit(" ", 1)[1] for line in run.stdout.splitlines() if "password" in line]
+        for run in (first, second)
+    ]
+    assert len(passwords[0]) == 2 and passwords[0] != passwords[1]
