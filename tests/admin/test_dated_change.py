@@ -78,7 +78,7 @@ def test_confirming_applies_the_change_with_the_archivists_name_and_reason(clien
         (
             RENAME,
             {"certainty": "range", "not_before": "2009-06-01", "not_after": "2009-01-01"},
-            "“Ikke før” må ikke ligge efter “ikke efter”.",
+            "«Ikke før» må ikke ligge efter «ikke efter».",
         ),
         ({"kind": "rename", "unit": "findes-ikke", "name": "X"}, {}, "Ukendt enhed «findes-ikke»."),
         ({"kind": "move", "unit": "mr-born"}, {}, "Skal udfyldes for denne slags ændring."),

@@ -45,7 +45,7 @@ def test_it_rejects_an_inverted_date_range(tree, archivist):
         not_after=D1,
         changes=[Move(unit="t-b", to="t-a")],
     )
-    assert "“Ikke før” må ikke ligge efter “ikke efter”." in message
+    assert "«Ikke før» må ikke ligge efter «ikke efter»." in message
 
 
 def test_it_rejects_an_inverted_period_on_a_placement(tree):
