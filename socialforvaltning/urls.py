@@ -1,10 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from orgunits import views as orgunit_views
 
 urlpatterns = [
     path("healthz", orgunit_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
     path("language/<str:code>/", orgunit_views.switch_language, name="language"),
     path("admin/", admin.site.urls),
     path("export/", include("orgunits.export_urls")),

@@ -33,12 +33,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Registry(str):
+    """The registry's base URL, which also knows the demo accounts' passwords."""
+
+    def __new__(cls, url, passwords):
+        registry = super().__new__(cls, url)
+        registry.passwords = passwords
+        return registry
+
+
 @pytest.fixture(scope="session")
 def registry_url(tmp_path_factory):
     database = tmp_path_factory.mktemp("browser") / "registry.sqlite3"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_DEBUG": "true"}
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-    subprocess.run([*manage, "bootstrap"], env=env, check=True, capture_output=True)
+    boot = subprocess.run(
+        [*manage, "bootstrap", "--demo-users"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    passwords = {
+        line.split()[2]: line.rsplit(" ", 1)[1]
+        for line in boot.stdout.splitlines()
+        if line.startswith("Demo account")
+    }
     port = free_port()
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -56,7 +76,7 @@ def registry_url(tmp_path_factory):
                 time.sleep(0.1)
         else:
             raise RuntimeError("the registry did not start")
-        yield url
+        yield Registry(url, passwords)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -83,6 +103,10 @@ def page(browser, request):
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "response",
+        lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
