@@ -6,4 +6,5 @@ app_name = "responsibilities"
 
 urlpatterns = [
     path("", views.lookup, name="lookup"),
+    path("<slug:slug>/", views.task_detail, name="detail"),
 ]

@@ -1,6 +1,6 @@
 from django.core.exceptions import BadRequest
-from django.db.models import Count
-from django.http import JsonResponse
+from django.db.models import Count, F
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -106,3 +106,29 @@ def _as_json(answer: Answer, holder) -> dict:
             for c in holder.sources
         ],
     }
+
+
+@require_GET
+def task_detail(request, slug):
+    """One task and who held it over time: each responsibility in date order, with the
+    reorganisation that began and ended it and its sources."""
+    task = Task.objects.filter(slug=slug).first()
+    if task is None:
+        raise Http404(_("The registry has no task “%(slug)s”.") % {"slug": slug[:100]})
+    held = list(
+        task.responsibilities.select_related(
+            "unit", "post", "opened_by__reorganisation", "closed_by__reorganisation"
+        )
+        .prefetch_related("unit__names", "citations__document")
+        .order_by(F("valid_from").asc(nulls_first=True), "role", "unit__slug")
+    )
+    rows = [(r, r.unit.name_at(r.valid_from)) for r in held]
+    return render(
+        request,
+        "responsibilities/task_detail.html",
+        {
+            "task": task,
+            "rows": rows,
+            "citations": task.citations.select_related("document"),
+        },
+    )

@@ -41,9 +41,12 @@ class LanguageMiddleware:
 
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        # Only for this request: the thread goes back to its language afterwards.
+        with translation.override(language):
+            response = self.get_response(request)
+            if getattr(response, "is_rendered", True) is False:
+                response.render()  # a TemplateResponse (the admin's) renders in this language
         response.headers.setdefault("Content-Language", language)
         return response
 

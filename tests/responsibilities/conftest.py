@@ -4,6 +4,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import translation
 
 from history.services import Create, apply_reorganisation
 from orgunits.models import Unit
@@ -27,7 +28,9 @@ def fresh_pages(db):
 def english(client, settings):
     """A visitor who chose English with the language switch."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+    yield client
+    # The page activated English for this thread; later tests expect the default again.
+    translation.deactivate()
 
 
 @pytest.fixture
