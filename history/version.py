@@ -22,9 +22,7 @@ def historical_tables() -> list[str]:
 def data_version() -> str:
     tables = historical_tables()
     quote = connection.ops.quote_name
-    sql = " UNION ALL ".join(
-        f"SELECT MAX(history_id) FROM {quote(table)}" for table in tables
-    )
+    sql = " UNION ALL ".join(f"SELECT MAX(history_id) FROM {quote(table)}" for table in tables)
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return ".".join(str(row[0] or 0) for row in cursor.fetchall())

@@ -231,7 +231,9 @@ class Unit(models.Model):
     )
     maintenance_notes = models.TextField(_("maintenance notes"), blank=True)
     record_language = models.CharField(
-        _("language of the record"), max_length=3, default="dan",
+        _("language of the record"),
+        max_length=3,
+        default="dan",
         help_text=_("ISO 639-2 code, e.g. dan."),
     )
 

@@ -12,12 +12,18 @@ pytestmark = pytest.mark.django_db
 PAGES = {
     "chart": ("/?date=2011-03-01", "Organisationen den 1. marts 2011", "The organisation on"),
     "unit list": ("/units/", "Enheder", "Units"),
-    "unit page": ("/units/mr-voksne/?date=2011-03-01", "Mål- og Rammekontoret for Voksne",
-                  "Names over time"),
+    "unit page": (
+        "/units/mr-voksne/?date=2011-03-01",
+        "Mål- og Rammekontoret for Voksne",
+        "Names over time",
+    ),
     "timeline": ("/changes/", "Omorganiseringer", "The units' lifelines"),
     "reorganisation": ("REORG", "MR Handicap og Psykiatri og MR Udsatte", "Before and after"),
-    "comparison": ("/compare/?from=2011-02-28&to=2011-03-01", "Hvad ændrede sig",
-                   "What changed between two dates"),
+    "comparison": (
+        "/compare/?from=2011-02-28&to=2011-03-01",
+        "Hvad ændrede sig",
+        "What changed between two dates",
+    ),
     "tasks": ("/tasks/", "Hvem", "Who is responsible"),
 }
 
