@@ -3,10 +3,15 @@ history row, and structure is never rewritten by a plain revert."""
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from .versions import VersionComparison, VersionsForm
 
 
 class ReasonForm(forms.ModelForm):
@@ -24,6 +29,52 @@ class ReasonedHistoryAdmin(SimpleHistoryAdmin):
 
     form = ReasonForm
     structural_fields: tuple[str, ...] = ()
+    object_history_template = "admin/registry/object_history.html"
+
+    def get_urls(self):
+        meta = self.model._meta
+        # Before simple-history's `<id>/history/<version>/`, which would take "compare".
+        return [
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.history_compare_view),
+                name=f"{meta.app_label}_{meta.model_name}_history_compare",
+            ),
+            *super().get_urls(),
+        ]
+
+    def history_compare_view(self, request, object_id):
+        """Two versions of a record side by side, the fields that differ marked."""
+        object_id = unquote(object_id)
+        obj = self.get_object(request, object_id)
+        try:
+            history = self.model.history.filter(**{self.model._meta.pk.attname: object_id})
+            latest = history.order_by("-history_date", "-history_id").first()
+        except (ValueError, ValidationError):
+            raise Http404 from None
+        if latest is None:
+            raise Http404
+        obj = obj or latest.instance  # a deleted draft keeps its history
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        form = VersionsForm(request.GET or None, versions=history.select_related("history_user"))
+        comparison = VersionComparison(*form.chosen()) if form.is_valid() else None
+        meta = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Compare versions: %(object)s") % {"object": obj},
+            "opts": meta,
+            "object": obj,
+            "form": form,
+            "comparison": comparison,
+            "history_url": reverse(
+                f"admin:{meta.app_label}_{meta.model_name}_history", args=[obj.pk]
+            ),
+        }
+        status = 400 if request.GET and not form.is_valid() else 200
+        return TemplateResponse(
+            request, "admin/registry/history_compare.html", context, status=status
+        )
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

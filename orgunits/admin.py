@@ -1,12 +1,28 @@
-from django.contrib import admin
+import datetime
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.db.models import F, OuterRef, Subquery
+from django.http import HttpResponseRedirect
 from django.urls import path
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from history.admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
+from history.models import Reorganisation
+from socialforvaltning.lib.dates import InvalidDate, format_date, parse_date
 
 from .eaccpf.admin_views import import_eaccpf
-from .models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName, UnitNode
+from .models import (
+    Citation,
+    SourceDocument,
+    Unit,
+    UnitIdentifier,
+    UnitName,
+    UnitNode,
+    format_period,
+)
 
 
 class CitationInline(GenericTabularInline):
@@ -33,16 +49,122 @@ class NameInline(admin.TabularInline):
         return False
 
 
+class ExistingOnFilter(admin.SimpleListFilter):
+    """Units that exist on a date: the reorganisation dates to pick from, or any date typed
+    in (`?on=YYYY-MM-DD`)."""
+
+    title = _("existing on")
+    parameter_name = "on"
+    template = "admin/orgunits/unit/existing_on_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        # The other filters and the search, kept by the date form.
+        self.other_params = [
+            (key, value)
+            for key, values in request.GET.lists()
+            if key not in (self.parameter_name, "p")
+            for value in values
+        ]
+
+    def lookups(self, request, model_admin):
+        dates = (
+            Reorganisation.objects.exclude(date=None)
+            .order_by("-date")
+            .values_list("date", flat=True)
+            .distinct()
+        )
+        return [(date.isoformat(), format_date(date)) for date in dates]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.existing_on(parse_date(self.value()))
+        return queryset
+
+
+class TreeChangeList(ChangeList):
+    """Orders the list by the tree positions `UnitAdmin.get_queryset` annotates (only here:
+    other admins' unit pickers use the model's own ordering)."""
+
+    def get_ordering(self, request, queryset):
+        return [
+            F("tree_on").asc(nulls_last=True),
+            F("lft_on").asc(nulls_last=True),
+            "slug",
+            "pk",
+        ]
+
+
 @admin.register(Unit)
 class UnitAdmin(ReasonedHistoryAdmin):
-    list_display = ["slug", "display_name", "kind", "target_group"]
-    list_filter = ["kind", "target_group"]
-    search_fields = ["slug", "names__name", "names__short_name", "identifiers__value"]
+    """The units as a tree: in the structure's order on a date (the `on` filter, else today),
+    indented by level. The order comes from the database, so the list is paginated and costs
+    the same few queries at any size. There is no drag and drop: a new place in the structure
+    is a dated reorganisation."""
+
+    list_display = ["tree_name", "slug", "kind", "target_group", "existence", "record_status"]
+    list_filter = [ExistingOnFilter, "kind", "target_group", "record_status"]
+    search_fields = [
+        "slug",
+        "names__name",
+        "names__short_name",
+        "identifiers__value",
+    ]
+    sortable_by = ()  # the tree's order only: sorting by a column would break the indentation
     structural_fields = ("slug",)
     inlines = [NameInline, IdentifierInline, CitationInline]
 
+    def changelist_view(self, request, extra_context=None):
+        on = request.GET.get(ExistingOnFilter.parameter_name)
+        if on:
+            try:
+                parse_date(on)
+            except InvalidDate as error:
+                messages.error(request, str(error))
+                query = request.GET.copy()
+                del query[ExistingOnFilter.parameter_name]
+                return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
+        extra_context = {**(extra_context or {}), "tree_date": self.tree_date(request)}
+        return super().changelist_view(request, extra_context)
+
+    @staticmethod
+    def tree_date(request) -> datetime.date:
+        try:
+            return parse_date(request.GET.get(ExistingOnFilter.parameter_name, ""))
+        except InvalidDate:
+            return datetime.date.today()
+
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("names")
+        date = self.tree_date(request)
+        node = UnitNode.objects.filter(unit=OuterRef("pk")).valid_on(date)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                tree_on=Subquery(node.values("tree_id")[:1]),
+                lft_on=Subquery(node.values("lft")[:1]),
+                level_on=Subquery(node.values("level")[:1]),
+            )
+            .with_names_on(date)
+            .prefetch_related("names", "nodes")
+        )
+
+    def get_changelist(self, request, **kwargs):
+        return TreeChangeList
+
+    @admin.display(description=_("name"))
+    def tree_name(self, unit):
+        # The name on the list's date (prefetched as `names_on_date`), else its last name.
+        name = unit.name_at(None)
+        if unit.level_on is None:
+            return format_html('<span class="tree-unplaced">{}</span>', name)
+        return format_html('<span class="tree-level-{}">{}</span>', min(unit.level_on, 9), name)
+
+    @admin.display(description=_("existed"))
+    def existence(self, unit):
+        if not unit.nodes.all():
+            return _("not placed in the structure")
+        return format_period(unit.valid_from, unit.valid_to)
 
     def get_urls(self):
         return [
@@ -64,10 +186,6 @@ class UnitAdmin(ReasonedHistoryAdmin):
             and not obj.nodes.exists()
             and super().has_delete_permission(request, obj)
         )
-
-    @admin.display(description=_("name"))
-    def display_name(self, unit):
-        return str(unit)
 
 
 @admin.register(UnitName)

@@ -26,6 +26,9 @@ def urls(model):
         names["history"] = reverse(
             f"admin:{meta.app_label}_{meta.model_name}_history", args=[obj.pk]
         )
+        names["compare versions"] = reverse(
+            f"admin:{meta.app_label}_{meta.model_name}_history_compare", args=[obj.pk]
+        )
     return names
 
 
