@@ -79,7 +79,8 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
                     )
                 preview = preview_reorganisation(user=request.user, **kwargs)
             except ValidationError as error:
-                form.add_error(None, error)
+                # A refusal may name model fields the form does not have: say it in full.
+                form.add_error(None, error.messages)
         return TemplateResponse(
             request,
             "admin/history/reorganisation/apply.html",

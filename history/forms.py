@@ -9,7 +9,7 @@ from orgunits.models import Kind, SourceDocument, TargetGroup
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 
 from .models import Certainty
-from .services import Cite, Create, Dissolve, Merge, Move, Rename, Split
+from .services import Cite, Create, Dissolve, Merge, Move, Rename, Split, TransferTasks
 
 
 class IsoDateField(forms.CharField):
@@ -91,6 +91,7 @@ class ChangeForm(forms.Form):
         ("merge", _("merge (units into one)")),
         ("split", _("split (a unit into units)")),
         ("dissolve", _("dissolve")),
+        ("transfer", _("transfer tasks")),
     ]
     kind = forms.ChoiceField(label=_("Change"), choices=KINDS, required=False)
     unit = forms.CharField(
@@ -104,9 +105,15 @@ class ChangeForm(forms.Form):
         max_length=400,
         required=False,
         help_text=_(
-            "New parent (create, move), the resulting unit (merge), "
-            "or the resulting units separated by commas (split)."
+            "New parent (create, move), the resulting unit (merge), the resulting units "
+            "separated by commas (split), or the unit taking over the tasks (transfer)."
         ),
+    )
+    tasks = forms.CharField(
+        label=_("Tasks"),
+        max_length=2000,
+        required=False,
+        help_text=_("For a transfer: the tasks' identifiers (slugs), separated by commas."),
     )
     name = forms.CharField(label=_("New name"), max_length=300, required=False)
     short_name = forms.CharField(label=_("Short name"), max_length=100, required=False)
@@ -132,6 +139,7 @@ class ChangeForm(forms.Form):
             "merge": ("unit", "target"),
             "split": ("unit", "target"),
             "dissolve": ("unit",),
+            "transfer": ("unit", "target", "tasks"),
         }[kind]
         for field in needs:
             if not data.get(field):
@@ -163,6 +171,13 @@ class ChangeForm(forms.Form):
             return Merge(units=units, into=d["target"], note=note)
         if kind == "split":
             return Split(unit=d["unit"], into=listed, note=note)
+        if kind == "transfer":
+            tasks = [s.strip() for s in d["tasks"].split(",") if s.strip()]
+            # A post belongs to one unit: which post holds the tasks in the receiving unit is
+            # for a correction of the responsibility afterwards, when a source says so.
+            return TransferTasks(
+                from_unit=d["unit"], to_unit=d["target"], tasks=tasks, post=None, note=note
+            )
         return Dissolve(unit=d["unit"], note=note)
 
 

@@ -82,6 +82,17 @@ def test_confirming_applies_the_change_with_the_archivists_name_and_reason(clien
         ),
         ({"kind": "rename", "unit": "findes-ikke", "name": "X"}, {}, "Ukendt enhed «findes-ikke»."),
         ({"kind": "move", "unit": "mr-born"}, {}, "Skal udfyldes for denne slags ændring."),
+        (
+            {
+                "kind": "create",
+                "unit": "ny enhed!",
+                "target": "mr-born",
+                "name": "Ny enhed",
+                "unit_kind": "enhed",
+            },
+            {},
+            "Indtast en gyldig",
+        ),
     ],
 )
 def test_a_bad_change_is_a_form_error_in_danish_and_nothing_is_written(
