@@ -88,3 +88,76 @@ def test_the_language_switch_only_returns_to_this_site(client):
     response = client.get("/language/en/", {"next": "https://evil.example/"})
     assert response["Location"] == "/"
     assert client.get("/language/xx/").status_code == 404
+
+
+@pytest.fixture
+def guarded_client(db):
+    """A logged-in archivist whose browser does not send Django's CSRF token."""
+    from django.test import Client
+
+    user = get_user_model().objects.create_superuser("csrf-offer", password="x-test-only-x")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def test_every_admin_form_refuses_a_post_without_its_csrf_token(guarded_client):
+    from orgunits.models import Unit, UnitIdentifier
+
+    unit = Unit.objects.get(slug="mr-born")
+    before = (Unit.history.count(), UnitIdentifier.objects.count())
+    posts = {
+        f"/admin/orgunits/unit/{unit.pk}/change/": {"description": "x", "change_reason": "x"},
+        "/admin/history/reorganisation/apply/": {"title": "x", "_apply": "1"},
+        "/admin/orgunits/unit/import-eac-cpf/": {"reason": "x"},
+        "/admin/orgunits/unitidentifier/add/": {"unit": unit.pk, "scheme": "asta7"},
+        f"/admin/orgunits/unit/{unit.pk}/history/{unit.history.first().history_id}/": {},
+        "/admin/logout/": {},
+    }
+    for url, data in posts.items():
+        assert guarded_client.post(url, data).status_code == 403, url
+    assert (Unit.history.count(), UnitIdentifier.objects.count()) == before
+
+
+def test_a_name_from_an_imported_eac_cpf_record_is_escaped(client, archivist):
+    from lxml import etree
+
+    from orgunits.eaccpf.importer import import_files
+    from orgunits.eaccpf.schemas import NS_2
+
+    evil = '<script>alert("eac")</script>'
+    root = etree.fromstring(client.get("/units/trykkeriet/eac-cpf-2.xml").content)
+    root.find(f"{{{NS_2}}}control/{{{NS_2}}}recordId").text = "ondsindet-import"
+    for part in root.iterfind(f".//{{{NS_2}}}nameEntry/{{{NS_2}}}part"):
+        part.text = evil
+    content = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    import_files([("ondsindet.xml", content)], user=archivist, reason="Prøveimport")
+    for path in ("/units/ondsindet-import/", "/units/?q=script", "/?date=2012-01-01"):
+        html = client.get(path).content.decode()
+        assert evil not in html, path
+        assert "&lt;script&gt;" in html, path
+
+
+@pytest.mark.slow
+def test_production_settings_pass_the_deploy_checks_without_a_warning(tmp_path):
+    import os
+    import secrets
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
