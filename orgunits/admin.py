@@ -6,11 +6,12 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db.models import F, OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import path
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from history.admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
-from history.models import Reorganisation
+from history.models import Change, Reorganisation
 from socialforvaltning.lib.dates import InvalidDate, format_date, parse_date
 
 from .eaccpf.admin_views import import_eaccpf
@@ -113,6 +114,31 @@ class UnitAdmin(ReasonedHistoryAdmin):
     sortable_by = ()  # the tree's order only: sorting by a column would break the indentation
     structural_fields = ("slug",)
     inlines = [NameInline, IdentifierInline, CitationInline]
+    # The areas of ISAAR(CPF) the registry keeps. Names and identifiers are the inlines below;
+    # dates of existence and relationships are dated facts, shown here and changed only by a
+    # dated change (a reorganisation).
+    fieldsets = [
+        (_("Identity"), {"fields": ["slug", "kind", "target_group", "position"]}),
+        (
+            _("Description"),
+            {
+                "fields": [
+                    "dates_of_existence",
+                    "description",
+                    "functions",
+                    "mandates",
+                    "internal_structure",
+                    "archival_type",
+                ]
+            },
+        ),
+        (_("Relationships"), {"fields": ["relationships"]}),
+        (
+            _("Control"),
+            {"fields": ["record_status", "detail_level", "maintenance_notes", "record_language"]},
+        ),
+        (_("This edit"), {"fields": ["change_reason"]}),
+    ]
 
     def changelist_view(self, request, extra_context=None):
         on = request.GET.get(ExistingOnFilter.parameter_name)
@@ -148,6 +174,63 @@ class UnitAdmin(ReasonedHistoryAdmin):
             .with_names_on(date)
             .prefetch_related("names", "nodes")
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "dates_of_existence", "relationships"]
+
+    @admin.display(description=_("dates of existence"))
+    def dates_of_existence(self, unit):
+        if unit.pk is None:
+            return _("not placed in the structure (enter a dated change to place it)")
+        nodes = sorted(
+            unit.nodes.select_related("opened_by__reorganisation", "closed_by__reorganisation"),
+            key=lambda n: n.valid_from or datetime.date.min,
+        )
+        if not nodes:
+            return _("not placed in the structure (enter a dated change to place it)")
+        start, end = nodes[0], nodes[-1]
+        text = format_period(start.valid_from, end.valid_to)
+        uncertain = [
+            change.reorganisation.date_display
+            for change in (start.opened_by, end.closed_by)
+            if change is not None and change.reorganisation.certainty != "exact"
+        ]
+        if uncertain:
+            text += " (" + ", ".join(str(u) for u in uncertain) + ")"
+        return text
+
+    @admin.display(description=_("relationships"))
+    def relationships(self, unit):
+        """Hierarchical (each placement), predecessors and successors, each with its date."""
+        if unit.pk is None:
+            return "—"
+        lines = []
+        nodes = unit.nodes.select_related("parent__unit").order_by(
+            F("valid_from").asc(nulls_first=True)
+        )
+        for node in nodes:
+            if node.parent_id:
+                lines.append(
+                    _("under %(parent)s, %(period)s")
+                    % {
+                        "parent": node.parent.unit.name_at(node.valid_from),
+                        "period": node.period_display,
+                    }
+                )
+        joins = Change.objects.filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
+        for change in joins.filter(target=unit).select_related("unit", "reorganisation"):
+            lines.append(
+                _("predecessor: %(unit)s (%(date)s)")
+                % {"unit": change.unit.name_at(None), "date": change.reorganisation.date_display}
+            )
+        for change in joins.filter(unit=unit).select_related("target", "reorganisation"):
+            lines.append(
+                _("successor: %(unit)s (%(date)s)")
+                % {"unit": change.target.name_at(None), "date": change.reorganisation.date_display}
+            )
+        if not lines:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def get_changelist(self, request, **kwargs):
         return TreeChangeList
