@@ -1,17 +1,33 @@
 """Admin foundations shared by every registry model: each edit carries a reason into its
 history row, and structure is never rewritten by a plain revert."""
 
+from contextlib import contextmanager
+
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .locks import lock_structure
 from .versions import VersionComparison, VersionsForm
+
+
+@contextmanager
+def corrections_lock(request):
+    """For a POST: one transaction holding the structure lock in shared mode (see
+    `history.services.lock_structure`); other requests pass straight through."""
+    if request.method != "POST":
+        yield
+        return
+    with transaction.atomic():
+        lock_structure(shared=True)
+        yield
 
 
 class ReasonForm(forms.ModelForm):
@@ -117,16 +133,32 @@ class ReasonedHistoryAdmin(SimpleHistoryAdmin):
             return _("You may not change this record.")
         return None
 
+    # Corrections run beside each other but never beside a structural write: a reorganisation
+    # that ends a name while an archivist's form for it is being saved would otherwise be
+    # undone by the form's save (a lost update), and the reverse. So every saving admin view
+    # reads and writes under the structure lock, shared among corrections.
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with corrections_lock(request):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with corrections_lock(request):
+            return super().delete_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            refusal = self.revert_refusal(request, object_id, version_id)
-            if refusal:
-                messages.error(request, refusal)
-                meta = self.model._meta
-                return HttpResponseRedirect(
-                    reverse(f"admin:{meta.app_label}_{meta.model_name}_history", args=[object_id])
-                )
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        with corrections_lock(request):
+            if request.method == "POST":
+                refusal = self.revert_refusal(request, object_id, version_id)
+                if refusal:
+                    messages.error(request, refusal)
+                    meta = self.model._meta
+                    return HttpResponseRedirect(
+                        reverse(
+                            f"admin:{meta.app_label}_{meta.model_name}_history", args=[object_id]
+                        )
+                    )
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyHistoryAdmin(ReasonedHistoryAdmin):

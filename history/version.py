@@ -1,13 +1,16 @@
 """The registry's data version: it changes with every write, in the same transaction.
 
-Every write to a registry record leaves a row in that model's history table (that is the
-registry's own invariant), so the latest history row id of each history table, taken
-together, changes exactly when the registry's data does — with no counter to bump and no
-write that could forget to bump it. One query.
+Every write to a registry record leaves a row in that model's history table (the registry's
+own invariant), and a trigger on every history table bumps a counter in the same transaction
+(migration history/0006). So no write can forget to bump it, and, unlike the latest history
+ids, it cannot stand still while the data changes: the counter's row lock orders the bumps by
+commit. One single-row query.
 """
 
 from django.apps import apps
 from django.db import connection
+
+TABLE = "registry_data_version"
 
 
 def historical_tables() -> list[str]:
@@ -20,9 +23,7 @@ def historical_tables() -> list[str]:
 
 
 def data_version() -> str:
-    tables = historical_tables()
-    quote = connection.ops.quote_name
-    sql = " UNION ALL ".join(f"SELECT MAX(history_id) FROM {quote(table)}" for table in tables)
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return ".".join(str(row[0] or 0) for row in cursor.fetchall())
+        cursor.execute(f"SELECT epoch, counter FROM {TABLE} WHERE id = 1")
+        epoch, counter = cursor.fetchone()
+    return f"{epoch}.{counter}"

@@ -6,6 +6,8 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from history.locks import lock_structure
+
 from .models import UnitIdentifier, UnitName, UnitNode, format_period, periods_overlap
 
 
@@ -15,17 +17,20 @@ class _RollBack(Exception):
 
 def tree_numbers_problems() -> list[str]:
     """The stored MPTT numbers must equal what a fresh rebuild computes. The rebuild runs in
-    a transaction that is always rolled back, so checking never changes the data."""
+    a transaction that is always rolled back, so checking never changes the data. Both are
+    read under the structure lock, so a writer busy meanwhile cannot make them differ."""
     fields = ("pk", "tree_id", "lft", "rght", "level")
-    stored = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
     rebuilt = {}
-    try:
-        with transaction.atomic():
-            UnitNode.objects.rebuild()
-            rebuilt = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
-            raise _RollBack
-    except _RollBack:
-        pass
+    with transaction.atomic():
+        lock_structure()
+        stored = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
+        try:
+            with transaction.atomic():
+                UnitNode.objects.rebuild()
+                rebuilt = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
+                raise _RollBack
+        except _RollBack:
+            pass
     wrong = sorted(pk for pk in stored if stored[pk] != rebuilt.get(pk))
     if not wrong:
         return []

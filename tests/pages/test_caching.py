@@ -83,3 +83,88 @@ def test_exports_carry_an_etag_too(client):
         ).status_code
         == 304
     )
+
+
+def test_every_history_table_bumps_the_data_version_through_the_database():
+    """A trigger on each history table: no write path, however written, can forget it."""
+    from django.db import connection
+
+    from history.version import historical_tables
+
+    for table in historical_tables():
+        version = data_version()
+        with connection.cursor() as cursor:
+            # An insert that fails still fires nothing; so insert a copy of an existing row.
+            cursor.execute(f'SELECT MAX(history_id) FROM "{table}"')
+            (latest,) = cursor.fetchone()
+            if latest is None:
+                continue
+            columns = [
+                c.name
+                for c in connection.introspection.get_table_description(cursor, table)
+                if c.name != "history_id"
+            ]
+            names = ", ".join(f'"{c}"' for c in columns)
+            cursor.execute(
+                f'INSERT INTO "{table}" ({names}) SELECT {names} FROM "{table}" '
+                "WHERE history_id = %s",
+                [latest],
+            )
+        assert data_version() != version, table
+
+
+@pytest.mark.postgres
+def test_a_write_that_commits_after_a_later_one_still_changes_the_data_version(db):
+    """Writer A takes a history id and waits; writer B takes a higher id and tries to commit.
+    Had B committed first, the latest ids would not move when A commits, and a page cached in
+    between would keep its ETag though A's write is there. The version must move."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two concurrent writers need PostgreSQL")
+    historical = UnitIdentifier.history.model
+
+    def in_own_connection(work):
+        def run():
+            try:
+                work()
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def write(value, wrote=None, wait_for=None):
+        with transaction.atomic():
+            historical.objects.create(
+                id=0,
+                unit_id=0,
+                scheme="test",
+                value=value,
+                history_type="+",
+                history_date=datetime.datetime.now(datetime.UTC),
+                history_change_reason="test",
+            )
+            if wrote is not None:
+                wrote.set()
+            if wait_for is not None:
+                wait_for.wait(10)
+
+    a_wrote, a_may_commit = threading.Event(), threading.Event()
+    a = in_own_connection(lambda: write("race-a", a_wrote, a_may_commit))
+    try:
+        assert a_wrote.wait(10)
+        b = in_own_connection(lambda: write("race-b"))
+        b.join(2)  # B queues behind A now; under the old scheme it had committed by here
+        between = data_version()
+        a_may_commit.set()
+        a.join(10)
+        b.join(10)
+        assert data_version() != between
+    finally:
+        a_may_commit.set()
+        a.join(10)
+        in_own_connection(lambda: historical.objects.filter(scheme="test").delete()).join(10)
