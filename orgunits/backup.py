@@ -1,0 +1,275 @@
+"""Backing up and restoring the whole registry, its history included.
+
+Two formats:
+
+- ``postgres``: pg_dump's custom format of the whole database, restored with pg_restore
+  (PostgreSQL only). It is the database itself: every table, sequence and constraint.
+- ``portable``: gzipped JSON in Django's fixture format (what ``dumpdata`` writes, with times
+  to the microsecond) of every registry record and every
+  history row, the users and groups the history names, and the admin's log; users, groups,
+  permissions and content types by natural key, registry records by their ids (history rows
+  and citations refer to them). It is restored with ``loaddata`` into a migrated, empty
+  database of either engine, so it also moves a registry between SQLite and PostgreSQL.
+
+Both read one consistent snapshot (pg_dump's own; a repeatable-read transaction for the
+portable format), so a backup taken while archivists work is still a registry that was.
+A backup holds the users' password hashes: keep it like the database.
+"""
+
+import datetime
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core import serializers
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.backends.postgresql.client import DatabaseClient
+from django.utils.translation import gettext as _
+
+POSTGRES, PORTABLE = "postgres", "portable"
+FORMATS = (POSTGRES, PORTABLE)
+REGISTRY_APPS = ("orgunits", "history", "responsibilities")
+# Content types and permissions are created by `migrate` and referred to by natural key.
+PORTABLE_CONTENT = ("auth.group", "auth.user", *REGISTRY_APPS, "admin.logentry")
+PG_DUMP_MAGIC = b"PGDMP"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def default_format() -> str:
+    return POSTGRES if connection.vendor == "postgresql" else PORTABLE
+
+
+def format_of(path: Path) -> str:
+    """Which format a backup file is in, from its first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(5)
+    if head.startswith(PG_DUMP_MAGIC):
+        return POSTGRES
+    if head.startswith(GZIP_MAGIC) or head.lstrip()[:1] == b"[":
+        return PORTABLE
+    raise CommandError(
+        _("%(path)s is not a backup of the registry (neither pg_dump's format nor JSON).")
+        % {"path": path}
+    )
+
+
+# Counting ----------------------------------------------------------------------------------
+
+
+def registry_models() -> list:
+    """Every registry model and its history model."""
+    models = []
+    for label in REGISTRY_APPS:
+        models += list(apps.get_app_config(label).get_models())
+    return models
+
+
+def contents() -> dict[str, int]:
+    """What the database holds, table by table (registry tables and users)."""
+    tables = set(connection.introspection.table_names())
+    counts = {}
+    for model in [*registry_models(), get_user_model()]:
+        if model._meta.db_table in tables:
+            counts[model._meta.label] = model._base_manager.count()
+    return counts
+
+
+def is_empty() -> bool:
+    return not any(contents().values())
+
+
+# PostgreSQL clients ----------------------------------------------------------------------------
+
+
+def _client(program: str, bin_dir: str | None) -> str:
+    """The pg_dump / pg_restore matching the server: from `bin_dir`, else Debian's
+    /usr/lib/postgresql/<server major>/bin, else the PATH; refused if older than the server."""
+    server_major = connection.pg_version // 10000
+    candidates = [Path(bin_dir) / program] if bin_dir else []
+    candidates.append(Path(f"/usr/lib/postgresql/{server_major}/bin") / program)
+    found = shutil.which(program)
+    if found:
+        candidates.append(Path(found))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            break
+    else:
+        raise CommandError(
+            _("%(program)s is not installed: install the PostgreSQL %(major)s client.")
+            % {"program": program, "major": server_major}
+        )
+    version = subprocess.run(
+        [str(candidate), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"\)\s*(\d+)", version)
+    client_major = int(match.group(1)) if match else 0
+    if client_major < server_major:
+        raise CommandError(
+            _(
+                "%(program)s %(client)s cannot handle a PostgreSQL %(server)s server: install "
+                "the PostgreSQL %(server)s client or name its folder with --pg-bin."
+            )
+            % {"program": program, "client": client_major, "server": server_major}
+        )
+    return str(candidate)
+
+
+def _connection_args() -> tuple[list[str], dict]:
+    """Host, port and user as arguments, password and TLS settings as environment, the way
+    Django's own `dbshell` passes them."""
+    args, env = DatabaseClient.settings_to_cmd_args_env(connection.settings_dict, [])
+    return args[1:-1], {**os.environ, **(env or {})}
+
+
+def _run(command: list[str], env: dict):
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise CommandError(
+            _("%(program)s failed: %(error)s")
+            % {"program": Path(command[0]).name, "error": result.stderr.strip()}
+        )
+
+
+def _require_postgres():
+    if connection.vendor != "postgresql":
+        raise CommandError(
+            _("The postgres format needs a PostgreSQL database; use --format portable.")
+        )
+
+
+# Backing up ------------------------------------------------------------------------------------
+
+
+def back_up(output: Path, *, fmt: str, bin_dir: str | None = None):
+    if fmt == POSTGRES:
+        _require_postgres()
+        args, env = _connection_args()
+        _run(
+            [
+                _client("pg_dump", bin_dir),
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--file={output}",
+                *args,
+                f"--dbname={connection.settings_dict['NAME']}",
+            ],
+            env,
+        )
+        return
+    # One snapshot for every table: dumpdata reads them one after the other.
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with gzip.open(output, "wt", encoding="utf-8") as stream:
+            serializers.serialize(
+                "json",
+                _portable_objects(),
+                stream=stream,
+                use_natural_foreign_keys=True,
+                use_natural_primary_keys=True,
+                cls=PreciseJSONEncoder,
+            )
+
+
+class PreciseJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder cuts times to milliseconds (as ECMAScript does); a history row's time
+    is when the registry recorded something, and its order is the record, so every
+    microsecond is kept (Django's deserializer reads them back)."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
+def _portable_objects():
+    """What `dumpdata --natural-foreign --natural-primary --all` would write, in an order in
+    which everything a row refers to by natural key comes first."""
+    selected = {}
+    for label in PORTABLE_CONTENT:
+        if "." in label:
+            model = apps.get_model(label)
+            selected.setdefault(model._meta.app_config, []).append(model)
+        else:
+            selected[apps.get_app_config(label)] = None
+    for model in serializers.sort_dependencies(selected.items(), allow_cycles=True):
+        yield from model._base_manager.order_by(model._meta.pk.name).iterator()
+
+
+# Restoring -------------------------------------------------------------------------------------
+
+
+def restore(path: Path, *, force: bool, bin_dir: str | None = None) -> list[str]:
+    """Restore the backup at `path` into this database; returns what the archivist should
+    know (a repaired tree numbering). Refuses a database holding registry data or users
+    unless `force`, which replaces them."""
+    fmt = format_of(path)
+    if not force and not is_empty():
+        raise CommandError(
+            _(
+                "The database is not empty (it holds registry records or users): restore into "
+                "an empty database, or pass --force to replace what it holds."
+            )
+        )
+    if fmt == POSTGRES:
+        _require_postgres()
+        args, env = _connection_args()
+        _run(
+            [
+                _client("pg_restore", bin_dir),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                "--exit-on-error",
+                *args,
+                f"--dbname={connection.settings_dict['NAME']}",
+                str(path),
+            ],
+            env,
+        )
+        connection.close()  # the tables were replaced under this connection
+        # A backup from an older version of the registry is brought up to date.
+        call_command("migrate", interactive=False, verbosity=0)
+    else:
+        call_command("migrate", interactive=False, verbosity=0)
+        if force and not is_empty():
+            call_command("flush", interactive=False, verbosity=0)
+        _load_portable(path)
+    return _check_tree()
+
+
+def _load_portable(path: Path):
+    with tempfile.TemporaryDirectory() as folder:
+        fixture = Path(folder) / "registry.json"
+        opener = gzip.open if path.read_bytes()[:2] == GZIP_MAGIC else open
+        with opener(path, "rb") as source, open(fixture, "wb") as target:
+            shutil.copyfileobj(source, target)
+        # One transaction; sequences are reset on PostgreSQL; no history rows are written
+        # for loaded records (simple-history skips raw saves), the backup's own are loaded.
+        call_command("loaddata", str(fixture), verbosity=0)
+
+
+def _check_tree() -> list[str]:
+    """The tree's numbering is loaded as it was stored; if it does not equal a fresh
+    rebuild, rebuild it (the numbering carries no information of its own)."""
+    from orgunits.integrity import tree_numbers_problems
+    from orgunits.models import UnitNode
+
+    if not tree_numbers_problems():
+        return []
+    with transaction.atomic():
+        UnitNode.objects.rebuild()
+    return [_("The tree's numbering did not match the placements and was rebuilt.")]

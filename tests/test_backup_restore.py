@@ -1,0 +1,124 @@
+"""Nothing lost: a registry backed up and restored into an empty database gives the same
+answers to as-of-date questions (the tree unit by unit with names, the owner of every task),
+has the same history (every row, with who and why) and passes check_registry.
+
+The registries are real ones in fresh databases, driven through manage.py in subprocesses:
+the portable format on SQLite always; on PostgreSQL runs also pg_dump's format, the portable
+format, and the portable format from PostgreSQL into SQLite."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fresh_databases import manage, manage_ok, on_postgres, postgres_database
+from tests.registry_answers import ARCHIVIST, EDITED_ON
+
+pytestmark = pytest.mark.slow
+
+MORE_EDITS = (
+    "from orgunits.models import Unit; unit = Unit.objects.get(slug='trykkeriet'); "
+    "unit.description = 'Efter backuppen'; unit._change_reason = 'Senere rettelse'; unit.save()"
+)
+
+
+def answers_of(url: str, *, edit_first: bool = False) -> dict:
+    code = "from tests.registry_answers import edit, print_answers; print_answers()"
+    if edit_first:
+        code = code.replace("print_answers()", "edit(); print_answers()")
+    out = manage_ok(url, "shell", "-v", "0", "-c", code)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def edited_registry(url: str) -> dict:
+    """Bootstrap, then a correction and a reorganisation by an archivist; its answers."""
+    manage_ok(url, "bootstrap")
+    answers = answers_of(url, edit_first=True)
+    assert answers["problems"] == []
+    moved = {row[0]: row[1] for row in answers["tree"][EDITED_ON.isoformat()]}
+    assert moved["uddannelsescentret"] == "center-for-tvaergaaende-funktioner"
+    by_archivist = {
+        (model, row["history_change_reason"])
+        for model, rows in answers["history"].items()
+        for row in rows
+        if row["history_user"] == ARCHIVIST
+    }
+    assert ("HistoricalUnitName", "Stavefejl i navnet") in by_archivist
+    assert ("HistoricalUnit", "Beskrivelsen præciseret") in by_archivist
+    assert ("HistoricalUnitNode", "Testomorganisering før backup") in by_archivist
+    assert ("HistoricalResponsibility", "Testomorganisering før backup") in by_archivist
+    return answers
+
+
+def assert_same_registry(restored: dict, original: dict):
+    for question in ("tree", "owners", "history"):
+        assert restored[question] == original[question], f"the {question} differs"
+    assert restored["problems"] == []
+
+
+@pytest.fixture(scope="module")
+def sqlite_registry(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("backup")
+    url = f"sqlite:///{folder / 'registry.sqlite3'}"
+    return url, folder, edited_registry(url)
+
+
+@pytest.fixture(scope="module")
+def postgres_registry(tmp_path_factory):
+    if not on_postgres():
+        pytest.skip("needs the PostgreSQL server")
+    with postgres_database("sf_backup_source") as url:
+        yield url, tmp_path_factory.mktemp("pg-backup"), edited_registry(url)
+
+
+def test_a_portable_backup_restores_the_same_registry_on_sqlite(sqlite_registry):
+    url, folder, original = sqlite_registry
+    backup = folder / "registry.json.gz"
+    assert "portable" in manage_ok(url, "backup_registry", str(backup))
+    restored = f"sqlite:///{folder / 'restored.sqlite3'}"
+    manage_ok(restored, "restore_registry", str(backup))
+    assert_same_registry(answers_of(restored), original)
+
+
+def test_restore_refuses_a_database_that_is_not_empty_unless_forced(sqlite_registry):
+    url, folder, original = sqlite_registry
+    backup = folder / "before-more-edits.json.gz"
+    manage_ok(url, "backup_registry", str(backup))
+    manage_ok(url, "shell", "-c", MORE_EDITS)
+
+    refused = manage(url, "restore_registry", str(backup))
+    assert refused.returncode != 0
+    assert "not empty" in refused.stderr or "ikke tom" in refused.stderr
+
+    manage_ok(url, "restore_registry", "--force", str(backup))
+    assert_same_registry(answers_of(url), original)
+
+
+def test_the_postgres_format_is_refused_on_sqlite(sqlite_registry, tmp_path: Path):
+    url, _folder, _original = sqlite_registry
+    result = manage(url, "backup_registry", "--format=postgres", str(tmp_path / "x.dump"))
+    assert result.returncode != 0
+    assert "PostgreSQL" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["postgres", "portable"])
+@pytest.mark.postgres
+@pytest.mark.skipif(not on_postgres(), reason="needs the PostgreSQL server")
+def test_a_backup_restores_the_same_registry_on_postgres(postgres_registry, fmt):
+    url, folder, original = postgres_registry
+    backup = folder / f"registry.{fmt}"
+    manage_ok(url, "backup_registry", f"--format={fmt}", str(backup))
+    with postgres_database("sf_backup_restored") as restored:
+        manage_ok(restored, "restore_registry", str(backup))
+        assert_same_registry(answers_of(restored), original)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not on_postgres(), reason="needs the PostgreSQL server")
+def test_a_portable_backup_moves_a_registry_from_postgres_to_sqlite(postgres_registry):
+    url, folder, original = postgres_registry
+    backup = folder / "to-sqlite.json.gz"
+    manage_ok(url, "backup_registry", "--format=portable", str(backup))
+    restored = f"sqlite:///{folder / 'from-postgres.sqlite3'}"
+    manage_ok(restored, "restore_registry", str(backup))
+    assert_same_registry(answers_of(restored), original)
