@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-postgres browser lint format seed messages clean
+.PHONY: run serve test test-postgres browser lint format seed messages clean generate bench load \
+	stress check backup
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,36 @@ browser:
 test-postgres:
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/socialforvaltning \
 		$(MAKE) test PYTEST_ARGS='-m "not browser"'
+
+## generate: add a synthetic organisation to the registry (UNITS, YEARS, SEED)
+UNITS ?= 10000
+YEARS ?= 10
+SEED ?= 1
+generate: $(VENV)/.installed
+	$(PY) manage.py bootstrap
+	$(PY) manage.py generate_org --units $(UNITS) --years $(YEARS) --seed $(SEED)
+
+## check: check the live registry against every invariant (exit 1 on any problem)
+check: $(VENV)/.installed
+	$(PY) manage.py check_registry
+
+## bench: the benchmark table (SQLite and PostgreSQL; seed, 1,000 and 10,000 units)
+bench: $(VENV)/.installed-test
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+## load: a 30-second load test of `make serve` on PostgreSQL with wrk (Debian's package)
+load: $(VENV)/.installed
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) bench/load.py
+
+## stress: 8 writers and 8 readers for 30 s against a bootstrapped PostgreSQL registry
+stress: $(VENV)/.installed
+	$(PY) manage.py stress_registry --writers 8 --readers 8 --seconds 30
+
+## backup: the whole registry with its history (pg_dump on PostgreSQL, JSON on SQLite)
+backup: $(VENV)/.installed
+	mkdir -p backups
+	$(PY) manage.py backup_registry backups/registry-$$(date +%F-%H%M)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -37,6 +37,8 @@ def short_param(request, name: str) -> str:
             _("The parameter “%(name)s” is too long (at most %(max)s characters).")
             % {"name": name, "max": MAX_PARAM_LENGTH}
         )
+    if "\x00" in value:  # PostgreSQL refuses it in a query: say so instead of failing
+        raise BadRequest(_("The parameter “%(name)s” contains a null character.") % {"name": name})
     return value
 
 
@@ -90,7 +92,8 @@ def chart(request):
     date = date_from_request(request)
     root_slug = short_param(request, "root") or None
     depth_text = short_param(request, "depth") or "5"
-    if not depth_text.isdigit() or not 1 <= int(depth_text) <= 12:
+    # isdigit() alone also accepts digits such as "²" that int() refuses.
+    if not (depth_text.isascii() and depth_text.isdigit()) or not 1 <= int(depth_text) <= 12:
         raise BadRequest(_("The depth must be a whole number from 1 to 12."))
     recorded = recorded_from_request(request)
     if recorded is not None:
