@@ -4,17 +4,36 @@ The seed loader, the admin and the tests all call `apply_reorganisation`. It run
 transaction, serialised against other structural writers, validates every row it writes
 (`full_clean`), records each write in history with the user and the reason, and either
 applies every change or none.
+
+Large writes stay the same writes, validated row by row, but avoid three costs that grow with
+their size:
+
+- django-mptt renumbers `lft`/`rght` of the rest of the tree on every insert, so placing
+  thousands of nodes one by one is quadratic (and slow on PostgreSQL, where each renumbering
+  rewrites index entries of half the tree). A reorganisation that places `RENUMBER_ONCE_AFTER`
+  nodes switches that off and numbers the tree once, from the parent links, before it
+  commits; `deferred_tree_numbering()` does the same for a batch of reorganisations (the
+  generator of synthetic organisations). Nothing here reads the MPTT numbers while writing:
+  lineage and children are followed by parent links.
+- History rows are written per model at the end of the reorganisation (`_History`), not one
+  insert per save.
+- PostgreSQL's planner is told how the tables grew (`refresh_statistics`) as a large
+  reorganisation doubles its writes, or it plans the per-row checks as scans.
 """
 
+import copy
 import datetime
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import EllipsisType
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orgunits.models import (
@@ -24,14 +43,19 @@ from orgunits.models import (
     Unit,
     UnitName,
     UnitNode,
+    periods_overlap,
 )
 from responsibilities.models import Post, Responsibility, Task
 from socialforvaltning.lib.dates import format_date
 
+from .locks import STRUCTURE_LOCK_KEY, lock_structure  # noqa: F401 (the key, for others)
 from .models import Certainty, Change, Reorganisation
 
-# Any constant works; it names "the structure" to PostgreSQL's advisory lock table.
-STRUCTURE_LOCK_KEY = 0x5F0F_2008
+# From this many new placements in one reorganisation on, numbering the tree once at the end
+# costs less than MPTT's renumbering of the rest of the tree on every insert.
+RENUMBER_ONCE_AFTER = 25
+# From this many new placements on, the planner's statistics are refreshed as they double.
+REFRESH_STATISTICS_FROM = 256
 
 
 @dataclass(frozen=True)
@@ -144,8 +168,9 @@ def apply_reorganisation(
     """
     if not reason or not reason.strip():
         raise ValidationError(_("Say why the registry is being changed (a reason is required)."))
-    with transaction.atomic():
-        _lock_structure()
+    # The deferral, if a large reorganisation enters it, numbers the tree before the commit.
+    with transaction.atomic(), ExitStack() as deferral:
+        lock_structure()
         reorganisation = Reorganisation(
             key=key or _unique_key(date, title),
             date=date,
@@ -155,7 +180,8 @@ def apply_reorganisation(
             title=title,
             description=description,
         )
-        writer = _Writer(reorganisation, user=user, reason=reason)
+        writer = _Writer(reorganisation, user=user, reason=reason, deferral=deferral)
+        writer.prefetch_units(changes)
         writer.save(reorganisation)
         writer.cite(reorganisation, cite)
         ordered = sorted(changes, key=lambda c: PHASES.index(type(c)))
@@ -167,20 +193,98 @@ def apply_reorganisation(
                 )
             getattr(writer, _method_name(type(change)))(change)
         writer.check_handed_on_ownership()
+        writer.history.write()
     return reorganisation
+
+
+@contextmanager
+def deferred_tree_numbering() -> Iterator[None]:
+    """Apply several reorganisations as one transaction and number the tree once, at the end.
+
+    For bulk writers such as the generator of synthetic organisations: inside the block each
+    `apply_reorganisation` validates and records as always but leaves `lft`/`rght` alone.
+    """
+    with transaction.atomic():
+        lock_structure()
+        with _numbering_deferred():
+            yield
+
+
+@contextmanager
+def _numbering_deferred() -> Iterator[None]:
+    """Write nodes without MPTT's renumbering; rebuild the numbers from the parent links when
+    the block ends without an error (an error rolls the transaction back anyway). Inside an
+    outer deferral this is a no-op: the outermost block numbers once."""
+    if not UnitNode._mptt_updates_enabled:
+        yield
+        return
+    with UnitNode.objects.disable_mptt_updates():
+        yield
+    renumber_tree()
+
+
+def renumber_tree() -> int:
+    """Number the whole forest from its parent links, as `UnitNode.objects.rebuild()` does
+    (trees, and siblings, in `order_insertion_by` order: position, then unit), and write only
+    the nodes whose numbers change; returns how many. Whatever numbers were written while
+    MPTT's updates were off are overwritten, whichever tree they claimed.
+
+    django-mptt's rebuild loads every node with its parent as model instances and rewrites
+    every row through one CASE expression per row and field, which takes seconds from a few
+    thousand nodes on; this reads tuples and updates with one prepared statement."""
+    rows = UnitNode.objects.values_list(
+        "pk", "parent_id", "position", "unit_id", "tree_id", "lft", "rght", "level"
+    )
+    children = defaultdict(list)
+    stored = {}
+    for pk, parent_id, position, unit_id, *stored_numbers in rows:
+        children[parent_id].append((position, unit_id, pk))
+        stored[pk] = tuple(stored_numbers)
+    for siblings in children.values():
+        siblings.sort()  # ties (a unit twice under one node) in the order they were written
+    numbers = {}
+
+    def number(pk, left, level, tree_id):
+        right = left + 1
+        for position_unit_pk in children.get(pk, ()):
+            right = number(position_unit_pk[-1], right, level + 1, tree_id)
+        numbers[pk] = (tree_id, left, right, level)
+        return right + 1
+
+    for tree_id, position_unit_pk in enumerate(children[None], start=1):
+        number(position_unit_pk[-1], 1, 0, tree_id)
+    changed = [(*numbers[pk], pk) for pk in sorted(numbers) if numbers[pk] != stored[pk]]
+    if changed:
+        table = connection.ops.quote_name(UnitNode._meta.db_table)
+        columns = [
+            connection.ops.quote_name(UnitNode._meta.get_field(name).column)
+            for name in ("tree_id", "lft", "rght", "level", "id")
+        ]
+        assignments = ", ".join(f"{column} = %s" for column in columns[:4])
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {columns[4]} = %s", changed)
+    return len(changed)
+
+
+def refresh_statistics() -> None:
+    """Let PostgreSQL's planner see how big the structure tables have grown in this
+    transaction (ANALYZE counts the transaction's own rows). Without it, a table it last
+    measured as a few dozen rows is planned as one: the per-row checks then walk the whole
+    table in tree order instead of looking the unit up, and a large write turns quadratic."""
+    if connection.vendor != "postgresql":
+        return  # SQLite's planner uses the indexes without statistics
+    tables = ", ".join(
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (Unit, UnitName, UnitNode, Responsibility)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _method_name(spec_type) -> str:
     """The writer's method for a kind of change: Create → create, TransferTasks →
     transfer_tasks."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", spec_type.__name__).lower()
-
-
-def _lock_structure():
-    """Queue structural writers: MPTT renumbers the whole tree and does no locking itself."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STRUCTURE_LOCK_KEY])
 
 
 def _unique_key(date, title) -> str:
@@ -207,28 +311,85 @@ def _end_le(a, b) -> bool:
     return a is not None and a <= b
 
 
+def _power_of_two(n: int) -> bool:
+    return n & (n - 1) == 0
+
+
+class _History:
+    """The history rows of one reorganisation's writes, inserted together at its end.
+
+    They are the rows django-simple-history writes on each save, and it writes them: a copy
+    of the row as saved, with its user, reason and moment, goes to the model's
+    `bulk_history_create` (creations before updates, so each row's versions keep their
+    order). One insert per model instead of one per row, and none of the per-save work of
+    the signal (which builds a manager class on every save), is what makes a reorganisation
+    of thousands of rows affordable; nothing reads history while a reorganisation runs."""
+
+    def __init__(self):
+        self.pending: dict[type, tuple[list, list]] = {}
+
+    def save(self, obj):
+        created = obj._state.adding
+        obj.skip_history_when_saving = True  # simple-history's switch for this one save
+        try:
+            obj.save()
+        finally:
+            del obj.skip_history_when_saving
+        row = copy.copy(obj)
+        row._history_date = timezone.now()
+        self.pending.setdefault(type(obj), ([], []))[0 if created else 1].append(row)
+
+    def write(self):
+        for model, (created, updated) in self.pending.items():
+            for rows, update in ((created, False), (updated, True)):
+                if rows:
+                    model.history.bulk_history_create(rows, update=update)
+        self.pending = {}
+
+
 class _Writer:
-    def __init__(self, reorganisation: Reorganisation, *, user, reason: str):
+    def __init__(self, reorganisation: Reorganisation, *, user, reason: str, deferral=None):
         self.reorganisation = reorganisation
         self.date = reorganisation.date
         self.user = user
         self.reason = reason
         # Tasks whose owner handed them on in another role: someone must own them afterwards.
         self.ownership_handed_on: dict[int, Task] = {}
+        # Units by slug, read once: the writer never changes a unit's own row once written.
+        self.units: dict[str, Unit] = {}
+        self.deferral = deferral
+        self.nodes_placed = 0
+        self.history = _History()
+        # The node of each unit this reorganisation creates, by unit id. Such a node keeps
+        # its period [date, open) throughout: a unit cannot move or end on its first day.
+        self.created_nodes: dict[int, UnitNode] = {}
 
     # Writing rows -------------------------------------------------------------------
 
-    def save(self, obj, *, exclude=()):
+    def save(self, obj, *, exclude=(), validate_unique=True):
         # Related rows are instances this writer just read or wrote in the same transaction,
-        # and the database checks foreign keys itself: skip a query per foreign key.
+        # and the database checks foreign keys itself: skip a query per foreign key. Likewise
+        # the check constraints: each model's clean() states them in words (the period, a
+        # range's order, a date unless before the records), the database enforces them, and
+        # validating them again costs three queries per row.
         foreign_keys = [f.name for f in obj._meta.fields if f.many_to_one]
-        obj.full_clean(exclude=[*exclude, *foreign_keys])
+        obj.full_clean(
+            exclude=[*exclude, *foreign_keys],
+            validate_unique=validate_unique,
+            validate_constraints=False,
+        )
         obj._history_user = self.user
         obj._change_reason = self.reason
-        obj.save()
+        self.history.save(obj)
         return obj
 
     def save_node(self, node: UnitNode):
+        if node.pk is None:
+            self.nodes_placed += 1
+            if self.nodes_placed == RENUMBER_ONCE_AFTER and self.deferral is not None:
+                self.deferral.enter_context(_numbering_deferred())
+            if self.nodes_placed >= REFRESH_STATISTICS_FROM and _power_of_two(self.nodes_placed):
+                refresh_statistics()  # each time the reorganisation has doubled its writes
         return self.save(node, exclude=MPTT_FIELDS)
 
     def cite(self, obj, cites: Sequence[Cite]):
@@ -261,11 +422,29 @@ class _Writer:
 
     # Looking things up ---------------------------------------------------------------
 
+    def prefetch_units(self, changes):
+        """Read every unit the changes name in one query instead of one per change."""
+        slugs = set()
+        for change in changes:
+            for name in ("slug", "parent", "unit", "to", "into", "from_unit", "to_unit"):
+                value = getattr(change, name, None)
+                if isinstance(value, str):
+                    slugs.add(value)
+                elif isinstance(value, (list, tuple)):
+                    slugs.update(v for v in value if isinstance(v, str))
+            if isinstance(change, Merge):
+                slugs.update(change.units)
+        self.units.update(Unit.objects.in_bulk(slugs, field_name="slug"))
+
     def unit(self, slug: str) -> Unit:
+        if slug in self.units:
+            return self.units[slug]
         try:
-            return Unit.objects.get(slug=slug)
+            unit = Unit.objects.get(slug=slug)
         except Unit.DoesNotExist:
             raise ValidationError(_("Unknown unit “%(slug)s”.") % {"slug": slug}) from None
+        self.units[slug] = unit
+        return unit
 
     def node_on_date(self, unit: Unit) -> UnitNode:
         node = unit.nodes.valid_on(self.date).first()
@@ -289,7 +468,8 @@ class _Writer:
     # The changes ---------------------------------------------------------------------
 
     def create(self, spec: Create):
-        if Unit.objects.filter(slug=spec.slug).exists():
+        # Every slug the changes name was prefetched: one that is not known yet is free.
+        if spec.slug in self.units:
             raise ValidationError(
                 _("A unit with the identifier “%(slug)s” already exists.") % {"slug": spec.slug}
             )
@@ -302,8 +482,10 @@ class _Writer:
                 position=spec.position,
                 description=spec.description,
                 archival_type=spec.archival_type,
-            )
+            ),
+            validate_unique=False,  # the slug, its one unique field, was checked just above
         )
+        self.units[unit.slug] = unit
         change = self.record(
             Change.Kind.CREATED,
             unit,
@@ -321,7 +503,9 @@ class _Writer:
                 opened_by=change,
             )
         )
-        self.open_nodes(unit, parent, self.date, None, opened_by=change, closed_by=None)
+        nodes = self.open_nodes(unit, parent, self.date, None, opened_by=change, closed_by=None)
+        if len(nodes) == 1 and nodes[0].valid_to is None:
+            self.created_nodes[unit.pk] = nodes[0]
 
     def move(self, spec: Move):
         unit, parent = self.unit(spec.unit), self.unit(spec.to)
@@ -540,11 +724,17 @@ class _Writer:
                     )
                 )
             ]
-        segments = list(
-            parent_unit.nodes.overlapping(start, end).order_by(
-                F("valid_from").asc(nulls_first=True)
+        if parent_unit.pk in self.created_nodes and not UnitNode._mptt_updates_enabled:
+            # Created by this reorganisation: its one node, known without a query. Only while
+            # the numbering waits for the end: MPTT's insertion reads the parent's numbers.
+            node = self.created_nodes[parent_unit.pk]
+            segments = [node] if periods_overlap(node.valid_from, None, start, end) else []
+        else:
+            segments = list(
+                parent_unit.nodes.overlapping(start, end).order_by(
+                    F("valid_from").asc(nulls_first=True)
+                )
             )
-        )
         created, cursor, first = [], start, True
         for segment in segments:
             if _before(cursor, segment.valid_from):
