@@ -9,7 +9,17 @@ from orgunits.models import Kind, SourceDocument, TargetGroup
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 
 from .models import Certainty
-from .services import Cite, Create, Dissolve, Merge, Move, Rename, Split, TransferTasks
+from .services import (
+    Cite,
+    Create,
+    Dissolve,
+    Merge,
+    Move,
+    Place,
+    Rename,
+    Split,
+    TransferTasks,
+)
 
 
 class IsoDateField(forms.CharField):
@@ -86,6 +96,7 @@ class ChangeForm(forms.Form):
     KINDS = [
         ("", "—"),
         ("create", _("create a unit")),
+        ("place", _("place a draft unit")),
         ("rename", _("rename")),
         ("move", _("move / re-anchor")),
         ("merge", _("merge (units into one)")),
@@ -134,6 +145,7 @@ class ChangeForm(forms.Form):
             return data
         needs = {
             "create": ("unit", "target", "name", "unit_kind"),
+            "place": ("unit", "target"),
             "rename": ("unit", "name"),
             "move": ("unit", "target"),
             "merge": ("unit", "target"),
@@ -160,6 +172,14 @@ class ChangeForm(forms.Form):
                 parent=d["target"],
                 kind=d["unit_kind"],
                 target_group=d["target_group"],
+                note=note,
+            )
+        if kind == "place":
+            return Place(
+                unit=d["unit"],
+                parent=d["target"],
+                name=d["name"],
+                short_name=d["short_name"],
                 note=note,
             )
         if kind == "rename":

@@ -83,6 +83,20 @@ class Create:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Put a unit that has never had a place in the structure (a draft record, such as one
+    imported from EAC-CPF without a known parent) under `parent` from the date. `name` gives
+    it an authorised name from the date when its record has none that day."""
+
+    unit: str
+    parent: str | None
+    name: str = ""
+    short_name: str = ""
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
 class Move:
     unit: str
     to: str
@@ -144,14 +158,14 @@ class TransferTasks:
 # before the units giving them up end (merges, splits and dissolutions end units, and refuse
 # to leave a task behind), and a dissolution comes after the moves that empty the dissolved
 # unit. Transfers keep the order they are given in.
-PHASES = (Create, Rename, Move, TransferTasks, Merge, Split, Dissolve)
+PHASES = (Create, Place, Rename, Move, TransferTasks, Merge, Split, Dissolve)
 
 
 def apply_reorganisation(
     *,
     title: str,
     date: datetime.date | None,
-    changes: Sequence[Create | Move | Rename | TransferTasks | Merge | Split | Dissolve],
+    changes: Sequence[Create | Place | Move | Rename | TransferTasks | Merge | Split | Dissolve],
     reason: str,
     user=None,
     key: str = "",
@@ -507,6 +521,47 @@ class _Writer:
         if len(nodes) == 1 and nodes[0].valid_to is None:
             self.created_nodes[unit.pk] = nodes[0]
 
+    def place(self, spec: Place):
+        unit = self.unit(spec.unit)
+        if unit.nodes.exists():
+            raise ValidationError(
+                _(
+                    "“%(unit)s” already has a place in the structure: a new place is a move, "
+                    "not a placement."
+                )
+                % {"unit": unit.slug}
+            )
+        parent = self.unit(spec.parent) if spec.parent else None
+        current = unit.names.authorised().valid_on(self.date).first()
+        if current is None and not spec.name:
+            raise ValidationError(
+                _("“%(unit)s” has no authorised name on %(date)s: give it one.")
+                % {"unit": unit.slug, "date": format_date(self.date)}
+            )
+        if current is not None and spec.name and spec.name != current.name:
+            raise ValidationError(
+                _(
+                    "“%(unit)s” is called “%(name)s” on %(date)s according to its record: leave "
+                    "the name empty, or correct the record's name first."
+                )
+                % {"unit": unit.slug, "name": current.name, "date": format_date(self.date)}
+            )
+        name = current or UnitName(
+            unit=unit, name=spec.name, short_name=spec.short_name, valid_from=self.date
+        )
+        change = self.record(
+            Change.Kind.CREATED,
+            unit,
+            spec,
+            target=parent,
+            name=name.name,
+            short_name=name.short_name,
+        )
+        if current is None:
+            name.opened_by = change
+            self.save(name)
+        self.open_nodes(unit, parent, self.date, None, opened_by=change, closed_by=None)
+
     def move(self, spec: Move):
         unit, parent = self.unit(spec.unit), self.unit(spec.to)
         node = self.node_on_date(unit)
@@ -656,6 +711,8 @@ class _Writer:
             old.valid_to, old.closed_by = self.date, change
             self.save(old)
             if to_unit is None:
+                if old.is_owner:  # ended on purpose: fine, unless others still hold the task
+                    self.ownership_handed_on[old.task_id] = old.task
                 continue
             new = self.save(
                 Responsibility(
@@ -692,7 +749,15 @@ class _Writer:
             .filter(task__in=self.ownership_handed_on.values())
             .values_list("task_id", flat=True)
         )
-        ownerless = [t for pk, t in self.ownership_handed_on.items() if pk not in owned]
+        # A task nobody holds any more was ended on purpose; one still held needs an owner.
+        held = set(
+            Responsibility.objects.valid_on(self.date)
+            .filter(task__in=self.ownership_handed_on.values())
+            .values_list("task_id", flat=True)
+        )
+        ownerless = [
+            t for pk, t in self.ownership_handed_on.items() if pk in held and pk not in owned
+        ]
         if ownerless:
             raise ValidationError(
                 _(
@@ -812,7 +877,8 @@ class _Writer:
         """End the unit on the date: its placement and its name stop; nothing may outlive it."""
         node = self.node_on_date(unit)
         self._refuse_same_day(node, _("its end"))
-        if node.valid_to is not None:
+        later_name = unit.names.authorised().filter(valid_from__gt=self.date).exists()
+        if node.valid_to is not None or later_name:
             raise ValidationError(
                 _("“%(unit)s” has recorded changes after %(date)s; it cannot end before them.")
                 % {"unit": unit.slug, "date": format_date(self.date)}

@@ -33,6 +33,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from history.locks import lock_structure
 from history.models import Certainty, Reorganisation
 from history.services import Create, Dissolve, Merge, Move, Rename, Split, apply_reorganisation
 from orgunits.models import (
@@ -573,10 +574,13 @@ def import_records(items: Sequence[tuple[str, Record]], *, user, reason: str) ->
         raise ImportFailed(
             _("The reason is too long (at most %(max)s characters).") % {"max": REASON_MAX_LENGTH}
         )
-    _check(items)
     result = ImportResult()
     try:
         with transaction.atomic():
+            # Checked and written under the structure lock: what the checks read cannot
+            # change before the writes, and no reorganisation runs beside the import.
+            lock_structure()
+            _check(items)
             plan = _Plan(items, result.messages)
             result.reorganisations = plan.apply(user=user, reason=reason)
             for name, record in items:

@@ -176,3 +176,35 @@ def test_a_merge_that_would_leave_tasks_behind_is_refused_whole(client, superuse
     assert "mens den stadig har ansvaret for" in response.content.decode()
     after = (Reorganisation.objects.count(), Change.objects.count(), UnitNode.objects.count())
     assert after == before
+
+
+def test_an_imported_draft_without_a_place_is_placed_by_a_dated_change(
+    client, superuser, archivist
+):
+    from orgunits.models import UnitName
+
+    draft = Unit.objects.create(slug="importeret-kladde", kind="enhed", record_status="draft")
+    UnitName.objects.create(unit=draft, name="Kladdeenheden", valid_from=None)
+    client.force_login(superuser)
+    response = post(client, {"kind": "place", "unit": "importeret-kladde", "target": "mr-voksne"})
+    assert response.status_code == 302, response.context["form"].errors
+    assert not exists_on("importeret-kladde", DAY_BEFORE)
+    assert parent_on("importeret-kladde", DAY) == "mr-voksne"
+    assert Change.objects.get(unit=draft).kind == "created"
+    # Placed once; a second placement is a move and says so.
+    again = post(client, {"kind": "place", "unit": "importeret-kladde", "target": "mr-born"})
+    assert "allerede en placering i strukturen" in again.content.decode()
+
+
+def test_a_draft_without_any_name_needs_one_to_be_placed(client, superuser):
+    Unit.objects.create(slug="navnloes-kladde", kind="enhed", record_status="draft")
+    client.force_login(superuser)
+    refused = post(client, {"kind": "place", "unit": "navnloes-kladde", "target": "mr-voksne"})
+    assert "har intet autoriseret navn" in refused.content.decode()
+    assert not UnitNode.objects.filter(unit__slug="navnloes-kladde").exists()
+    placed = post(
+        client,
+        {"kind": "place", "unit": "navnloes-kladde", "target": "mr-voksne", "name": "Navngivet"},
+    )
+    assert placed.status_code == 302
+    assert Unit.objects.get(slug="navnloes-kladde").name_at(DAY) == "Navngivet"

@@ -260,11 +260,6 @@ def test_each_reorganisation_keeps_every_invariant_or_is_refused_whole(small_tre
 # Found by fuzzing ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apply_reorganisation lets a transfer to nobody end the owner of a task that a "
-    "partner still shares (history/services.py, reported to the lead)",
-)
 def test_a_shared_task_never_loses_its_owner_by_a_transfer_to_nobody(small_tree, archivist):
     """f-b owns f-tilsyn and f-c shares it: ending f-b's ownership on purpose must be refused
     (or come with an owner), else the registry's own check finds a task without an owner."""

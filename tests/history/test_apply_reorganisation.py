@@ -163,3 +163,27 @@ def test_a_reorganisation_of_uncertain_date_marks_the_placement_uncertain(tree, 
     # By the range's latest date the move had certainly taken effect.
     assert not unit.node_on(D2).uncertain_on(D2)
     assert unit.node_on(D2).parent.unit.slug == "t-b"
+
+
+def test_a_unit_cannot_end_before_a_name_it_is_recorded_to_get_later(archivist):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError as Refused
+
+    from history.services import Dissolve, Rename, apply_reorganisation
+
+    apply_reorganisation(
+        title="Trykkeriet omdøbes",
+        date=dt.date(2015, 1, 1),
+        changes=[Rename(unit="trykkeriet", name="Trykkeriet og kopicentret")],
+        reason="test",
+        user=archivist,
+    )
+    with pytest.raises(Refused, match="recorded changes after|registrerede ændringer efter"):
+        apply_reorganisation(
+            title="Trykkeriet nedlægges",
+            date=dt.date(2014, 1, 1),
+            changes=[Dissolve(unit="trykkeriet")],
+            reason="test",
+            user=archivist,
+        )
