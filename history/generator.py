@@ -28,6 +28,7 @@ from simple_history.utils import bulk_create_with_history
 
 from orgunits.models import Kind, TargetGroup, Unit, UnitName, UnitNode
 from responsibilities.models import Category, Responsibility, Task
+from socialforvaltning.lib.dates import LATEST
 
 from .models import Change, Reorganisation
 from .services import (
@@ -223,6 +224,11 @@ def generate_organisation(
         end = start.replace(year=start.year + years)
     except ValueError:  # 29 February
         end = start.replace(year=start.year + years, day=28)
+    if end > LATEST:
+        raise GenerationError(
+            _("The reorganisations would run past %(last)s, the last year the registry covers.")
+            % {"last": LATEST.year}
+        )
     reason = (
         reason or f"Syntetiske data (generate_org --units {units} --years {years} --seed {seed})"
     )
@@ -258,7 +264,6 @@ class _Generator:
         self.changes = Counter()
         self.reorganisations = 0
         self.tasks_written = 0
-        self.task_serial = 0
 
     # The model ---------------------------------------------------------------------------
 
