@@ -4,12 +4,12 @@
 
 It creates a PostgreSQL database of its own (`sf_bench_<pid>_load`), starts `make serve` on a
 free loopback port (collectstatic, bootstrap, gunicorn with WEB_CONCURRENCY or 2 × cores + 1
-workers, debug off, a generated secret key; STATIC_ROOT in a temporary folder, see
-bench/settings.py) and runs wrk against one static file (the ceiling on this machine), the
-chart as of a past date, the chart as of today, the task lookup and a unit page, each after a
-second of warm-up (so that every worker has cached the page). Then it stops the server, drops
-the database, and prints requests/s, p50/p99 latency and errors with the targets, also written
-to bench/results-load.md. It needs wrk (`apt-get install -y wrk`) and installs nothing.
+workers, debug off, a generated secret key; DJANGO_STATIC_ROOT in a temporary folder) and runs
+wrk against one static file (the ceiling on this machine), the chart as of a past date, the
+chart as of today, the task lookup and a unit page, each after a second of warm-up (so that
+every worker has cached the page). Then it stops the server, drops the database, and prints
+requests/s, p50/p99 latency and errors with the targets, also written to bench/results-load.md.
+It needs wrk (`apt-get install -y wrk`) and installs nothing.
 """
 
 import argparse
@@ -140,7 +140,7 @@ def run_wrk(url: str, args, seconds: int | None = None) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--seconds", type=int, default=5, help="of wrk per address")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
@@ -181,8 +181,7 @@ def main() -> None:
         "DATABASE_URL": database.url,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "BENCH_STATIC_ROOT": str(Path(folder.name) / "static"),
+        "DJANGO_STATIC_ROOT": str(Path(folder.name) / "static"),
         "WEB_CONCURRENCY": workers,
     }
     env.pop("REGISTRY_CACHE_URL", None)
@@ -251,7 +250,8 @@ def main() -> None:
 def report(results: dict, facts: dict, args, workers: str, errors_in_log: int) -> str:
     static = results["static file"]["rps"]
     lines = [
-        f"`bench/load.py` on {time.strftime('%Y-%m-%d')}: `make serve` ({workers} gunicorn sync "
+        f"`{shlex.join(['bench/load.py', *sys.argv[1:]])}` on {time.strftime('%Y-%m-%d')}: "
+        f"`make serve` ({workers} gunicorn sync "
         f"workers) on the seed registry, PostgreSQL {facts['postgres']} on {POSTGRES}; "
         f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s per "
         f"address after {WARM_UP_SECONDS} s of warm-up, loopback; {facts['cpu']}, "

@@ -177,7 +177,7 @@ def profile(client, page: Page, profile_dir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--date", default="2020-01-01")
     parser.add_argument("--compare-from", default="2014-01-01")

@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "socialforvaltning.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before everything that only a page being built needs: a cached page skips it.
+    "socialforvaltning.middleware.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "socialforvaltning.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,7 +116,6 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     "socialforvaltning.middleware.LoginRequiredMiddleware",
-    "socialforvaltning.middleware.ConditionalGetMiddleware",
     "socialforvaltning.middleware.BadRequestMiddleware",
 ]
 
@@ -170,17 +171,18 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = BASE_DIR / (os.environ.get("DJANGO_STATIC_ROOT") or "staticfiles")  # or absolute
 STATICFILES_DIRS = [BASE_DIR / "static"]
-WHITENOISE_USE_FINDERS = True  # serve from the app folders too, before collectstatic
+WHITENOISE_USE_FINDERS = True  # debug serves the files straight from the app folders
+# Production serves compressed files with content hashes in their names (cache-busting, so
+# that WhiteNoise lets browsers keep them for a year), which `collectstatic` builds: `make
+# serve` runs it before gunicorn starts. Debug serves the plain files.
+STATIC_MANIFEST = env_bool("DJANGO_STATIC_MANIFEST", not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Compressed files with content hashes in their names (cache-busting), served by
-    # WhiteNoise, once `collectstatic` has built them (`make serve` does); before that (tests,
-    # a fresh clone) the plain files are served.
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if (STATIC_ROOT / "staticfiles.json").exists()
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }

@@ -1,6 +1,8 @@
 """Settings come from the environment, and malformed or missing essentials fail fast."""
 
+import gzip
 import os
+import re
 import subprocess
 import sys
 
@@ -52,3 +54,36 @@ def test_production_refuses_to_start_without_a_secret_key():
 @pytest.mark.django_db
 def test_no_model_change_lacks_a_migration():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.slow
+def test_production_names_static_files_by_their_content_and_compresses_them(tmp_path):
+    """What `make serve` does before gunicorn starts: a changed stylesheet gets a new name,
+    so browsers may keep each one for a year."""
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "a-test-secret-that-is-long-enough-for-the-check-0123456789",
+        "DJANGO_STATIC_ROOT": str(tmp_path),
+    }
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True)
+    printed = subprocess.run(
+        [
+            *manage,
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.templatetags.static import static;print(static('css/registry.css'))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert re.fullmatch(r"/static/css/registry\.[0-9a-f]{12}\.css", printed)
+    served = tmp_path / printed.removeprefix("/static/")
+    assert served.read_bytes() == (BASE_DIR / "static/css/registry.css").read_bytes()
+    assert gzip.decompress(served.with_name(served.name + ".gz").read_bytes()) == (
+        served.read_bytes()
+    )

@@ -27,6 +27,25 @@ def test_an_unchanged_page_answers_304(client):
     assert again.content == b""
 
 
+def test_a_cached_page_costs_one_query_and_keeps_its_security_headers(
+    client, django_assert_num_queries
+):
+    first = get(client)
+    with django_assert_num_queries(1):  # the data version
+        again = get(client)
+    assert again.content == first.content
+    for header in ("X-Frame-Options", "Content-Security-Policy", "Content-Language", "ETag"):
+        assert again[header] == first[header]
+
+
+def test_a_registry_made_private_no_longer_serves_its_cached_pages(client, settings):
+    assert get(client).status_code == 200
+    settings.REGISTRY_PUBLIC = False
+    response = get(client)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
 def test_the_etag_differs_by_address_and_language(client):
     a = client.get("/", {"date": "2010-01-01"})["ETag"]
     b = client.get("/", {"date": "2011-01-01"})["ETag"]
