@@ -14,7 +14,7 @@ import datetime
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -531,12 +531,25 @@ class UnitNode(MPTTModel, Period):
 
     def lineage_unit_ids(self) -> set[int]:
         """The units of this node and of all its ancestors, by following parent pointers
-        (never stale, unlike the MPTT numbers of an instance loaded before a tree write)."""
-        ids, node = {self.unit_id}, self
-        while node.parent_id is not None:
-            node = UnitNode.objects.only("unit_id", "parent_id").get(pk=node.parent_id)
-            ids.add(node.unit_id)
-        return ids
+        (never stale, unlike the MPTT numbers of an instance loaded before a tree write), in
+        one recursive query however deep the node is."""
+        if self.parent_id is None:
+            return {self.unit_id}
+        table = connection.ops.quote_name(UnitNode._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH RECURSIVE up (id, unit_id, parent_id) AS (
+                    SELECT id, unit_id, parent_id FROM {table} WHERE id = %s
+                    UNION
+                    SELECT n.id, n.unit_id, n.parent_id FROM {table} n
+                    JOIN up ON n.id = up.parent_id
+                )
+                SELECT unit_id FROM up
+                """,
+                [self.parent_id],
+            )
+            return {self.unit_id, *(unit_id for (unit_id,) in cursor.fetchall())}
 
     def uncertain_on(self, date: datetime.date) -> bool:
         """Whether the placement on `date` is uncertain: `date` falls where it is unknown if

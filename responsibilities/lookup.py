@@ -189,3 +189,49 @@ def orphaned_on(date: datetime.date) -> list[Task]:
     orphaned = held - owned
     orphaned |= {pk for pk, r in last_owner.items() if pk not in owned and not r.ended_explicitly}
     return sorted((tasks[pk] for pk in orphaned), key=lambda t: t.name)
+
+
+class OrphanedPeriod(NamedTuple):
+    task: Task
+    valid_from: datetime.date | None
+    valid_to: datetime.date | None  # None: still without an owner
+
+
+def _is_orphaned(rows: list[Responsibility], date: datetime.date) -> bool:
+    """`orphaned_on` for one task's responsibilities."""
+    held = [r for r in rows if r.is_valid_on(date)]
+    if any(r.is_owner for r in held):
+        return False
+    if held:
+        return True
+    ended = [r for r in rows if r.is_owner and r.valid_to is not None and r.valid_to <= date]
+    return bool(ended) and not max(ended, key=lambda r: r.valid_to).ended_explicitly
+
+
+def orphaned_periods() -> list[OrphanedPeriod]:
+    """Every period in which a task has no owner though it should have one (as `orphaned_on`
+    decides it on a date), on any date at all. A task's state can change only where one of
+    its own responsibilities begins or ends, so each task is judged once between each two
+    of its own dates: one query, and no work per reorganisation date."""
+    by_task: dict[int, list[Responsibility]] = {}
+    for r in Responsibility.objects.select_related("task", "closed_by").order_by("pk"):
+        by_task.setdefault(r.task_id, []).append(r)
+    found = []
+    for rows in by_task.values():
+        dates = sorted({d for r in rows for d in (r.valid_from, r.valid_to) if d is not None})
+        if not dates:
+            dates = [datetime.date.today()]
+        # Periods [None, d0), [d0, d1), … [dn, None), each judged on a day inside it.
+        starts = [None, *dates]
+        days = [dates[0] - datetime.timedelta(days=1), *dates]
+        task, opened, opened_on = rows[0].task, False, None
+        for begins, day in zip(starts, days, strict=True):
+            orphaned = _is_orphaned(rows, day)
+            if orphaned and not opened:
+                opened, opened_on = True, begins
+            elif opened and not orphaned:
+                found.append(OrphanedPeriod(task, opened_on, begins))
+                opened = False
+        if opened:
+            found.append(OrphanedPeriod(task, opened_on, None))
+    return sorted(found, key=lambda p: (p.task.name, p.task.pk, p.valid_from or datetime.date.min))

@@ -49,4 +49,4 @@ def test_a_task_without_an_owner_is_reported(capsys):
     )
     code, out = run(capsys)
     assert code == 1
-    assert "har ingen ejer den 1. juni 2010" in out
+    assert "har ikke haft nogen ejer siden 1. januar 2010." in out

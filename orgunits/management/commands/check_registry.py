@@ -1,29 +1,28 @@
-import datetime
-
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from history.models import Reorganisation
 from orgunits.integrity import registry_problems
-from responsibilities.lookup import orphaned_on
+from orgunits.models import format_period
+from responsibilities.lookup import orphaned_periods
 from socialforvaltning.lib.dates import format_date
 
 
 def orphaned_tasks_problems() -> list[str]:
-    """No task without an owner on any date the structure changed, nor today."""
-    dates = sorted(
-        {
-            *Reorganisation.objects.exclude(date=None).values_list("date", flat=True),
-            datetime.date.today(),
-        }
-    )
+    """No task without an owner on any date, unless it was ended on purpose."""
     problems = []
-    for date in dates:
-        for task in orphaned_on(date):
-            problems.append(
-                _("The task “%(task)s” has no owner on %(date)s.")
-                % {"task": task.name, "date": format_date(date)}
-            )
+    for period in orphaned_periods():
+        if period.valid_to is None and period.valid_from is not None:
+            message = _("The task “%(task)s” has had no owner since %(start)s.")
+        else:
+            message = _("The task “%(task)s” has no owner in %(period)s.")
+        problems.append(
+            message
+            % {
+                "task": period.task.name,
+                "start": format_date(period.valid_from),
+                "period": format_period(period.valid_from, period.valid_to),
+            }
+        )
     return problems
 
 
