@@ -508,16 +508,18 @@ class _Writer:
             name=spec.name,
             short_name=spec.short_name,
         )
-        self.save(
-            UnitName(
-                unit=unit,
-                name=spec.name,
-                short_name=spec.short_name,
-                valid_from=self.date,
-                opened_by=change,
-            )
+        name = UnitName(
+            unit=unit,
+            name=spec.name,
+            short_name=spec.short_name,
+            valid_from=self.date,
+            opened_by=change,
         )
-        nodes = self.open_nodes(unit, parent, self.date, None, opened_by=change, closed_by=None)
+        name.of_a_new_unit = True  # its only name: no query for a clash
+        self.save(name)
+        nodes = self.open_nodes(
+            unit, parent, self.date, None, opened_by=change, closed_by=None, new_unit=True
+        )
         if len(nodes) == 1 and nodes[0].valid_to is None:
             self.created_nodes[unit.pk] = nodes[0]
 
@@ -772,23 +774,22 @@ class _Writer:
 
     # Structure -------------------------------------------------------------------------
 
-    def open_nodes(self, unit, parent_unit, start, end, *, opened_by, closed_by):
+    def open_nodes(self, unit, parent_unit, start, end, *, opened_by, closed_by, new_unit=False):
         """Place `unit` under `parent_unit` for [start, end), following the parent's
-        placements; refuses if the parent does not exist for the whole period."""
+        placements; refuses if the parent does not exist for the whole period. `new_unit`: the
+        unit was created by this reorganisation and has no placement yet."""
         if parent_unit is None:
-            return [
-                self.save_node(
-                    UnitNode(
-                        unit=unit,
-                        parent=None,
-                        valid_from=start,
-                        valid_to=end,
-                        position=unit.position,
-                        opened_by=opened_by,
-                        closed_by=closed_by,
-                    )
-                )
-            ]
+            node = UnitNode(
+                unit=unit,
+                parent=None,
+                valid_from=start,
+                valid_to=end,
+                position=unit.position,
+                opened_by=opened_by,
+                closed_by=closed_by,
+            )
+            node.of_a_new_unit = new_unit
+            return [self.save_node(node)]
         if parent_unit.pk in self.created_nodes and not UnitNode._mptt_updates_enabled:
             # Created by this reorganisation: its one node, known without a query. Only while
             # the numbering waits for the end: MPTT's insertion reads the parent's numbers.
@@ -806,19 +807,17 @@ class _Writer:
                 break  # a gap: the parent does not exist at `cursor`
             seg_end = segment.valid_to
             node_end = end if _end_le(end, seg_end) else seg_end
-            created.append(
-                self.save_node(
-                    UnitNode(
-                        unit=unit,
-                        parent=segment,
-                        valid_from=cursor,
-                        valid_to=node_end,
-                        position=unit.position,
-                        opened_by=opened_by if first else segment.opened_by,
-                        closed_by=closed_by if node_end == end else segment.closed_by,
-                    )
-                )
+            node = UnitNode(
+                unit=unit,
+                parent=segment,
+                valid_from=cursor,
+                valid_to=node_end,
+                position=unit.position,
+                opened_by=opened_by if first else segment.opened_by,
+                closed_by=closed_by if node_end == end else segment.closed_by,
             )
+            node.of_a_new_unit = new_unit
+            created.append(self.save_node(node))
             first, cursor = False, node_end
             if cursor == end:
                 return created

@@ -348,9 +348,13 @@ class UnitName(Period):
     def __str__(self) -> str:
         return self.name
 
+    # Set by the reorganisation writer on the name it gives a unit it has just created: no
+    # other name of that unit exists yet, so there is nothing to ask the database about.
+    of_a_new_unit = False
+
     def clean(self):
         super().clean()
-        if self.kind != self.Kind.AUTHORISED or not self.unit_id:
+        if self.kind != self.Kind.AUTHORISED or not self.unit_id or self.of_a_new_unit:
             return
         clash = (
             UnitName.objects.authorised()
@@ -486,12 +490,19 @@ class UnitNode(MPTTModel, Period):
     def __str__(self) -> str:
         return f"{self.unit.slug} [{self.period_display}]"
 
+    # Set by the reorganisation writer on the placements it gives a unit it has just created
+    # (consecutive, under its parent's successive placements): the unit has no other
+    # placement to overlap, and no subtree that its parent could lie in.
+    of_a_new_unit = False
+
     def clean(self):
         super().clean()
         if not self.unit_id:
             return
         clash = (
-            UnitNode.objects.filter(unit_id=self.unit_id)
+            None
+            if self.of_a_new_unit
+            else UnitNode.objects.filter(unit_id=self.unit_id)
             .exclude(pk=self.pk)
             .overlapping(self.valid_from, self.valid_to)
             .first()
@@ -520,7 +531,7 @@ class UnitNode(MPTTModel, Period):
                     "parent_period": parent.period_display,
                 }
             )
-        if self.unit_id in parent.lineage_unit_ids():
+        if not self.of_a_new_unit and self.unit_id in parent.lineage_unit_ids():
             raise ValidationError(
                 _(
                     "“%(unit)s” cannot be placed under “%(parent)s”, which lies inside "
