@@ -98,23 +98,46 @@ class Structure:
         return item
 
 
-def chart_window(date: datetime.date, *, root_slug: str | None = None, depth: int = 5):
-    """What an organigram needs: the nodes down to `depth` levels below `root_slug` (or the
-    top), and how many children each deepest drawn node has folded away. A fixed number of
-    queries whatever the size of the tree, and work bounded by what is drawn.
+# An organigram draws at most this many units: deeper levels fold until it fits (one level
+# below the top is always drawn). A chart people can read, and work bounded whatever N is.
+CHART_BUDGET = 200
 
-    Returns (structure, root node or None, folded counts); the structure is None when
-    `root_slug` names no unit existing on the date."""
+
+def chart_window(
+    date: datetime.date, *, root_slug: str | None = None, depth: int = 5, budget=CHART_BUDGET
+):
+    """What an organigram needs: the nodes down to `depth` levels below `root_slug` (or the
+    top), fewer if more than `budget` units would be drawn, and how many children each
+    deepest drawn node has folded away. A fixed number of queries whatever the size of the
+    tree, and work bounded by what is drawn.
+
+    Returns (structure, root node or None, folded counts, levels drawn); the structure is
+    None when `root_slug` names no unit existing on the date."""
     base = UnitNode.objects.tree_on(date)
     below = UnitNode.objects.valid_on(date)
     root = None
     if root_slug:
         root = base.filter(unit__slug=root_slug).first()
         if root is None:
-            return None, None, {}
+            return None, None, {}, depth
         inside = Q(tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght)
         base, below = base.filter(inside), below.filter(inside)
-    limit = (root.level if root else 0) + depth
+    top = root.level if root else 0
+    per_level = dict(
+        below.filter(level__lte=top + depth)
+        .order_by()
+        .values("level")
+        .annotate(n=Count("id"))
+        .values_list("level", "n")
+    )
+    drawn = per_level.get(top, 0)
+    levels = 0
+    while levels < depth:
+        drawn += per_level.get(top + levels + 1, 0)
+        if levels >= 1 and drawn > budget:
+            break
+        levels += 1
+    limit = top + levels
     structure = Structure(date, nodes=base.filter(level__lte=limit))
     folded = dict(
         below.filter(level=limit + 1)
@@ -123,4 +146,4 @@ def chart_window(date: datetime.date, *, root_slug: str | None = None, depth: in
         .annotate(n=Count("id"))
         .values_list("parent_id", "n")
     )
-    return structure, (structure.by_id[root.pk] if root else None), folded
+    return structure, (structure.by_id[root.pk] if root else None), folded, levels

@@ -21,7 +21,7 @@ from socialforvaltning.lib.dates import date_from_request, format_date, recorded
 from . import jsonld
 from .filters import UnitFilter
 from .models import Kind, TargetGroup, Unit, UnitName, UnitNode
-from .structure import Structure, chart_window
+from .structure import CHART_BUDGET, Structure, chart_window
 
 MAX_PARAM_LENGTH = 200
 
@@ -99,8 +99,11 @@ def chart(request):
     if recorded is not None:
         # As the registry recorded it then: the whole structure, without folding.
         structure, root, folded = Structure(date, structure_as_recorded(date, recorded)), None, {}
+        levels = int(depth_text)
     else:
-        structure, root, folded = chart_window(date, root_slug=root_slug, depth=int(depth_text))
+        structure, root, folded, levels = chart_window(
+            date, root_slug=root_slug, depth=int(depth_text)
+        )
     if structure is None:
         unit_or_404(root_slug)  # an unknown unit: 404
         raise Http404(
@@ -133,6 +136,9 @@ def chart(request):
             "root": root,
             "ancestors": ancestors,
             "depth": int(depth_text),
+            "levels_drawn": levels,
+            "folded_to_fit": recorded is None and levels < int(depth_text) and bool(folded),
+            "chart_budget": CHART_BUDGET,
             "unit_count": len(structure),
             "dates": dates,
             "previous_date": max((d for d in dates if d < date), default=None),

@@ -75,6 +75,23 @@ def test_a_deep_tree_is_folded_below_the_depth_limit_and_can_be_opened(client):
     assert "socialforvaltningen" not in boxes(branch)
 
 
+def test_a_large_organisation_is_folded_to_a_readable_chart_and_says_so(client):
+    html = client.get("/", {"date": "2100-06-01"}).content.decode()
+    drawn = boxes(html)
+    assert 50 <= len(drawn) <= 200  # of the 1,034 units: the top levels of both trees
+    assert "syn-1" in drawn and "syn-root" in drawn
+    assert "Kortet viser 2 niveauer under toppen" in html
+    assert "root=syn-7" in html  # a folded branch opens on demand
+    branch = client.get("/", {"date": "2100-06-01", "root": "syn-7"}).content.decode()
+    assert "syn-7" in boxes(branch) and len(boxes(branch)) > 6
+
+
+def test_the_seed_registry_is_drawn_whole_without_a_note(client):
+    html = client.get("/", {"date": "2009-01-01"}).content.decode()
+    assert "Kortet viser" not in html
+    assert "Åbn" not in html
+
+
 def test_the_chart_is_one_nested_list_with_one_heading(client):
     html = client.get("/", {"date": "2009-01-01"}).content.decode()
     assert html.count("<h1") == 1
