@@ -6,7 +6,7 @@ the structure on the date), never from a query per unit.
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -48,12 +48,20 @@ class Answer:
         return ([self.owner] if self.owner else []) + self.others
 
 
-def unit_paths_on(date: datetime.date) -> dict[int, tuple[str, list[str]]]:
-    """For every unit existing on `date`: (its name then, the names from the top down to it).
+def unit_paths_on(
+    date: datetime.date, unit_ids: Collection[int]
+) -> dict[int, tuple[str, list[str]]]:
+    """For the units `unit_ids` existing on `date`: (its name then, the names from the top
+    down to it).
 
-    Two queries (the tree and its names on the date), whatever the number of units.
+    Three queries (the units' placements, they and their ancestors, and their names on the
+    date), whatever the number of units in the registry: a node's ancestors are the nodes
+    whose MPTT numbers enclose its own, and valid whenever it is (a child's period lies
+    within its parent's).
     """
-    nodes = list(UnitNode.objects.tree_on(date))
+    placed = UnitNode.objects.valid_on(date).filter(unit_id__in=list(unit_ids))
+    lineage = UnitNode.objects.get_queryset_ancestors(placed, include_self=True)
+    nodes = list(UnitNode.objects.tree_on(date).filter(pk__in=lineage.values("pk")))
     by_pk = {node.pk: node for node in nodes}
     names: dict[int, str] = {}
     for node in nodes:
@@ -82,7 +90,7 @@ def answers_on(
     limit: int | None = None,
 ) -> Lookup:
     """Who held each of `tasks` on `date`, the tasks someone held first, each group in the
-    order of `tasks` (or sorted by `rank`). Five queries whatever the number (and one for
+    order of `tasks` (or sorted by `rank`). Six queries whatever the number (and one for
     the content type of the citations the first time)."""
     task_list = sorted(tasks, key=rank) if rank else list(tasks)
     if not task_list:
@@ -105,7 +113,7 @@ def answers_on(
         unheld = unheld[: limit - len(held)]
     if held:
         sources = _sources([r.pk for answer in held for r in answer.holders_found])
-        paths = unit_paths_on(date)
+        paths = unit_paths_on(date, {r.unit_id for answer in held for r in answer.holders_found})
         for answer in held:
             for r in answer.holders_found:
                 name, path = paths.get(r.unit_id, (r.unit.slug, [r.unit.slug]))

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 SEED_DATE = datetime.date(2010, 6, 1)
 # The registry's data version (the page cache's key), the tasks, their holders, the holders'
-# citations and the structure on the date (nodes, names).
-LOOKUP_QUERIES = 6
+# citations, and the holders' places on the date (their placements, these with their
+# ancestors, their names).
+LOOKUP_QUERIES = 7
 
 SIZES = [
     ({"q": "tilsyn", "date": SEED_DATE.isoformat()}, 8),
