@@ -1,3 +1,4 @@
+import bisect
 import csv
 import json
 from itertools import chain
@@ -49,12 +50,27 @@ def unit_or_404(slug: str, queryset=None) -> Unit:
     return unit
 
 
+# The chart's strip of reorganisation dates shows this many on each side of its date; the
+# timeline has them all. Hundreds of dates would cost more to draw than the chart itself.
+STRIP_DATES_EACH_SIDE = 8
+
+
 def reorganisation_dates():
     """Each date on which the structure changed, with what changed then, in order."""
     dates = {}
     for reorganisation in Reorganisation.objects.exclude(date=None).chronological():
         dates.setdefault(reorganisation.date, []).append(reorganisation)
     return dates
+
+
+def dates_around(dates: dict, date, each_side: int = STRIP_DATES_EACH_SIDE):
+    """The dates of `dates` nearest `date`, `each_side` before it and after it (with the
+    date itself), and whether any lie beyond on either side."""
+    days = list(dates)
+    first_after = bisect.bisect_right(days, date)
+    start = max(0, bisect.bisect_left(days, date) - each_side)
+    end = min(len(days), first_after + each_side)
+    return {day: dates[day] for day in days[start:end]}, start > 0, end < len(days)
 
 
 @require_GET
@@ -111,6 +127,7 @@ def chart(request):
             % {"slug": root_slug, "date": format_date(date)}
         )
     dates = reorganisation_dates()
+    strip, more_before, more_after = dates_around(dates, date)
     ancestors = []
     if root is not None:
         ancestors = [
@@ -140,7 +157,9 @@ def chart(request):
             "folded_to_fit": recorded is None and levels < int(depth_text) and bool(folded),
             "chart_budget": CHART_BUDGET,
             "unit_count": len(structure),
-            "dates": dates,
+            "dates": strip,
+            "more_dates_before": more_before,
+            "more_dates_after": more_after,
             "previous_date": max((d for d in dates if d < date), default=None),
             "next_date": min((d for d in dates if d > date), default=None),
             "kinds": Kind.choices,

@@ -126,3 +126,25 @@ def test_bad_input_gets_a_page_saying_what_was_wrong(client, params, status, mes
     response = client.get("/", params)
     assert response.status_code == status
     assert message in response.content.decode()
+
+
+def test_the_date_strip_shows_the_dates_nearest_the_chart_and_the_timeline_has_the_rest(client):
+    from history.models import Reorganisation
+
+    for month in range(1, 13):  # twelve more dates after the seed's
+        Reorganisation.objects.create(
+            key=f"strip-{month}", title=f"Strimmel {month}", date=f"2012-{month:02}-01"
+        )
+    days = sorted({d.isoformat() for d in Reorganisation.objects.dates("date", "day")})
+
+    def strip(date: str) -> str:
+        html = client.get("/", {"date": date}).content.decode()
+        return html.split('class="date-strip"')[1].split("</ul>")[0]
+
+    after = [d for d in days if d > "2009-01-01"]
+    early = strip("2009-01-01")
+    assert days[0] in early and after[7] in early and after[8] not in early
+    assert 'href="/changes/"' in early  # the later ones are on the timeline
+    before = [d for d in days if d < "2012-12-01"]
+    late = strip("2012-12-01")
+    assert "2012-12-01" in late and before[-8] in late and before[-9] not in late
