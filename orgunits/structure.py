@@ -100,7 +100,7 @@ class Structure:
 
 # An organigram draws at most this many units: deeper levels fold until it fits (one level
 # below the top is always drawn). A chart people can read, and work bounded whatever N is.
-CHART_BUDGET = 200
+CHART_BUDGET = 100
 
 
 def chart_window(
