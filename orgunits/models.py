@@ -422,6 +422,27 @@ class UnitIdentifier(models.Model):
 
 
 class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
+    def lineage(self) -> list[tuple[int, int]]:
+        """(id, unit id) of these nodes and of all their ancestors, following the parent
+        links in one recursive query (never stale, unlike the MPTT numbers of an instance
+        read before a tree write, and without a condition per node)."""
+        sql, params = self.order_by().values("id").query.sql_with_params()
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH RECURSIVE up (id, unit_id, parent_id) AS (
+                    SELECT id, unit_id, parent_id FROM {table} WHERE id IN ({sql})
+                    UNION
+                    SELECT n.id, n.unit_id, n.parent_id FROM {table} n
+                    JOIN up ON n.id = up.parent_id
+                )
+                SELECT id, unit_id FROM up
+                """,
+                params,
+            )
+            return cursor.fetchall()
+
     def tree_on(self, date: datetime.date):
         """The structure valid on `date`, in tree order, with what a page needs to show it."""
         return (
@@ -546,21 +567,8 @@ class UnitNode(MPTTModel, Period):
         one recursive query however deep the node is."""
         if self.parent_id is None:
             return {self.unit_id}
-        table = connection.ops.quote_name(UnitNode._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH RECURSIVE up (id, unit_id, parent_id) AS (
-                    SELECT id, unit_id, parent_id FROM {table} WHERE id = %s
-                    UNION
-                    SELECT n.id, n.unit_id, n.parent_id FROM {table} n
-                    JOIN up ON n.id = up.parent_id
-                )
-                SELECT unit_id FROM up
-                """,
-                [self.parent_id],
-            )
-            return {self.unit_id, *(unit_id for (unit_id,) in cursor.fetchall())}
+        above = UnitNode.objects.filter(pk=self.parent_id).lineage()
+        return {self.unit_id, *(unit_id for _, unit_id in above)}
 
     def uncertain_on(self, date: datetime.date) -> bool:
         """Whether the placement on `date` is uncertain: `date` falls where it is unknown if

@@ -6,12 +6,12 @@ the structure on the date), never from a query per unit.
 """
 
 import datetime
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from orgunits.models import Citation, Unit, UnitName, UnitNode
 
@@ -54,14 +54,14 @@ def unit_paths_on(
     """For the units `unit_ids` existing on `date`: (its name then, the names from the top
     down to it).
 
-    Three queries (the units' placements, they and their ancestors, and their names on the
-    date), whatever the number of units in the registry: a node's ancestors are the nodes
-    whose MPTT numbers enclose its own, and valid whenever it is (a child's period lies
-    within its parent's).
+    Three queries (the units' placements with their ancestors, these in tree order, and
+    their names on the date), whatever the number of units in the registry. The ancestors of
+    a placement valid on the date are valid then too: a child's period lies within its
+    parent's.
     """
     placed = UnitNode.objects.valid_on(date).filter(unit_id__in=list(unit_ids))
-    lineage = UnitNode.objects.get_queryset_ancestors(placed, include_self=True)
-    nodes = list(UnitNode.objects.tree_on(date).filter(pk__in=lineage.values("pk")))
+    lineage = [node_id for node_id, _ in placed.lineage()]
+    nodes = list(UnitNode.objects.tree_on(date).filter(pk__in=lineage))
     by_pk = {node.pk: node for node in nodes}
     names: dict[int, str] = {}
     for node in nodes:
@@ -86,15 +86,27 @@ def answers_on(
     tasks: QuerySet[Task],
     date: datetime.date,
     *,
-    rank: Callable[[Task], object] | None = None,
+    first: Q | None = None,
     limit: int | None = None,
 ) -> Lookup:
-    """Who held each of `tasks` on `date`, the tasks someone held first, each group in the
-    order of `tasks` (or sorted by `rank`). Six queries whatever the number (and one for
-    the content type of the citations the first time)."""
-    task_list = sorted(tasks, key=rank) if rank else list(tasks)
+    """Who held each of `tasks` on `date`: the tasks someone held first, each group with
+    the tasks matching `first` first, then by name. With a `limit`, only that many tasks
+    are read at all (the database orders them), so the work is bounded however many tasks
+    match. Seven queries whatever the number (eight when the limit is reached, to count
+    them all, and one for the content type of the citations the first time)."""
+    held_on_date = Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
+    ordered = tasks.annotate(held_on_date=held_on_date)
+    order = [F("held_on_date").desc()]
+    if first is not None:
+        ordered = ordered.annotate(first=Case(When(first, then=Value(True)), default=Value(False)))
+        order.append(F("first").desc())
+    ordered = ordered.order_by(*order, "name", "pk")
+    task_list = list(ordered[:limit] if limit is not None else ordered)
     if not task_list:
         return Lookup([], [], 0)
+    matched = len(task_list)
+    if limit is not None and matched == limit:
+        matched = tasks.count()
     # The ids themselves, not a subquery: PostgreSQL cannot estimate how many tasks a search
     # matches, and a wrong guess joins every responsibility once per task.
     responsibilities = list(
@@ -108,9 +120,6 @@ def answers_on(
         answers[r.task_id].holders_found.append(r)
     held = [answers[t.pk] for t in task_list if answers[t.pk].holders_found]
     unheld = [t for t in task_list if not answers[t.pk].holders_found]
-    if limit is not None:
-        held = held[:limit]
-        unheld = unheld[: limit - len(held)]
     if held:
         sources = _sources([r.pk for answer in held for r in answer.holders_found])
         paths = unit_paths_on(date, {r.unit_id for answer in held for r in answer.holders_found})
@@ -122,7 +131,7 @@ def answers_on(
                     answer.owner = holder
                 else:
                     answer.others.append(holder)
-    return Lookup(held, unheld, len(task_list))
+    return Lookup(held, unheld, matched)
 
 
 def _sources(responsibility_ids: list[int]) -> dict[int, list[Citation]]:

@@ -64,11 +64,13 @@ class Task(models.Model):
         help_text=_("Other words people use for the task, one per line (e.g. LUS)."),
     )
     description = models.TextField(_("description"), blank=True)
-    # Lower-cased, punctuation-free name, synonyms and description: what the lookup searches.
+    # Lower-cased, punctuation-free name, synonyms and description: what the lookup searches;
+    # and the name and synonyms alone: the matches the lookup shows first.
     search_text = models.TextField(editable=False, default="")
+    name_text = models.TextField(editable=False, default="")
 
     citations = GenericRelation(Citation)
-    history = HistoricalRecords(excluded_fields=["search_text"])
+    history = HistoricalRecords(excluded_fields=["search_text", "name_text"])
 
     objects = TaskQuerySet.as_manager()
 
@@ -90,6 +92,7 @@ class Task(models.Model):
 
     def update_search_text(self) -> None:
         self.search_text = normalise(" ".join([self.name, *self.synonym_list, self.description]))
+        self.name_text = normalise(" ".join([self.name, *self.synonym_list]))
 
 
 class Post(models.Model):

@@ -60,11 +60,3 @@ def close_names(query: str, entries: Iterable[tuple[str, Iterable[str]]], limit:
     for key in keys:
         names.extend(name for name in names_of[key] if name not in names)
     return names[:limit]
-
-
-def in_name(query: str, name: str, synonyms: Iterable[str]) -> bool:
-    """Whether every word of `query` is found in the name or synonyms (ranks these first)."""
-    text = normalise(" ".join([name, *synonyms]))
-    return all(
-        (term if len(term) >= PREFIX_ONLY_BELOW else f" {term}") in text for term in words(query)
-    )

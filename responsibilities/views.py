@@ -10,7 +10,7 @@ from socialforvaltning.lib.dates import date_from_request
 from .forms import LookupForm
 from .lookup import Answer, answers_on
 from .models import Category, Task
-from .search import close_names, in_name
+from .search import close_names, word_filter
 
 # How many matching tasks a page shows (those held on the date first); the JSON has them all.
 SHOWN = 100
@@ -39,15 +39,17 @@ def lookup(request):
             "responsibilities/lookup.html",
             {"form": form, "date": date, "categories": _category_counts()},
         )
-    rank = (lambda t: not in_name(query, t.name, t.synonym_list)) if query else None
+    # The tasks whose name or synonyms have every word come before those found only in
+    # their description.
+    first = word_filter("name_text", query) if query else None
     if as_json:
-        found = answers_on(tasks, date, rank=rank)
+        found = answers_on(tasks, date, first=first)
         return JsonResponse(
             [_as_json(answer, holder) for answer in found.answers for holder in answer.holders],
             safe=False,
             json_dumps_params={"ensure_ascii": False, "indent": 1},
         )
-    found = answers_on(tasks, date, rank=rank, limit=SHOWN)
+    found = answers_on(tasks, date, first=first, limit=SHOWN)
     suggestions = []
     if query and not found.matched:
         entries = Task.objects.values_list("name", "synonyms")

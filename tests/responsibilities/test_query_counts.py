@@ -14,10 +14,10 @@ from tests.conftest import LARGE_FROM, LARGE_ON, LARGE_UNITS, TASKS_PER_UNIT
 pytestmark = pytest.mark.django_db
 
 SEED_DATE = datetime.date(2010, 6, 1)
-# The registry's data version (the page cache's key), the tasks, their holders, the holders'
-# citations, and the holders' places on the date (their placements, these with their
-# ancestors, their names).
-LOOKUP_QUERIES = 7
+# The registry's data version (the page cache's key), the first hundred tasks and the count
+# of all, their holders, the holders' citations, and the holders' places on the date (their
+# placements, these with their ancestors, their names).
+LOOKUP_QUERIES = 8
 
 SIZES = [
     ({"q": "tilsyn", "date": SEED_DATE.isoformat()}, 8),
