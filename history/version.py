@@ -8,7 +8,7 @@ commit. One single-row query.
 """
 
 from django.apps import apps
-from django.db import connection
+from django.db import DatabaseError, connection
 
 TABLE = "registry_data_version"
 
@@ -22,8 +22,32 @@ def historical_tables() -> list[str]:
     return sorted(tables)
 
 
-def data_version() -> str:
+def _read() -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT epoch, counter FROM {TABLE} WHERE id = 1")
         epoch, counter = cursor.fetchone()
     return f"{epoch}.{counter}"
+
+
+def data_version() -> str:
+    """The version, in one round trip to the database.
+
+    It is the first query of every public request, so it stands in for the connection's
+    health check (CONN_HEALTH_CHECKS), which would cost a `SELECT 1` of its own before it: a
+    cached page then costs one round trip, not two. Like that check, it closes a persistent
+    connection that has died (the server restarted, the connection was ended) and asks once
+    more on a new one, so the first visitor after a restart gets a page, not an error."""
+    check = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if not check:
+        return _read()
+    connection.health_check_done = True  # this query is the check
+    try:
+        return _read()
+    except DatabaseError:
+        connection.close()
+        return _read()
