@@ -112,6 +112,32 @@ class ConditionalGetMiddleware:
         return response
 
 
+class NoCycleCollectionDuringRequestMiddleware:
+    """Python's cycle collector stays off while a request is handled, and back on after it.
+
+    A large page or export holds hundreds of thousands of model instances at once; each full
+    collection walks all of them, and the collector runs more often the more there are, so at
+    10,000 units it took half of the comparison's and the JSON-LD export's time (measured:
+    7.0 s against 3.2 s for the comparison). Memory is still freed by reference counting as
+    the request goes; the few cycles it leaves are collected after it, when the collector is
+    back on and little is alive. The collector is the process's, so a threaded server gets
+    less of the gain, never a wrong answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import gc
+
+        if not gc.isenabled():  # a request within a request (the test client), or a caller's
+            return self.get_response(request)
+        gc.disable()
+        try:
+            return self.get_response(request)
+        finally:
+            gc.enable()
+
+
 class RequestLogMiddleware:
     """A structured log line per request: method, path, status, duration."""
 

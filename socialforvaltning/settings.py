@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "socialforvaltning.middleware.NoCycleCollectionDuringRequestMiddleware",
     "socialforvaltning.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "socialforvaltning.middleware.ContentSecurityPolicyMiddleware",
