@@ -15,7 +15,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelatio
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, Subquery, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
@@ -176,10 +176,10 @@ class Period(models.Model):
 
 class UnitQuerySet(models.QuerySet):
     def existing_on(self, date: datetime.date):
-        return self.filter(
-            Q(nodes__valid_from__isnull=True) | Q(nodes__valid_from__lte=date),
-            Q(nodes__valid_to__isnull=True) | Q(nodes__valid_to__gt=date),
-        ).distinct()
+        """Units placed in the structure on `date`. A semi-join rather than a join with
+        DISTINCT, so that the database can walk an index in the page's order and stop at the
+        page's end."""
+        return self.filter(Exists(UnitNode.objects.filter(unit=OuterRef("pk")).valid_on(date)))
 
     def with_names_on(self, date: datetime.date):
         return self.prefetch_related(
@@ -456,6 +456,23 @@ class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
                 )
             )
             .order_by("tree_id", "lft")
+        )
+
+    def with_unit_existence(self):
+        """Each node with its unit's dates of existence, from the database rather than from
+        every placement of every unit: `unit_exists_from` and `unit_exists_until` are the
+        earliest start and latest end of the unit's placements, None where a placement's
+        start or end is open (unknown, or not yet ended)."""
+        placements = UnitNode.objects.filter(unit=OuterRef("unit")).order_by().values("unit")
+        return self.annotate(
+            unit_exists_from=Case(
+                When(Exists(placements.filter(valid_from__isnull=True)), then=None),
+                default=Subquery(placements.annotate(first=Min("valid_from")).values("first")),
+            ),
+            unit_exists_until=Case(
+                When(Exists(placements.filter(valid_to__isnull=True)), then=None),
+                default=Subquery(placements.annotate(last=Max("valid_to")).values("last")),
+            ),
         )
 
 
