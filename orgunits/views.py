@@ -336,8 +336,13 @@ def units_csv(request):
     date = date_from_request(request)
     structure = Structure(
         date,
-        nodes=UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers", "unit__nodes"),
+        nodes=UnitNode.objects.tree_on(date)
+        .with_unit_existence()
+        .prefetch_related("unit__identifiers"),
     )
+    # Translated once, not once a row (a model's get_…_display() rebuilds its choices).
+    kinds = {value: str(label) for value, label in Kind.choices}
+    target_groups = {value: str(label) for value, label in TargetGroup.choices}
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="enheder-{date.isoformat()}.csv"'
     response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
@@ -361,18 +366,15 @@ def units_csv(request):
     for node in structure.nodes:
         unit = node.unit
         name = unit.name_on(date)
-        periods = list(unit.nodes.all())
-        starts = [n.valid_from for n in periods]
-        ends = [n.valid_to for n in periods]
         writer.writerow(
             [
                 " / ".join(structure.name(n) for n in structure.path(node)),
                 name.name if name else "",
                 name.short_name if name else "",
-                unit.get_kind_display(),
-                unit.get_target_group_display(),
-                "" if None in starts else min(starts).isoformat(),
-                "" if None in ends else max(ends).isoformat(),
+                kinds.get(unit.kind, unit.kind),
+                target_groups.get(unit.target_group, unit.target_group),
+                node.unit_exists_from.isoformat() if node.unit_exists_from else "",
+                node.unit_exists_until.isoformat() if node.unit_exists_until else "",
                 node.valid_from.isoformat() if node.valid_from else "",
                 node.valid_to.isoformat() if node.valid_to else "",
                 _certainty_text(node, date),
