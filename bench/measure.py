@@ -221,7 +221,12 @@ def main() -> None:
         if chosen and page.name not in chosen:
             continue
         started = time.perf_counter()
-        result = measure(page, args.requests, args.profile_dir if page.name in to_profile else None)
+        result = measure(
+            page,
+            args.requests,
+            args.profile_dir if page.name in to_profile else None,
+            budget=args.budget,
+        )
         result["seconds"] = round(time.perf_counter() - started, 1)
         results.append(result)
         print(
