@@ -2,11 +2,17 @@
 
 Each unit is a row; each of its placements a bar from its start to its end; merges and
 splits are joins from one row to another at their date; moves are marks on the bar; the
-reorganisation dates are vertical rules. Four queries whatever the number of units.
+reorganisation dates are vertical rules. Five queries whatever the number of units.
+
+Like the chart, the drawing stays readable and its cost bounded by what it shows: the units
+are drawn level by level from the top, down to the deepest level that keeps them within
+LIFELINE_BUDGET rows (the top level always).
 """
 
 import datetime
 from dataclasses import dataclass, field
+
+from django.db.models import Count
 
 from orgunits.models import UnitNode
 
@@ -17,6 +23,7 @@ BAR_HEIGHT = 12
 LABEL_WIDTH = 260
 PLOT_WIDTH = 900
 TOP = 46
+LIFELINE_BUDGET = 300
 
 
 @dataclass
@@ -68,9 +75,36 @@ class Lifelines:
     start: datetime.date
     end: datetime.date
     years: list[tuple[float, int]]
+    levels: int  # the deepest level drawn (0: the top)
+    folded: bool  # units below that level are not drawn
 
 
-def lifelines(*, start: datetime.date, end: datetime.date, today: datetime.date) -> Lifelines:
+def _levels_within_budget(nodes, budget: int) -> tuple[int, bool]:
+    """The deepest level whose units, with those above it, fit in `budget` rows (at least
+    the top level), and whether any level is left out. A unit placed on two levels counts
+    on both, so the rows drawn stay within the budget."""
+    per_level = dict(
+        nodes.order_by()
+        .values("level")
+        .annotate(n=Count("unit_id", distinct=True))
+        .values_list("level", "n")
+    )
+    if not per_level:
+        return 0, False
+    deepest, level, rows = max(per_level), 0, per_level.get(0, 0)
+    while level < deepest and rows + per_level.get(level + 1, 0) <= budget:
+        level += 1
+        rows += per_level.get(level, 0)
+    return level, level < deepest
+
+
+def lifelines(
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+    budget: int = LIFELINE_BUDGET,
+) -> Lifelines:
     span = max((end - start).days, 1)
 
     def x(date: datetime.date | None, default: float) -> float:
@@ -79,9 +113,11 @@ def lifelines(*, start: datetime.date, end: datetime.date, today: datetime.date)
         days = min(max((date - start).days, 0), span)
         return LABEL_WIDTH + PLOT_WIDTH * days / span
 
+    in_window = UnitNode.objects.exclude(valid_to__lte=start).exclude(valid_from__gte=end)
+    levels, folded = _levels_within_budget(in_window, budget)
+    drawn_units = in_window.filter(level__lte=levels).values("unit_id")
     nodes = (
-        UnitNode.objects.exclude(valid_to__lte=start)
-        .exclude(valid_from__gte=end)
+        in_window.filter(unit_id__in=drawn_units)
         .select_related("unit", "opened_by__reorganisation", "closed_by__reorganisation")
         .prefetch_related("unit__names")
         .order_by("tree_id", "lft")
@@ -160,4 +196,6 @@ def lifelines(*, start: datetime.date, end: datetime.date, today: datetime.date)
         start=start,
         end=end,
         years=years,
+        levels=levels,
+        folded=folded,
     )

@@ -1,7 +1,7 @@
 import datetime
 
 from django.core.exceptions import BadRequest
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -11,7 +11,7 @@ from orgunits.structure import Structure
 from socialforvaltning.lib.dates import date_from_request
 
 from .compare import compare_structures
-from .lifelines import lifelines
+from .lifelines import LIFELINE_BUDGET, lifelines
 from .models import Change, Reorganisation
 from .preview import affected_branch, touched_units
 
@@ -25,10 +25,21 @@ CHANGES = Prefetch(
 )
 
 
+# The timeline lists this many changes of each reorganisation; its own page has them all.
+CHANGES_ON_TIMELINE = 25
+
+
 @require_GET
 def timeline(request):
+    first_changes = Prefetch(
+        "changes",
+        queryset=CHANGES.queryset[:CHANGES_ON_TIMELINE],
+        to_attr="first_changes",
+    )
     reorganisations = list(
-        Reorganisation.objects.chronological().prefetch_related(CHANGES, "citations__document")
+        Reorganisation.objects.chronological()
+        .annotate(change_count=Count("changes"))
+        .prefetch_related(first_changes, "citations__document")
     )
     dated = [r.date for r in reorganisations if r.date]
     today = datetime.date.today()
@@ -40,6 +51,8 @@ def timeline(request):
         {
             "reorganisations": reorganisations,
             "lifelines": lifelines(start=start, end=end, today=today),
+            "changes_shown": CHANGES_ON_TIMELINE,
+            "lifeline_budget": LIFELINE_BUDGET,
         },
     )
 

@@ -1,5 +1,7 @@
 """/changes/, /changes/<id>/ and /compare/ — what changed, and when."""
 
+import datetime
+
 import pytest
 
 from history.models import Reorganisation
@@ -109,3 +111,38 @@ def test_a_unit_page_lists_its_tasks_on_the_date(client):
     html = client.get("/units/du-born/", {"date": "2009-06-01"}).content.decode()
     tasks = html[html.index("Opgaver den") :]
     assert "opholdssteder" in tasks
+
+
+def test_the_lifelines_of_a_large_registry_stop_at_the_level_that_keeps_them_readable(client):
+    from history.lifelines import LIFELINE_BUDGET
+
+    html = client.get("/changes/").content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    rows = svg.count('<a href="/units/')
+    # 1,000 synthetic units six to a parent beside the seed: down to level 3 fits, not 4.
+    assert 250 < rows <= LIFELINE_BUDGET
+    assert '<a href="/units/syn-43/">' in svg and '<a href="/units/syn-259/">' not in svg
+    assert "Livslinjerne viser enhederne ned til 3 niveauer under toppen" in html
+    assert '<a href="/units/">listen over enheder</a>' in html
+
+
+def test_the_timeline_lists_a_large_reorganisations_first_changes_and_links_to_the_rest(client):
+    synthetic = Reorganisation.objects.get(key="syntetisk-organisation")
+    html = client.get("/changes/").content.decode()
+    section = html[html.index(f'id="reorg-{synthetic.pk}"') :]
+    section = section[: section.index("</section>")]
+    assert section.count("<li") == 25
+    assert f'<a href="/changes/{synthetic.pk}/">De første 25 af 1000 ændringer' in section
+    assert client.get(f"/changes/{synthetic.pk}/").content.decode().count("syn-999") >= 1
+
+
+def test_a_small_registrys_lifelines_are_all_drawn_without_a_note(client):
+    from history.lifelines import lifelines
+
+    drawing = lifelines(
+        start=datetime.date(2007, 1, 1),
+        end=datetime.date(2013, 1, 1),
+        today=datetime.date(2026, 1, 1),
+    )
+    assert not drawing.folded
+    assert {"mr-voksne", "projektenheden-for-hjemmeplejen"} <= {r.slug for r in drawing.rows}
