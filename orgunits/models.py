@@ -104,13 +104,17 @@ class Citation(models.Model):
         return self.role == self.Role.DISPUTES
 
 
+def valid_on_q(date: datetime.date) -> Q:
+    """The condition that a row's half-open period [valid_from, valid_to) contains `date`."""
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=date)) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gt=date)
+    )
+
+
 class PeriodQuerySet(models.QuerySet):
     def valid_on(self, date: datetime.date):
         """Rows whose half-open period [valid_from, valid_to) contains `date`."""
-        return self.filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=date),
-            Q(valid_to__isnull=True) | Q(valid_to__gt=date),
-        )
+        return self.filter(valid_on_q(date))
 
     def overlapping(self, start: datetime.date | None, end: datetime.date | None):
         """Rows whose period shares at least one day with [start, end)."""

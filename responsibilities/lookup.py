@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
-from orgunits.models import Citation, Unit, UnitName, UnitNode
+from orgunits.models import Citation, Unit, UnitName, UnitNode, valid_on_q
 
 from .models import Responsibility, Task
 
@@ -159,9 +159,24 @@ class OwnerChange(NamedTuple):
 def owner_changes(d1: datetime.date, d2: datetime.date) -> list[OwnerChange]:
     """Tasks whose owner on `d1` differs from their owner on `d2`: (task, owner on d1 or None,
     owner on d2 or None), by task name. Two queries; each unit's `name_on()` answers with its
-    name on the date it stands for, without a further query."""
-    owners = Responsibility.objects.owners()
-    rows = (owners.valid_on(d1) | owners.valid_on(d2)).select_related("task", "unit")
+    name on the date it stands for, without a further query.
+
+    The database picks the tasks whose owner changed (a task has at most one owner a day), so
+    only their rows become model instances, not every owner of every task."""
+    on_d1, on_d2 = valid_on_q(d1), valid_on_q(d2)
+    owners = Responsibility.objects.owners().filter(on_d1 | on_d2)
+    changed = (
+        owners.order_by()
+        .values("task_id")
+        .annotate(
+            units=Count("unit_id", distinct=True),
+            on_d1=Count("pk", filter=on_d1),
+            on_d2=Count("pk", filter=on_d2),
+        )
+        .exclude(units=1, on_d1__gt=0, on_d2__gt=0)  # the same unit on both dates
+        .values("task_id")
+    )
+    rows = owners.filter(task_id__in=changed).select_related("task", "unit")
     before: dict[int, Unit] = {}
     after: dict[int, Unit] = {}
     tasks: dict[int, Task] = {}
