@@ -8,7 +8,7 @@ commit. One single-row query.
 """
 
 from django.apps import apps
-from django.db import DatabaseError, connection
+from django.db import Error, connection
 
 TABLE = "registry_data_version"
 
@@ -48,6 +48,8 @@ def data_version() -> str:
     connection.health_check_done = True  # this query is the check
     try:
         return _read()
-    except DatabaseError:
+    except Error:
+        if connection.is_usable():  # the query failed, not the connection: say so
+            raise
         connection.close()
         return _read()
