@@ -22,7 +22,24 @@ def test_the_collector_is_on_after_every_request(client, url):
     assert gc.isenabled()
 
 
-def test_the_collector_is_off_while_a_page_is_built_and_on_after_an_error():
+def test_the_collector_is_off_while_a_page_is_rendered(client):
+    from django.test.signals import template_rendered
+
+    seen = []
+
+    def rendered(**kwargs):
+        seen.append(gc.isenabled())
+
+    template_rendered.connect(rendered)
+    try:
+        assert client.get("/changes/").status_code == 200
+    finally:
+        template_rendered.disconnect(rendered)
+    assert seen and not any(seen)
+    assert gc.isenabled()
+
+
+def test_the_collector_is_off_in_the_middleware_and_on_after_an_error():
     seen = []
 
     def failing_view(request):
