@@ -6,7 +6,7 @@ reorganisation dates are vertical rules. Five queries whatever the number of uni
 
 Like the chart, the drawing stays readable and its cost bounded by what it shows: the units
 are drawn level by level from the top, down to the deepest level that keeps them within
-LIFELINE_BUDGET rows (the top level always).
+LIFELINE_BUDGET rows (the top and the level below it always).
 """
 
 import datetime
@@ -81,7 +81,7 @@ class Lifelines:
 
 def _levels_within_budget(nodes, budget: int) -> tuple[int, bool]:
     """The deepest level whose units, with those above it, fit in `budget` rows (at least
-    the top level), and whether any level is left out. A unit placed on two levels counts
+    the level below the top), and whether any level is left out. A unit placed on two levels counts
     on both, so the rows drawn stay within the budget."""
     per_level = dict(
         nodes.order_by()
@@ -91,7 +91,9 @@ def _levels_within_budget(nodes, budget: int) -> tuple[int, bool]:
     )
     if not per_level:
         return 0, False
-    deepest, level, rows = max(per_level), 0, per_level.get(0, 0)
+    deepest = max(per_level)
+    level = min(1, deepest)  # like the chart: the top and the level below it, always
+    rows = sum(per_level.get(n, 0) for n in range(level + 1))
     while level < deepest and rows + per_level.get(level + 1, 0) <= budget:
         level += 1
         rows += per_level.get(level, 0)

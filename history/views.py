@@ -11,7 +11,7 @@ from orgunits.structure import Structure
 from socialforvaltning.lib.dates import date_from_request
 
 from .compare import compare_structures
-from .lifelines import LIFELINE_BUDGET, lifelines
+from .lifelines import lifelines
 from .models import Change, Reorganisation
 from .preview import affected_branch, touched_units
 
@@ -52,7 +52,6 @@ def timeline(request):
             "reorganisations": reorganisations,
             "lifelines": lifelines(start=start, end=end, today=today),
             "changes_shown": CHANGES_ON_TIMELINE,
-            "lifeline_budget": LIFELINE_BUDGET,
         },
     )
 

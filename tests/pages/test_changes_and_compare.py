@@ -146,3 +146,17 @@ def test_a_small_registrys_lifelines_are_all_drawn_without_a_note(client):
     )
     assert not drawing.folded
     assert {"mr-voksne", "projektenheden-for-hjemmeplejen"} <= {r.slug for r in drawing.rows}
+
+
+def test_lifelines_over_budget_keep_the_top_and_the_level_below_it():
+    from history.lifelines import lifelines
+
+    drawing = lifelines(
+        start=datetime.date(2007, 1, 1),
+        end=datetime.date(2013, 1, 1),
+        today=datetime.date(2026, 1, 1),
+        budget=3,
+    )
+    assert drawing.folded and drawing.levels == 1
+    assert {"socialforvaltningen", "direktion"} <= {r.slug for r in drawing.rows}
+    assert "mr-voksne" not in {r.slug for r in drawing.rows}
