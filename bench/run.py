@@ -11,9 +11,9 @@ each page in a subprocess (see there), and this script prints one Markdown table
 with the targets met or missed, and writes it to bench/results-<db>.md (raw figures in
 bench/results-<db>.json).
 
-The whole run takes about 1½ hours on a 2-core machine, most of it in the exports at 10,000
-units (30–40 s a render, 22 renders each); `--budget 60` stops timing a page after a minute
-(and at least 5 renders) for a trial, `--pages`/`--sizes`/`--db` narrow it down.
+The whole run took 18 minutes on a 2-core machine on 2026-12-01, most of it in the EAC-CPF zip
+at 10,000 units (13–14 s a render, 22 renders each); `--budget 60` stops timing a page after a
+minute (and at least 5 renders) for a trial, `--pages`/`--sizes`/`--db` narrow it down.
 """
 
 import argparse
