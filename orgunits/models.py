@@ -526,6 +526,8 @@ class UnitNode(MPTTModel, Period):
 
     class Meta:
         constraints = [period_constraint("unitnode_period_valid")]
+        # The chart reads the structure on a date level by level, down to what it draws.
+        indexes = [models.Index(fields=["level"], name="unitnode_level")]
         verbose_name = _("placement")
         verbose_name_plural = _("placements")
 
