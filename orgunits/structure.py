@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from .models import Kind, UnitNode
+from .models import Kind, TargetGroup, UnitNode
 
 # Kinds drawn beside their parent's box (staff) or inside it (posts) rather than below it.
 STAFF_KINDS = {Kind.SEKRETARIAT}
@@ -28,6 +28,8 @@ class ChartNode:
     staff: list["ChartNode"] = field(default_factory=list)
     children: list["ChartNode"] = field(default_factory=list)
     folded: int = 0  # children valid on the date but not drawn (folded below the depth limit)
+    kind_label: str = ""
+    target_group_label: str = ""
 
     @property
     def unit(self):
@@ -77,6 +79,9 @@ class Structure:
         """The organigram from `root` (or the top) over the nodes read; `folded` gives, per
         node id, how many children on the date were left unread below the depth limit."""
         self.folded = folded or {}
+        # Translated once, not once a box (a model's get_…_display() rebuilds its choices).
+        self.kind_labels = {value: str(label) for value, label in Kind.choices}
+        self.target_group_labels = {value: str(label) for value, label in TargetGroup.choices}
         return [self._chart_node(n) for n in ([root] if root else self.roots())]
 
     def _chart_node(self, node: UnitNode) -> ChartNode:
@@ -86,6 +91,8 @@ class Structure:
             short_name=self.short_name(node),
             uncertain=node.uncertain_on(self.date),
             folded=self.folded.get(node.pk, 0),
+            kind_label=self.kind_labels.get(node.unit.kind, node.unit.kind),
+            target_group_label=self.target_group_labels.get(node.unit.target_group, ""),
         )
         for child in self.children[node.pk]:
             drawn = self._chart_node(child)

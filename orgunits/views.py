@@ -55,22 +55,28 @@ def unit_or_404(slug: str, queryset=None) -> Unit:
 STRIP_DATES_EACH_SIDE = 8
 
 
-def reorganisation_dates():
-    """Each date on which the structure changed, with what changed then, in order."""
-    dates = {}
-    for reorganisation in Reorganisation.objects.exclude(date=None).chronological():
-        dates.setdefault(reorganisation.date, []).append(reorganisation)
-    return dates
+def reorganisation_days() -> list:
+    """Each date on which the structure changed, in order (the dates alone: a registry with
+    hundreds of reorganisations reads no more than their dates for the chart)."""
+    return list(
+        Reorganisation.objects.exclude(date=None)
+        .order_by("date")
+        .values_list("date", flat=True)
+        .distinct()
+    )
 
 
-def dates_around(dates: dict, date, each_side: int = STRIP_DATES_EACH_SIDE):
-    """The dates of `dates` nearest `date`, `each_side` before it and after it (with the
-    date itself), and whether any lie beyond on either side."""
-    days = list(dates)
+def dates_around(days: list, date, each_side: int = STRIP_DATES_EACH_SIDE):
+    """The reorganisations on the days of `days` nearest `date`, `each_side` before it and
+    after it (with the date itself), by day; and whether any days lie beyond on either side."""
     first_after = bisect.bisect_right(days, date)
     start = max(0, bisect.bisect_left(days, date) - each_side)
     end = min(len(days), first_after + each_side)
-    return {day: dates[day] for day in days[start:end]}, start > 0, end < len(days)
+    strip = {day: [] for day in days[start:end]}
+    if strip:
+        for reorganisation in Reorganisation.objects.filter(date__in=list(strip)).chronological():
+            strip[reorganisation.date].append(reorganisation)
+    return strip, start > 0, end < len(days)
 
 
 @require_GET
@@ -126,8 +132,8 @@ def chart(request):
             _("“%(slug)s” did not exist on %(date)s.")
             % {"slug": root_slug, "date": format_date(date)}
         )
-    dates = reorganisation_dates()
-    strip, more_before, more_after = dates_around(dates, date)
+    days = reorganisation_days()
+    strip, more_before, more_after = dates_around(days, date)
     ancestors = []
     if root is not None:
         ancestors = [
@@ -148,6 +154,7 @@ def chart(request):
         {
             "date": date,
             "as_of_query": f"date={date.isoformat()}",
+            "date_iso": date.isoformat(),
             "recorded": recorded,
             "chart": structure.chart(root=root, folded=folded),
             "root": root,
@@ -160,8 +167,8 @@ def chart(request):
             "dates": strip,
             "more_dates_before": more_before,
             "more_dates_after": more_after,
-            "previous_date": max((d for d in dates if d < date), default=None),
-            "next_date": min((d for d in dates if d > date), default=None),
+            "previous_date": max((d for d in days if d < date), default=None),
+            "next_date": min((d for d in days if d > date), default=None),
             "kinds": Kind.choices,
             "target_groups": TargetGroup.choices,
         },
