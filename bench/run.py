@@ -38,7 +38,6 @@ BENCH = PROJECT / "bench"
 PYTHON = sys.executable
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 
-SEED_UNIT_FOR_TARGETS = "-"  # the targets do not depend on which unit a page shows
 BOUNDED_FACTOR = 3  # time at the largest size at most this many times the seed's
 LINEAR_SLACK = 1.5  # per-unit cost at the largest size at most this many times the smaller's
 NOT_MODIFIED_FACTOR = 10  # a 304 at least this many times faster than a render
@@ -392,14 +391,17 @@ def report_again(args) -> None:
 
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     for db in databases:
-        raw = json.loads((args.out / f"results-{db}.json").read_text())
+        path = args.out / f"results-{db}.json"
+        if not path.exists():
+            raise SystemExit(f"{path}: no results of an earlier run to print again")
+        raw = json.loads(path.read_text())
         first = next(iter(raw["results"].values()))
         target = {
             page.name: page.target
             for page in pages(
                 date=first["date"],
                 compare_from=first["compare_from"],
-                unit_slug=SEED_UNIT_FOR_TARGETS,
+                unit_slug="-",  # the targets do not depend on which unit a page shows
                 task_query=args.task_query,
                 broad_query=args.broad_query,
             )

@@ -466,7 +466,8 @@ class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
         """Each node with its unit's dates of existence, from the database rather than from
         every placement of every unit: `unit_exists_from` and `unit_exists_until` are the
         earliest start and latest end of the unit's placements, None where a placement's
-        start or end is open (unknown, or not yet ended)."""
+        start or end is open (unknown, or not yet ended) — `Unit.valid_from` and
+        `Unit.valid_to` in SQL, for exports of every unit."""
         placements = UnitNode.objects.filter(unit=OuterRef("unit")).order_by().values("unit")
         return self.annotate(
             unit_exists_from=Case(

@@ -8,6 +8,7 @@ and the tree itself (children, paths from the top) without further queries.
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, Q
 
@@ -65,6 +66,21 @@ class Structure:
         name = node.unit.name_on(self.date)
         return (name.short_name or name.name) if name else node.unit.slug
 
+    @cached_property
+    def _labels(self) -> tuple[dict, dict]:
+        # Translated once per structure, not once a unit: a model's get_…_display() rebuilds
+        # its choices at every call, which cost a chart or an export of thousands of rows.
+        return (
+            {value: str(label) for value, label in Kind.choices},
+            {value: str(label) for value, label in TargetGroup.choices},
+        )
+
+    def kind_label(self, unit) -> str:
+        return self._labels[0].get(unit.kind, unit.kind)
+
+    def target_group_label(self, unit) -> str:
+        return self._labels[1].get(unit.target_group, unit.target_group)
+
     def path(self, node: UnitNode) -> list[UnitNode]:
         """The node and its ancestors on the date, from the top."""
         path = [node]
@@ -79,9 +95,6 @@ class Structure:
         """The organigram from `root` (or the top) over the nodes read; `folded` gives, per
         node id, how many children on the date were left unread below the depth limit."""
         self.folded = folded or {}
-        # Translated once, not once a box (a model's get_…_display() rebuilds its choices).
-        self.kind_labels = {value: str(label) for value, label in Kind.choices}
-        self.target_group_labels = {value: str(label) for value, label in TargetGroup.choices}
         return [self._chart_node(n) for n in ([root] if root else self.roots())]
 
     def _chart_node(self, node: UnitNode) -> ChartNode:
@@ -91,8 +104,8 @@ class Structure:
             short_name=self.short_name(node),
             uncertain=node.uncertain_on(self.date),
             folded=self.folded.get(node.pk, 0),
-            kind_label=self.kind_labels.get(node.unit.kind, node.unit.kind),
-            target_group_label=self.target_group_labels.get(node.unit.target_group, ""),
+            kind_label=self.kind_label(node.unit),
+            target_group_label=self.target_group_label(node.unit),
         )
         for child in self.children[node.pk]:
             drawn = self._chart_node(child)

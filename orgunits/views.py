@@ -347,9 +347,6 @@ def units_csv(request):
         .with_unit_existence()
         .prefetch_related("unit__identifiers"),
     )
-    # Translated once, not once a row (a model's get_…_display() rebuilds its choices).
-    kinds = {value: str(label) for value, label in Kind.choices}
-    target_groups = {value: str(label) for value, label in TargetGroup.choices}
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="enheder-{date.isoformat()}.csv"'
     response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
@@ -378,8 +375,8 @@ def units_csv(request):
                 " / ".join(structure.name(n) for n in structure.path(node)),
                 name.name if name else "",
                 name.short_name if name else "",
-                kinds.get(unit.kind, unit.kind),
-                target_groups.get(unit.target_group, unit.target_group),
+                structure.kind_label(unit),
+                structure.target_group_label(unit),
                 node.unit_exists_from.isoformat() if node.unit_exists_from else "",
                 node.unit_exists_until.isoformat() if node.unit_exists_until else "",
                 node.valid_from.isoformat() if node.valid_from else "",
