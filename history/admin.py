@@ -1,14 +1,15 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from .admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
-from .forms import ChangeFormSet, ReorganisationForm
+from .forms import ChangeFormSet, CorrectionForm, ReorganisationForm
 from .models import Change, Reorganisation
-from .preview import preview_reorganisation
+from .preview import preview_correction, preview_reorganisation
 from .services import apply_reorganisation
 
 
@@ -33,9 +34,22 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
     preview of the structure on the day before and on the effective date and writes only
     when the archivist confirms."""
 
-    list_display = ["date_display", "title", "certainty"]
+    list_display = ["date_display", "title", "certainty", "status"]
+    list_filter = ["status"]
+    readonly_fields = ["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"]
+    change_form_template = "admin/history/reorganisation/change_form.html"
     search_fields = ["title", "description"]
-    structural_fields = ("key", "date", "certainty", "not_before", "not_after")
+    structural_fields = (
+        "key",
+        "date",
+        "certainty",
+        "not_before",
+        "not_after",
+        "status",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawal_reason",
+    )
     inlines = [ChangeInline]
     change_list_template = "admin/history/reorganisation/change_list.html"
 
@@ -52,8 +66,55 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
                 self.admin_site.admin_view(self.apply_view),
                 name="history_reorganisation_apply",
             ),
+            path(
+                "<int:pk>/correct/",
+                self.admin_site.admin_view(self.correct_view),
+                name="history_reorganisation_correct",
+            ),
             *super().get_urls(),
         ]
+
+    def correct_view(self, request, pk):
+        """Withdraw, re-date or put in force a recorded reorganisation: previewed, with a
+        reason, then replayed through the one writer."""
+        if not request.user.has_perm("history.apply_reorganisation"):
+            raise PermissionDenied
+        reorganisation = Reorganisation.objects.filter(pk=pk).first()
+        if reorganisation is None:
+            raise Http404(_("The registry has no reorganisation number %(pk)s.") % {"pk": pk})
+        form = CorrectionForm(
+            request.POST or None,
+            initial={"date": reorganisation.date, "certainty": reorganisation.certainty},
+        )
+        preview = None
+        if request.method == "POST" and form.is_valid():
+            correct, kwargs = form.correction()
+            try:
+                if "_apply" in request.POST:
+                    correct(reorganisation, user=request.user, **kwargs)
+                    messages.success(
+                        request,
+                        _("“%(title)s” was corrected and the structure replayed.")
+                        % {"title": reorganisation.title},
+                    )
+                    return redirect(
+                        reverse("admin:history_reorganisation_change", args=[reorganisation.pk])
+                    )
+                preview = preview_correction(correct, reorganisation, user=request.user, **kwargs)
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+        return TemplateResponse(
+            request,
+            "admin/history/reorganisation/correct.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Correct “%(title)s”") % {"title": reorganisation.title},
+                "opts": self.model._meta,
+                "original": reorganisation,
+                "form": form,
+                "preview": preview,
+            },
+        )
 
     def apply_view(self, request):
         if not request.user.has_perm("history.apply_reorganisation"):

@@ -61,10 +61,11 @@ def compare_structures(first: datetime.date, second: datetime.date) -> Compariso
             )
     result.ended = [(n, a.name(n)) for unit_id, n in a.by_unit.items() if unit_id not in b.by_unit]
     result.reorganisations = list(
-        Reorganisation.objects.dated_between(first, second).chronological()
+        Reorganisation.objects.in_force().dated_between(first, second).chronological()
     )
     structural = (
-        Change.objects.filter(
+        Change.objects.in_force()
+        .filter(
             reorganisation__date__gt=first,
             reorganisation__date__lte=second,
             kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT],

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from orgunits.models import Kind, SourceDocument, TargetGroup
+from responsibilities.models import Responsibility
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 
 from .models import Certainty
@@ -92,6 +93,57 @@ class ReorganisationForm(forms.Form):
         }
 
 
+class CorrectionForm(forms.Form):
+    """A correction of a recorded reorganisation: withdraw it, re-date it, or put it (back)
+    in force. Each is previewed, needs a reason and replays the structure."""
+
+    ACTIONS = [
+        ("withdraw", _("withdraw it (it stays on record, struck through)")),
+        ("redate", _("give it another date")),
+        ("in_force", _("put it in force (planned or withdrawn)")),
+    ]
+    action = forms.ChoiceField(label=_("Correction"), choices=ACTIONS, widget=forms.RadioSelect)
+    date = IsoDateField(label=_("New date"), required=False)
+    certainty = forms.ChoiceField(
+        label=_("Certainty of the new date"),
+        choices=[(c.value, c.label) for c in Certainty if c != Certainty.UNKNOWN],
+        initial=Certainty.EXACT,
+    )
+    not_before = IsoDateField(label=_("Not before"), required=False)
+    not_after = IsoDateField(label=_("Not after"), required=False)
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=500,
+        help_text=_(
+            "Kept in the history of every record it writes, beside your name; cite "
+            "the source that shows the record was wrong."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "redate" and not data.get("date"):
+            self.add_error("date", _("Give the new date."))
+        return data
+
+    def correction(self):
+        """The correction to run, and its keyword arguments."""
+        from .services import put_in_force, redate_reorganisation, withdraw_reorganisation
+
+        d = self.cleaned_data
+        if d["action"] == "withdraw":
+            return withdraw_reorganisation, {"reason": d["reason"]}
+        if d["action"] == "in_force":
+            return put_in_force, {"reason": d["reason"]}
+        return redate_reorganisation, {
+            "reason": d["reason"],
+            "date": d["date"],
+            "certainty": d["certainty"],
+            "not_before": d.get("not_before"),
+            "not_after": d.get("not_after"),
+        }
+
+
 class ChangeForm(forms.Form):
     KINDS = [
         ("", "—"),
@@ -135,6 +187,29 @@ class ChangeForm(forms.Form):
         label=_("Target group (new unit)"),
         choices=[("", "—"), *TargetGroup.choices],
         required=False,
+    )
+    role = forms.ChoiceField(
+        label=_("Role (transfer)"),
+        choices=[("", _("the same")), *Responsibility.Role.choices],
+        required=False,
+    )
+    post = forms.CharField(
+        label=_("Post (transfer)"),
+        max_length=100,
+        required=False,
+        help_text=_("The post in the receiving unit that holds the tasks (its slug), if known."),
+    )
+    keep_post = forms.BooleanField(
+        label=_("Transfer: keep each task's post"),
+        required=False,
+    )
+    leave_tasks = forms.BooleanField(
+        label=_("Merge: do not hand on the tasks"),
+        required=False,
+        help_text=_(
+            "A merge hands the tasks the merged units still hold to the resulting unit. Tick "
+            "this to transfer or end each of them in rows of their own instead."
+        ),
     )
     note = forms.CharField(label=_("Note"), max_length=1000, required=False)
 
@@ -188,7 +263,12 @@ class ChangeForm(forms.Form):
             return Move(unit=d["unit"], to=d["target"], note=note)
         if kind == "merge":
             units = [s.strip() for s in d["unit"].split(",") if s.strip()]
-            return Merge(units=units, into=d["target"], note=note)
+            return Merge(
+                units=units,
+                into=d["target"],
+                note=note,
+                hands_on_tasks=not d.get("leave_tasks"),
+            )
         if kind == "split":
             return Split(unit=d["unit"], into=listed, note=note)
         if kind == "transfer":
@@ -196,9 +276,62 @@ class ChangeForm(forms.Form):
             # A post belongs to one unit: which post holds the tasks in the receiving unit is
             # for a correction of the responsibility afterwards, when a source says so.
             return TransferTasks(
-                from_unit=d["unit"], to_unit=d["target"], tasks=tasks, post=None, note=note
+                from_unit=d["unit"],
+                to_unit=d["target"],
+                tasks=tasks,
+                role=d.get("role") or None,
+                post=... if d.get("keep_post") else (d.get("post") or None),
+                note=note,
             )
         return Dissolve(unit=d["unit"], note=note)
 
 
 ChangeFormSet = forms.formset_factory(ChangeForm, extra=3, max_num=50)
+
+
+def initial_rows(reorganisation) -> list[dict]:
+    """A recorded reorganisation's changes as rows of the dated-change form, to revise them.
+    A creation comes back as the placement of the unit, whose record stays when its
+    creation is revised."""
+    rows, merged, split = [], {}, {}
+    for change in reorganisation.changes.select_related("unit", "target", "post").order_by("id"):
+        unit = change.unit.slug
+        target = change.target.slug if change.target_id else ""
+        base = {"unit": unit, "target": target, "note": change.note}
+        if change.kind == change.Kind.CREATED:
+            rows.append(
+                {**base, "kind": "place", "name": change.name, "short_name": change.short_name}
+            )
+        elif change.kind == change.Kind.RENAMED:
+            rows.append(
+                {**base, "kind": "rename", "name": change.name, "short_name": change.short_name}
+            )
+        elif change.kind == change.Kind.MOVED:
+            rows.append({**base, "kind": "move"})
+        elif change.kind == change.Kind.DISSOLVED:
+            rows.append({**base, "kind": "dissolve"})
+        elif change.kind == change.Kind.MERGED:
+            key = (target, change.hands_on_tasks)
+            if key in merged:
+                merged[key]["unit"] += f", {unit}"
+            else:
+                merged[key] = {**base, "kind": "merge", "leave_tasks": not change.hands_on_tasks}
+                rows.append(merged[key])
+        elif change.kind == change.Kind.SPLIT:
+            if unit in split:
+                split[unit]["target"] += f", {target}"
+            else:
+                split[unit] = {**base, "kind": "split"}
+                rows.append(split[unit])
+        else:
+            rows.append(
+                {
+                    **base,
+                    "kind": "transfer",
+                    "tasks": ", ".join(change.tasks),
+                    "role": change.role,
+                    "post": change.post.slug if change.post_id else "",
+                    "keep_post": change.keeps_post,
+                }
+            )
+    return rows

@@ -154,7 +154,8 @@ def lifelines(
         )
     joins = []
     changes = (
-        Change.objects.filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT, Change.Kind.MOVED])
+        Change.objects.in_force()
+        .filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT, Change.Kind.MOVED])
         .exclude(reorganisation__date=None)
         .select_related("reorganisation")
     )
@@ -183,7 +184,9 @@ def lifelines(
         )
     rules = [
         Rule(x=x(r.date, LABEL_WIDTH), date=r.date, label=r.title, reorganisation_id=r.pk)
-        for r in Reorganisation.objects.exclude(date=None).filter(date__gt=start, date__lt=end)
+        for r in Reorganisation.objects.in_force()
+        .exclude(date=None)
+        .filter(date__gt=start, date__lt=end)
     ]
     years = [
         (x(datetime.date(year, 1, 1), LABEL_WIDTH), year)

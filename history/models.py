@@ -6,6 +6,7 @@ Record time (when someone edited the registry) is django-simple-history's.
 
 import datetime
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -29,6 +30,14 @@ class Certainty(models.TextChoices):
 
 
 class ReorganisationQuerySet(models.QuerySet):
+    def in_force(self):
+        """The reorganisations that shape the structure (not planned, not withdrawn)."""
+        return self.filter(status=Reorganisation.Status.IN_FORCE)
+
+    def on_record(self):
+        """What staff see in the list of changes: in force, and withdrawn (struck through)."""
+        return self.exclude(status=Reorganisation.Status.PLANNED)
+
     def chronological(self):
         return self.order_by(F("date").asc(nulls_first=True), "id")
 
@@ -38,7 +47,17 @@ class ReorganisationQuerySet(models.QuerySet):
 
 
 class Reorganisation(models.Model):
-    """A dated event that changes the structure. Applied only by `apply_reorganisation`."""
+    """A dated event that changes the structure, with the changes it groups.
+
+    The reorganisations in force are the one source of structural truth: placements, names
+    given by changes and responsibilities handed on by them are their projection, written
+    only by `history.services` (`apply_reorganisation`, and the corrections that replay the
+    projection from a date)."""
+
+    class Status(models.TextChoices):
+        IN_FORCE = "in_force", _("in force")
+        PLANNED = "planned", _("planned")
+        WITHDRAWN = "withdrawn", _("withdrawn")
 
     key = models.SlugField(_("key"), max_length=100, unique=True)
     date = models.DateField(
@@ -55,6 +74,20 @@ class Reorganisation(models.Model):
     not_after = models.DateField(_("not after"), null=True, blank=True)
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.IN_FORCE, db_index=True
+    )
+    # Who withdrew it, when and why: shown beside it, struck through, in the list of changes.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True)
 
     citations = GenericRelation(Citation)
     history = HistoricalRecords()
@@ -90,6 +123,18 @@ class Reorganisation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("history:detail", args=[self.pk])
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == self.Status.IN_FORCE
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.status == self.Status.WITHDRAWN
+
+    @property
+    def planned(self) -> bool:
+        return self.status == self.Status.PLANNED
 
     def clean(self):
         super().clean()
@@ -161,6 +206,12 @@ class Reorganisation(models.Model):
         return False
 
 
+class ChangeQuerySet(models.QuerySet):
+    def in_force(self):
+        """The changes of reorganisations in force: those that shape the structure."""
+        return self.filter(reorganisation__status=Reorganisation.Status.IN_FORCE)
+
+
 class Change(models.Model):
     """One typed change within a reorganisation.
 
@@ -207,9 +258,39 @@ class Change(models.Model):
     name = models.CharField(_("name"), max_length=300, blank=True)
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # What a replay needs beyond the units: the change is the event, and its row says all
+    # that applying it again takes.
+    tasks = models.JSONField(
+        _("tasks"), default=list, blank=True, help_text=_("The tasks a transfer hands on.")
+    )
+    role = models.CharField(
+        _("role"), max_length=20, blank=True, help_text=_("A transfer's new role, if it changes.")
+    )
+    post = models.ForeignKey(
+        "responsibilities.Post",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("post"),
+    )
+    keeps_post = models.BooleanField(
+        _("keeps the post"), default=True, help_text=_("A transfer keeps each task's post.")
+    )
+    inferred = models.BooleanField(_("inferred"), default=False)
+    ends = models.BooleanField(
+        _("ends the unit"), default=True, help_text=_("A split ends the unit it splits.")
+    )
+    hands_on_tasks = models.BooleanField(
+        _("hands on the tasks"),
+        default=True,
+        help_text=_("A merge hands the merged unit's remaining tasks to the resulting unit."),
+    )
 
     citations = GenericRelation(Citation)
     history = HistoricalRecords()
+
+    objects = ChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["reorganisation", "id"]

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from orgunits.structure import Structure
 
+from .models import Reorganisation
 from .services import apply_reorganisation
 
 
@@ -62,6 +63,51 @@ def preview_reorganisation(**kwargs) -> Preview:
                 date=date,
                 before=affected_branch(Structure(day_before), touched),
                 after=affected_branch(Structure(date), touched),
+            )
+            raise _RollBack
+    except _RollBack:
+        pass
+    return result
+
+
+@dataclass
+class CorrectionPreview:
+    dates: list  # (date, before, after): the affected branch on each date, now and corrected
+    replayed: list  # the later reorganisations in force that the correction replays
+
+
+def preview_correction(correct, reorganisation, **kwargs) -> CorrectionPreview:
+    """Run a correction (`withdraw_reorganisation`, `redate_reorganisation`, `put_in_force`)
+    in a transaction that is always rolled back; return the affected branch on the day
+    before and on each date the correction touches, as recorded now and as corrected.
+    Raises ValidationError exactly as the correction would."""
+    touched = touched_units(reorganisation)
+    old = reorganisation.date
+    result = None
+    try:
+        with transaction.atomic():
+            moments = {d for d in (old,) if d}
+            before = {}
+            new = kwargs.get("date", old)
+            for d in sorted({*moments, *([new] if new else [])}):
+                for day in (d - datetime.timedelta(days=1), d):
+                    before[day] = affected_branch(Structure(day), touched)
+            corrected = correct(reorganisation, **kwargs)
+            since = min(d for d in (old, corrected.date) if d) if (old or corrected.date) else None
+            replayed = list(
+                Reorganisation.objects.in_force()
+                .filter(date__gte=since)
+                .exclude(pk=reorganisation.pk)
+                .chronological()
+                if since
+                else Reorganisation.objects.in_force().exclude(pk=reorganisation.pk)
+            )
+            result = CorrectionPreview(
+                dates=[
+                    (day, branch, affected_branch(Structure(day), touched))
+                    for day, branch in before.items()
+                ],
+                replayed=replayed,
             )
             raise _RollBack
     except _RollBack:

@@ -23,13 +23,13 @@ their size:
 
 import copy
 import datetime
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import EllipsisType
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -43,11 +43,13 @@ from orgunits.models import (
     Unit,
     UnitName,
     UnitNode,
+    format_period,
     periods_overlap,
 )
 from responsibilities.models import Post, Responsibility, Task
 from socialforvaltning.lib.dates import format_date
 
+from . import projection
 from .locks import STRUCTURE_LOCK_KEY, lock_structure  # noqa: F401 (the key, for others)
 from .models import Certainty, Change, Reorganisation
 
@@ -115,10 +117,15 @@ class Rename:
 
 @dataclass(frozen=True)
 class Merge:
+    """Join `units` into `into` on the date. The tasks the merged units still hold pass to
+    `into` in the same role unless `hands_on_tasks` is False (then each must be transferred
+    or ended by another change of the reorganisation, as for a dissolution)."""
+
     units: Sequence[str]
     into: str
     note: str = ""
     cite: Sequence[Cite] = field(default_factory=tuple)
+    hands_on_tasks: bool = True
 
 
 @dataclass(frozen=True)
@@ -153,12 +160,26 @@ class TransferTasks:
     cite: Sequence[Cite] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class _Recreate:
+    """A recorded creation or placement applied again by a replay: the unit exists (its
+    record is never deleted) and gets its place and, unless its record names it on the date,
+    the name the change gave it."""
+
+    unit: str
+    parent: str | None
+    name: str
+    short_name: str = ""
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
 # Changes are applied in this order whatever order they are given in, so that a merge can
 # go into a unit created by the same reorganisation, tasks can be handed to such a unit
 # before the units giving them up end (merges, splits and dissolutions end units, and refuse
 # to leave a task behind), and a dissolution comes after the moves that empty the dissolved
 # unit. Transfers keep the order they are given in.
-PHASES = (Create, Place, Rename, Move, TransferTasks, Merge, Split, Dissolve)
+PHASES = (Create, _Recreate, Place, Rename, Move, TransferTasks, Merge, Split, Dissolve)
 
 
 def apply_reorganisation(
@@ -174,17 +195,30 @@ def apply_reorganisation(
     not_after: datetime.date | None = None,
     description: str = "",
     cite: Sequence[Cite] = (),
+    status: str = Reorganisation.Status.IN_FORCE,
 ) -> Reorganisation:
     """Apply a dated reorganisation, all of it or nothing.
 
+    A reorganisation dated before others in force is entered where it belongs: the
+    projection is taken back to the day after its date and the later ones are replayed after
+    it (those of its own date stay before it: reorganisations are ordered by date, then by
+    when they were entered). A planned one is checked against the structure as it would
+    apply now, recorded with its changes, and left out of the structure until put in force.
+
     Raises ValidationError, with a message a person can act on, when any change would break
-    an invariant; the transaction is then rolled back and nothing is left behind.
+    an invariant, its own or a later reorganisation's; the transaction is then rolled back
+    and nothing is left behind.
     """
-    if not reason or not reason.strip():
-        raise ValidationError(_("Say why the registry is being changed (a reason is required)."))
-    # The deferral, if a large reorganisation enters it, numbers the tree before the commit.
-    with transaction.atomic(), ExitStack() as deferral:
-        lock_structure()
+    if status not in (Reorganisation.Status.IN_FORCE, Reorganisation.Status.PLANNED):
+        raise ValidationError(_("A new reorganisation is either in force or planned."))
+    with _writing(reason=reason, user=user) as run:
+        after = date + datetime.timedelta(days=1) if date else datetime.date.min
+        scope = projection.scope_of(
+            Unit.objects.filter(slug__in=_named_slugs(changes)).values_list("pk", flat=True)
+        )
+        later = list(projection.in_force_from(after, scope))
+        if later:
+            run.truncate(after, scope)
         reorganisation = Reorganisation(
             key=key or _unique_key(date, title),
             date=date,
@@ -194,21 +228,377 @@ def apply_reorganisation(
             title=title,
             description=description,
         )
-        writer = _Writer(reorganisation, user=user, reason=reason, deferral=deferral)
-        writer.prefetch_units(changes)
+        writer = run.writer(reorganisation)
         writer.save(reorganisation)
         writer.cite(reorganisation, cite)
-        ordered = sorted(changes, key=lambda c: PHASES.index(type(c)))
-        for change in ordered:
-            if date is None and not isinstance(change, Create):
-                raise ValidationError(
-                    _("Only creations can be recorded without a date (“%(title)s”).")
-                    % {"title": title}
-                )
-            getattr(writer, _method_name(type(change)))(change)
-        writer.check_handed_on_ownership()
-        writer.history.write()
+        writer.apply(changes)
+        run.replay(later)
+        if status == Reorganisation.Status.PLANNED:
+            # Checked and recorded as it would apply; then out of the structure again.
+            reorganisation.status = status
+            writer.save(reorganisation)
+            run.replay_from(date, _scope_of(reorganisation))
+        _refuse_stranded_responsibilities(date)
     return reorganisation
+
+
+def replay_structure(
+    *, since: datetime.date | None = None, reason: str, user=None
+) -> list[Reorganisation]:
+    """Take the projection back to `since` (None: entirely) and replay every reorganisation
+    in force from then on; returns them. Raises ValidationError, naming the reorganisation
+    that no longer applies, if any does not."""
+    with _writing(reason=reason, user=user) as run:
+        replayed = run.replay_from(since, projection.EVERYTHING)
+        _refuse_stranded_responsibilities(since)
+    return replayed
+
+
+def withdraw_reorganisation(reorganisation: Reorganisation, *, reason: str, user=None):
+    """Take a reorganisation out of the structure. It stays on record as withdrawn, with who,
+    when and why; the structure from its date on is replayed without it."""
+
+    def withdraw(r):
+        if r.withdrawn:
+            raise ValidationError(
+                _("“%(title)s” was withdrawn already (%(when)s).")
+                % {"title": r.title, "when": format_date(r.withdrawn_at.date())}
+            )
+        r.status = Reorganisation.Status.WITHDRAWN
+        r.withdrawn_at, r.withdrawn_by, r.withdrawal_reason = timezone.now(), user, reason
+        return r.date
+
+    return _correct(reorganisation, withdraw, reason=reason, user=user)
+
+
+def put_in_force(reorganisation: Reorganisation, *, reason: str, user=None):
+    """Put a planned or withdrawn reorganisation (back) in force: the structure from its date
+    on is replayed with it."""
+
+    def in_force(r):
+        if r.in_force:
+            raise ValidationError(_("“%(title)s” is in force already.") % {"title": r.title})
+        r.status = Reorganisation.Status.IN_FORCE
+        r.withdrawn_at, r.withdrawn_by, r.withdrawal_reason = None, None, ""
+        return r.date
+
+    return _correct(reorganisation, in_force, reason=reason, user=user)
+
+
+def redate_reorganisation(
+    reorganisation: Reorganisation,
+    *,
+    date: datetime.date | None,
+    reason: str,
+    user=None,
+    certainty: str = Certainty.EXACT,
+    not_before: datetime.date | None = None,
+    not_after: datetime.date | None = None,
+):
+    """Give a reorganisation another date (and certainty): the structure is replayed from the
+    earlier of its old and new dates."""
+
+    def redate(r):
+        old = r.date
+        new = (date, certainty, not_before, not_after)
+        if (r.date, r.certainty, r.not_before, r.not_after) == new:
+            raise ValidationError(_("“%(title)s” has that date already.") % {"title": r.title})
+        r.date, r.certainty, r.not_before, r.not_after = new
+        if date is None and r.changes.exclude(kind=Change.Kind.CREATED).exists():
+            raise ValidationError(
+                _("Only creations can be recorded without a date (“%(title)s”).")
+                % {"title": r.title}
+            )
+        return projection.earliest_date(old, date)
+
+    return _correct(reorganisation, redate, reason=reason, user=user)
+
+
+def revise_reorganisation(
+    reorganisation: Reorganisation,
+    *,
+    changes: Sequence[Create | Place | Move | Rename | TransferTasks | Merge | Split | Dissolve],
+    reason: str,
+    user=None,
+) -> Reorganisation:
+    """Replace a recorded reorganisation's changes (a wrong parent, a wrong unit, a missing
+    transfer): its old change rows go (kept in history), the new ones are applied at its
+    place in the order of reorganisations, and the structure is replayed from its date."""
+    if not changes:
+        raise ValidationError(_("Give at least one change."))
+    with _writing(reason=reason, user=user) as run:
+        current = Reorganisation.objects.get(pk=reorganisation.pk)
+        named = Unit.objects.filter(slug__in=_named_slugs(changes)).values_list("pk", flat=True)
+        scope = projection.scope_of({*named, *_named_units(current)})
+        since = current.date
+        later = list(projection.in_force_from(since, scope))
+        run.truncate(since, scope)
+        old = Change.objects.filter(reorganisation=current)
+        run.history.delete(
+            Citation.objects.filter(
+                content_type=ContentType.objects.get_for_model(Change),
+                object_id__in=old.values("pk"),
+            )
+        )
+        run.history.delete(old)
+        if not current.in_force:  # checked at its place as if in force, then left out
+            later = sorted([*later, current], key=lambda r: (r.date or datetime.date.min, r.pk))
+        run.writer(current).save(current)  # the revision is an entry in its history
+        run.replay(later, revised=(current.pk, list(changes)))
+        if not current.in_force:
+            run.replay_from(since, scope)
+        _refuse_stranded_responsibilities(since)
+    return current
+
+
+def _correct(reorganisation: Reorganisation, edit, *, reason: str, user) -> Reorganisation:
+    """Edit a recorded reorganisation and replay the structure from the date the edit
+    returns, in one transaction: all of it, or nothing and a ValidationError naming the
+    reorganisation that no longer applies."""
+    with _writing(reason=reason, user=user) as run:
+        current = Reorganisation.objects.get(pk=reorganisation.pk)  # as committed
+        shaped_before = current.in_force
+        since = edit(current)
+        run.writer(current).save(current)
+        if shaped_before or current.in_force:
+            run.replay_from(since, _scope_of(current))
+            _refuse_stranded_responsibilities(since)
+    return current
+
+
+@contextmanager
+def _writing(*, reason: str, user) -> Iterator["_Run"]:
+    """One transaction that writes structure, under the structure lock; its history rows go
+    in at the end, and the tree is numbered before the commit if a large write deferred it."""
+    if not reason or not reason.strip():
+        raise ValidationError(_("Say why the registry is being changed (a reason is required)."))
+    with transaction.atomic(), ExitStack() as deferral:
+        lock_structure()
+        run = _Run(user=user, reason=reason, deferral=deferral)
+        yield run
+        run.history.write()
+
+
+class _Run:
+    """What the writes of one transaction share: who and why, the deferral of the tree's
+    numbering, and the history rows to insert at its end."""
+
+    def __init__(self, *, user, reason: str, deferral: ExitStack):
+        self.user, self.reason, self.deferral = user, reason, deferral
+        self.history = _History()
+
+    def writer(self, reorganisation: Reorganisation) -> "_Writer":
+        return _Writer(
+            reorganisation,
+            user=self.user,
+            reason=self.reason,
+            deferral=self.deferral,
+            history=self.history,
+        )
+
+    def truncate(self, since: datetime.date | None, scope: projection.Scope) -> None:
+        self.deferral.enter_context(_numbering_deferred())
+        projection.truncate(since, self.history, scope)
+
+    def replay_from(self, since, scope: projection.Scope) -> list[Reorganisation]:
+        """Take the projection back to `since` within `scope` and apply the reorganisations
+        in force from then on again."""
+        later = list(projection.in_force_from(since, scope))
+        self.truncate(since, scope)
+        self.replay(later)
+        return later
+
+    def replay(self, reorganisations, *, revised=None) -> None:
+        """Apply recorded reorganisations again, in order, from their own change rows; the
+        one `revised` names (id, changes) from its new changes instead, recording them."""
+        if not reorganisations:
+            return
+        recorded = recorded_changes(reorganisations)
+        for reorganisation in reorganisations:
+            writer = self.writer(reorganisation)
+            if revised and reorganisation.pk == revised[0]:
+                specs = revised[1]
+            else:
+                specs, writer.replaying = recorded[reorganisation.pk]
+            try:
+                writer.apply(specs)
+            except ValidationError as error:
+                raise ValidationError(
+                    _("“%(title)s” (%(date)s) can no longer be applied: %(error)s")
+                    % {
+                        "title": reorganisation.title,
+                        "date": reorganisation.date_display,
+                        "error": " ".join(error.messages),
+                    }
+                ) from error
+
+
+def _scope_of(reorganisation: Reorganisation) -> projection.Scope:
+    """What a correction of `reorganisation` can affect (see `projection.Scope`)."""
+    return projection.scope_of(_named_units(reorganisation))
+
+
+def _named_units(reorganisation: Reorganisation) -> set[int]:
+    named = set()
+    for row in reorganisation.changes.values_list("unit_id", "target_id", "previous_parent_id"):
+        named.update(u for u in row if u is not None)
+    return named
+
+
+def recorded_changes(reorganisations) -> dict[int, tuple[list, dict]]:
+    """For each reorganisation, the changes its rows record, as the specs that apply them
+    again, and the rows behind each spec (by the spec's id), in two queries."""
+    rows = (
+        Change.objects.filter(reorganisation__in=[r.pk for r in reorganisations])
+        .select_related("unit", "target", "post")
+        .prefetch_related("citations__document")
+        .order_by("reorganisation_id", "id")
+    )
+    grouped: dict[int, list[Change]] = defaultdict(list)
+    for row in rows:
+        grouped[row.reorganisation_id].append(row)
+    return {r.pk: _specs_of(grouped[r.pk]) for r in reorganisations}
+
+
+def _specs_of(rows: list[Change]) -> tuple[list, dict]:
+    specs, behind = [], {}
+
+    def add(spec, spec_rows):
+        specs.append(spec)
+        behind[id(spec)] = spec_rows
+
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        kind = row.kind
+        target = row.target.slug if row.target_id else None
+        if kind in (Change.Kind.MERGED, Change.Kind.SPLIT):
+            # A merge's rows share the resulting unit, a split's the unit split.
+            j = i + 1
+            while j < len(rows) and _same_spec(row, rows[j]):
+                j += 1
+            group = rows[i:j]
+            if kind == Change.Kind.MERGED:
+                spec = Merge(
+                    units=tuple(r.unit.slug for r in group),
+                    into=target,
+                    note=row.note,
+                    hands_on_tasks=row.hands_on_tasks,
+                )
+            else:
+                spec = Split(
+                    unit=row.unit.slug,
+                    into=tuple(r.target.slug for r in group),
+                    ends=row.ends,
+                    note=row.note,
+                )
+            add(spec, list(group))
+            i = j
+            continue
+        if kind == Change.Kind.CREATED:
+            spec = _Recreate(
+                unit=row.unit.slug, parent=target, name=row.name, short_name=row.short_name
+            )
+        elif kind == Change.Kind.RENAMED:
+            spec = Rename(unit=row.unit.slug, name=row.name, short_name=row.short_name)
+        elif kind == Change.Kind.MOVED:
+            spec = Move(unit=row.unit.slug, to=target)
+        elif kind == Change.Kind.DISSOLVED:
+            spec = Dissolve(unit=row.unit.slug)
+        else:
+            spec = TransferTasks(
+                from_unit=row.unit.slug,
+                to_unit=target,
+                tasks=tuple(row.tasks),
+                role=row.role or None,
+                post=... if row.keeps_post else (row.post.slug if row.post_id else None),
+                inferred=row.inferred,
+                note=row.note,
+                # The responsibilities a transfer opens carry its citations.
+                cite=tuple(
+                    Cite(
+                        document=c.document.key,
+                        heading=c.heading,
+                        excerpt=c.excerpt,
+                        role=c.role,
+                        note=c.note,
+                    )
+                    for c in row.citations.all()
+                ),
+            )
+        add(spec, [row])
+        i += 1
+    return specs, behind
+
+
+def _named_slugs(changes) -> set[str]:
+    """The slugs of every unit the changes name."""
+    slugs = set()
+    for change in changes:
+        for name in ("slug", "parent", "unit", "to", "into", "from_unit", "to_unit"):
+            value = getattr(change, name, None)
+            if isinstance(value, str):
+                slugs.add(value)
+        for name in ("units", "into"):
+            value = getattr(change, name, None)
+            if isinstance(value, (list, tuple)):
+                slugs.update(v for v in value if isinstance(v, str))
+    return slugs
+
+
+def _same_spec(first: Change, row: Change) -> bool:
+    """Whether `row` belongs to the same merge (the resulting unit) or split (the unit split)
+    as `first`."""
+    if row.kind != first.kind:
+        return False
+    if first.kind == Change.Kind.MERGED:
+        return (row.target_id, row.hands_on_tasks) == (first.target_id, first.hands_on_tasks)
+    return (row.unit_id, row.ends) == (first.unit_id, first.ends)
+
+
+def _refuse_stranded_responsibilities(since: datetime.date | None) -> None:
+    """A responsibility no change opened (one the sources give from a date) must still lie
+    within its unit's existence after a replay: one from before the correction's date that
+    reaches past it, or one beginning after it, may have lost its unit."""
+    held = Responsibility.objects.filter(opened_by=None).overlapping(since, None)
+    rows = list(held.values("unit_id", "unit__slug", "task__name", "valid_from", "valid_to"))
+    if not rows:
+        return
+    placements = defaultdict(list)
+    for unit_id, start, end in (
+        UnitNode.objects.filter(unit_id__in={r["unit_id"] for r in rows})
+        .order_by("unit_id", F("valid_from").asc(nulls_first=True))
+        .values_list("unit_id", "valid_from", "valid_to")
+    ):
+        placements[unit_id].append((start, end))
+    stranded = [row for row in rows if not _covered(row, placements[row["unit_id"]])]
+    if stranded:
+        raise ValidationError(
+            _(
+                "After this change “%(unit)s” would not exist for the whole period of its "
+                "responsibility for “%(task)s” (%(period)s): correct or end that "
+                "responsibility first."
+            )
+            % {
+                "unit": stranded[0]["unit__slug"],
+                "task": stranded[0]["task__name"],
+                "period": format_period(stranded[0]["valid_from"], stranded[0]["valid_to"]),
+            }
+        )
+
+
+def _covered(row, placements) -> bool:
+    """Whether consecutive placements, in order, cover the row's whole period."""
+    cursor = row["valid_from"]
+    for start, end in placements:
+        if end is not None and cursor is not None and end <= cursor:
+            continue  # ends before the period does
+        if not (start is None or (cursor is not None and start <= cursor)):
+            return False  # a gap
+        if end is None or (row["valid_to"] is not None and row["valid_to"] <= end):
+            return True
+        cursor = end
+    return False
 
 
 @contextmanager
@@ -295,12 +685,6 @@ def refresh_statistics() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
-def _method_name(spec_type) -> str:
-    """The writer's method for a kind of change: Create → create, TransferTasks →
-    transfer_tasks."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", spec_type.__name__).lower()
-
-
 def _unique_key(date, title) -> str:
     from django.utils.text import slugify
 
@@ -341,6 +725,36 @@ class _History:
 
     def __init__(self):
         self.pending: dict[type, tuple[list, list]] = {}
+        self.deleted: list = []
+        self.user = None
+        self.reason = ""
+
+    def created(self, objs) -> None:
+        """Rows inserted together (by `bulk_create`): their history rows, as `save` keeps."""
+        now = timezone.now()
+        for obj in objs:
+            row = copy.copy(obj)
+            row._history_date = now
+            self.pending.setdefault(type(obj), ([], []))[0].append(row)
+
+    def delete(self, queryset) -> None:
+        """Delete the rows of `queryset` in one statement, keeping a deletion row in history
+        for each (what `?recorded=` before the deletion still shows)."""
+        history = queryset.model.history.model
+        now = timezone.now()
+        self.deleted += [
+            history(
+                history_date=now,
+                history_user=self.user,
+                history_change_reason=self.reason,
+                history_type="-",
+                **{f.attname: getattr(row, f.attname) for f in history.tracked_fields},
+            )
+            for row in queryset.order_by("pk")
+        ]
+        # Raw: the rows go together (placements with their sub-placements, which the
+        # deferred foreign keys check at the commit), without a query per row.
+        queryset._raw_delete(queryset.db)
 
     def save(self, obj):
         created = obj._state.adding
@@ -354,6 +768,12 @@ class _History:
         self.pending.setdefault(type(obj), ([], []))[0 if created else 1].append(row)
 
     def write(self):
+        by_model = defaultdict(list)
+        for row in self.deleted:
+            by_model[type(row)].append(row)
+        for history, rows in by_model.items():
+            history.objects.bulk_create(rows)
+        self.deleted = []
         for model, (created, updated) in self.pending.items():
             for rows, update in ((created, False), (updated, True)):
                 if rows:
@@ -362,7 +782,9 @@ class _History:
 
 
 class _Writer:
-    def __init__(self, reorganisation: Reorganisation, *, user, reason: str, deferral=None):
+    def __init__(
+        self, reorganisation: Reorganisation, *, user, reason: str, deferral=None, history=None
+    ):
         self.reorganisation = reorganisation
         self.date = reorganisation.date
         self.user = user
@@ -373,7 +795,15 @@ class _Writer:
         self.units: dict[str, Unit] = {}
         self.deferral = deferral
         self.nodes_placed = 0
-        self.history = _History()
+        self.history = history or _History()
+        self.history.user, self.history.reason = user, reason
+        # A replay applies recorded changes again: the rows behind each spec, by its id.
+        self.replaying: dict[int, list[Change]] | None = None
+        # A replay's creations insert their names and placements together (`flush`), not
+        # one statement each; the units whose rows wait, so that a child flushes its parent.
+        self.queueing = False
+        self.queued: list = []
+        self.queued_units: set[int] = set()
         # The node of each unit this reorganisation creates, by unit id. Such a node keeps
         # its period [date, open) throughout: a unit cannot move or end on its first day.
         self.created_nodes: dict[int, UnitNode] = {}
@@ -397,7 +827,34 @@ class _Writer:
         self.history.save(obj)
         return obj
 
+    def queue(self, obj):
+        """Validate a new name or placement as `save` does, and insert it at the next
+        `flush`. Only while the tree's numbering waits for the end (a replay)."""
+        foreign_keys = [f.name for f in obj._meta.fields if f.many_to_one]
+        obj.full_clean(
+            exclude=[*MPTT_FIELDS, *foreign_keys], validate_unique=False, validate_constraints=False
+        )
+        obj._history_user = self.user
+        obj._change_reason = self.reason
+        self.queued.append(obj)
+        self.queued_units.add(obj.unit_id)
+        return obj
+
+    def flush(self):
+        by_model = defaultdict(list)
+        for obj in self.queued:
+            by_model[type(obj)].append(obj)
+        for model, objs in by_model.items():
+            if model is UnitNode:
+                for node in objs:  # numbered once the replay ends (renumber_tree)
+                    node.tree_id = node.lft = node.rght = node.level = 0
+            model.objects.bulk_create(objs)
+            self.history.created(objs)
+        self.queued, self.queued_units = [], set()
+
     def save_node(self, node: UnitNode):
+        if self.queueing and node.pk is None:
+            return self.queue(node)
         if node.pk is None:
             self.nodes_placed += 1
             if self.nodes_placed == RENUMBER_ONCE_AFTER and self.deferral is not None:
@@ -425,7 +882,46 @@ class _Writer:
                 )
             )
 
+    def apply(self, changes) -> None:
+        """Apply the changes in their phases (see PHASES), then check that every task whose
+        owner handed it on still has one."""
+        methods = {
+            Create: self.create,
+            _Recreate: self.recreate,
+            Place: self.place,
+            Rename: self.rename,
+            Move: self.move,
+            TransferTasks: self.transfer_tasks,
+            Merge: self.merge,
+            Split: self.split,
+            Dissolve: self.dissolve,
+        }
+        self.prefetch_units(changes)
+        self.prefetch_recreated([c for c in changes if isinstance(c, _Recreate)])
+        for change in sorted(changes, key=lambda c: PHASES.index(type(c))):
+            if self.date is None and not isinstance(change, (Create, _Recreate)):
+                raise ValidationError(
+                    _("Only creations can be recorded without a date (“%(title)s”).")
+                    % {"title": self.reorganisation.title}
+                )
+            if not isinstance(change, _Recreate):
+                self.flush()  # later phases read the rows the creations wrote
+            methods[type(change)](change)
+        self.flush()
+        self.check_handed_on_ownership()
+
     def record(self, kind, unit, spec, **fields) -> Change:
+        if self.replaying is not None:
+            # The change is recorded already; only where a moved unit came from is read off
+            # the structure, which a correction before it may have changed.
+            change = self.replaying[id(spec)].pop(0)
+            previous = fields.get("previous_parent")
+            if "previous_parent" in fields and change.previous_parent_id != (
+                previous.pk if previous else None
+            ):
+                change.previous_parent = previous
+                self.save(change)
+            return change
         change = self.save(
             Change(
                 reorganisation=self.reorganisation, kind=kind, unit=unit, note=spec.note, **fields
@@ -438,17 +934,7 @@ class _Writer:
 
     def prefetch_units(self, changes):
         """Read every unit the changes name in one query instead of one per change."""
-        slugs = set()
-        for change in changes:
-            for name in ("slug", "parent", "unit", "to", "into", "from_unit", "to_unit"):
-                value = getattr(change, name, None)
-                if isinstance(value, str):
-                    slugs.add(value)
-                elif isinstance(value, (list, tuple)):
-                    slugs.update(v for v in value if isinstance(v, str))
-            if isinstance(change, Merge):
-                slugs.update(change.units)
-        self.units.update(Unit.objects.in_bulk(slugs, field_name="slug"))
+        self.units.update(Unit.objects.in_bulk(_named_slugs(changes), field_name="slug"))
 
     def unit(self, slug: str) -> Unit:
         if slug in self.units:
@@ -522,6 +1008,60 @@ class _Writer:
         )
         if len(nodes) == 1 and nodes[0].valid_to is None:
             self.created_nodes[unit.pk] = nodes[0]
+
+    def prefetch_recreated(self, specs: list[_Recreate]):
+        """What a replay's creations ask of each unit, in three queries instead of three per
+        unit: which already have a place, which have any authorised name, and the names
+        their records give them on the date."""
+        ids = [self.unit(spec.unit).pk for spec in specs]
+        self.placed = set(
+            UnitNode.objects.filter(unit_id__in=ids).values_list("unit_id", flat=True)
+        )
+        names = UnitName.objects.authorised().filter(unit_id__in=ids)
+        self.named = set(names.values_list("unit_id", flat=True))
+        self.own_names = (
+            {n.unit_id: n for n in names.filter(opened_by=None).valid_on(self.date)}
+            if self.date and self.named
+            else {}
+        )
+
+    def recreate(self, spec: _Recreate):
+        unit = self.unit(spec.unit)
+        if unit.pk in self.placed:
+            raise ValidationError(
+                _("“%(unit)s” already has a place in the structure on %(date)s.")
+                % {"unit": unit.slug, "date": self.date_display}
+            )
+        self.placed.add(unit.pk)
+        parent = self.unit(spec.parent) if spec.parent else None
+        if parent is not None and parent.pk in self.queued_units:
+            self.flush()  # the child's placement needs its parent's row
+        change = self.record(Change.Kind.CREATED, unit, spec)
+        self.queueing = not UnitNode._mptt_updates_enabled
+        # A draft placed by the change keeps its record's own name; a unit the change
+        # created gets the name the change gave it.
+        if unit.pk not in self.own_names:
+            name = UnitName(
+                unit=unit,
+                name=spec.name,
+                short_name=spec.short_name,
+                valid_from=self.date,
+                opened_by=change,
+            )
+            name.of_a_new_unit = unit.pk not in self.named
+            self.queue(name) if self.queueing else self.save(name)
+        try:
+            nodes = self.open_nodes(
+                unit, parent, self.date, None, opened_by=change, closed_by=None, new_unit=True
+            )
+        finally:
+            self.queueing = False
+        if len(nodes) == 1 and nodes[0].valid_to is None:
+            self.created_nodes[unit.pk] = nodes[0]
+
+    @property
+    def date_display(self) -> str:
+        return format_date(self.date) if self.date else _("the start")
 
     def place(self, spec: Place):
         unit = self.unit(spec.unit)
@@ -638,10 +1178,60 @@ class _Writer:
                     _("“%(unit)s” cannot merge into “%(into)s”, which lies inside it.")
                     % {"unit": unit.slug, "into": into.slug}
                 )
-            change = self.record(Change.Kind.MERGED, unit, spec, target=into)
+            change = self.record(
+                Change.Kind.MERGED, unit, spec, target=into, hands_on_tasks=spec.hands_on_tasks
+            )
             for child in self.continuing_children(node):
                 self.carry_child(child, into, change)
+            if spec.hands_on_tasks:
+                self.hand_on_tasks(unit, into, change)
             self.end_unit(unit, change)
+
+    def hand_on_tasks(self, unit: Unit, into: Unit, change: Change):
+        """Pass what `unit` holds on the date to `into`, in the same role (its posts stay
+        with it: a post heads one unit). Where `into` already holds the task in that role,
+        the merged unit's part simply ends."""
+        held = list(
+            Responsibility.objects.valid_on(self.date)
+            .filter(unit=unit)
+            .select_related("task")
+            .order_by("task__name", "role", "id")
+        )
+        if not held:
+            return
+        kept = set(
+            Responsibility.objects.valid_on(self.date)
+            .filter(unit=into, task__in=[r.task_id for r in held])
+            .values_list("task_id", "role")
+        )
+        for old in held:
+            if old.valid_from == self.date:
+                raise ValidationError(
+                    _(
+                        "“%(unit)s”'s responsibility for “%(task)s” begins on %(date)s, the "
+                        "day it is merged."
+                    )
+                    % {"unit": unit.slug, "task": old.task.slug, "date": format_date(self.date)}
+                )
+            old.valid_to, old.closed_by = self.date, change
+            self.save(old)
+            if (old.task_id, old.role) in kept:
+                continue
+            self.save(
+                Responsibility(
+                    task=old.task,
+                    unit=into,
+                    role=old.role,
+                    post=None,
+                    valid_from=self.date,
+                    certainty=self.reorganisation.certainty,
+                    not_before=self.reorganisation.not_before,
+                    not_after=self.reorganisation.not_after,
+                    inferred=old.inferred,
+                    note=change.note,
+                    opened_by=change,
+                )
+            )
 
     def split(self, spec: Split):
         unit = self.unit(spec.unit)
@@ -654,7 +1244,9 @@ class _Writer:
             self.node_on_date(target)
             if target.pk == unit.pk:
                 raise ValidationError(_("A unit cannot be split into itself."))
-            changes.append(self.record(Change.Kind.SPLIT, unit, spec, target=target))
+            changes.append(
+                self.record(Change.Kind.SPLIT, unit, spec, target=target, ends=spec.ends)
+            )
         if spec.ends:
             self.end_unit(unit, changes[0])
 
@@ -696,7 +1288,17 @@ class _Writer:
                     "date": format_date(self.date),
                 }
             )
-        change = self.record(Change.Kind.TASKS_TRANSFERRED, from_unit, spec, target=to_unit)
+        change = self.record(
+            Change.Kind.TASKS_TRANSFERRED,
+            from_unit,
+            spec,
+            target=to_unit,
+            tasks=list(spec.tasks),
+            role=spec.role or "",
+            post=post if isinstance(post, Post) else None,
+            keeps_post=spec.post is ...,
+            inferred=spec.inferred,
+        )
         for old in held:
             if old.valid_from == self.date or old.valid_to is not None:
                 raise ValidationError(

@@ -37,7 +37,9 @@ def timeline(request):
         to_attr="first_changes",
     )
     reorganisations = list(
-        Reorganisation.objects.chronological()
+        Reorganisation.objects.on_record()
+        .chronological()
+        .select_related("withdrawn_by")
         .annotate(change_count=Count("changes"))
         .prefetch_related(first_changes, "citations__document")
     )
@@ -59,7 +61,9 @@ def timeline(request):
 @require_GET
 def reorganisation_detail(request, pk):
     reorganisation = (
-        Reorganisation.objects.prefetch_related(CHANGES, "citations__document")
+        Reorganisation.objects.on_record()
+        .prefetch_related(CHANGES, "citations__document")
+        .select_related("withdrawn_by")
         .filter(pk=pk)
         .first()
     )
@@ -71,7 +75,7 @@ def reorganisation_detail(request, pk):
     if reorganisation.date:
         before = affected_branch(Structure(reorganisation.day_before), affected)
         after = affected_branch(Structure(reorganisation.date), affected)
-    siblings = list(Reorganisation.objects.chronological().values_list("pk", "date"))
+    siblings = list(Reorganisation.objects.on_record().chronological().values_list("pk", "date"))
     index = [s[0] for s in siblings].index(reorganisation.pk)
     return render(
         request,

@@ -70,7 +70,8 @@ class ExistingOnFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         dates = (
-            Reorganisation.objects.exclude(date=None)
+            Reorganisation.objects.in_force()
+            .exclude(date=None)
             .order_by("-date")
             .values_list("date", flat=True)
             .distinct()
@@ -217,7 +218,7 @@ class UnitAdmin(ReasonedHistoryAdmin):
                         "period": node.period_display,
                     }
                 )
-        joins = Change.objects.filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
+        joins = Change.objects.in_force().filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
         for change in joins.filter(target=unit).select_related("unit", "reorganisation"):
             lines.append(
                 _("predecessor: %(unit)s (%(date)s)")

@@ -59,7 +59,8 @@ def reorganisation_days() -> list:
     """Each date on which the structure changed, in order (the dates alone: a registry with
     hundreds of reorganisations reads no more than their dates for the chart)."""
     return list(
-        Reorganisation.objects.exclude(date=None)
+        Reorganisation.objects.in_force()
+        .exclude(date=None)
         .order_by("date")
         .values_list("date", flat=True)
         .distinct()
@@ -74,7 +75,8 @@ def dates_around(days: list, date, each_side: int = STRIP_DATES_EACH_SIDE):
     end = min(len(days), first_after + each_side)
     strip = {day: [] for day in days[start:end]}
     if strip:
-        for reorganisation in Reorganisation.objects.filter(date__in=list(strip)).chronological():
+        on_strip = Reorganisation.objects.in_force().filter(date__in=list(strip))
+        for reorganisation in on_strip.chronological():
             strip[reorganisation.date].append(reorganisation)
     return strip, start > 0, end < len(days)
 
@@ -255,7 +257,8 @@ def unit_detail(request, slug):
         for node in nodes
     ]
     related = (
-        Change.objects.filter(Q(unit=unit) | Q(target=unit) | Q(previous_parent=unit))
+        Change.objects.in_force()
+        .filter(Q(unit=unit) | Q(target=unit) | Q(previous_parent=unit))
         .select_related("reorganisation", "unit", "target", "previous_parent")
         .prefetch_related(
             "unit__names", "target__names", "previous_parent__names", "citations__document"
@@ -403,7 +406,9 @@ def _certainty_text(node: UnitNode, date) -> str:
 def org_jsonld(request):
     date = date_from_request(request)
     recorded = recorded_from_request(request)
-    reorganisations = Reorganisation.objects.filter(Q(date__lte=date) | Q(date__isnull=True))
+    reorganisations = Reorganisation.objects.in_force().filter(
+        Q(date__lte=date) | Q(date__isnull=True)
+    )
     if recorded is None:
         nodes = UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers")
     else:

@@ -113,7 +113,8 @@ def records_for(units: QuerySet) -> list[Record]:
     ):
         child_nodes[node.parent.unit_id].append(node)
     changes = list(
-        Change.objects.filter(Q(unit_id__in=ids) | Q(target_id__in=ids))
+        Change.objects.in_force()
+        .filter(Q(unit_id__in=ids) | Q(target_id__in=ids))
         .filter(kind__in=STRUCTURAL_CHANGES)
         .select_related("reorganisation")
         .order_by(F("reorganisation__date").asc(nulls_first=True), "reorganisation_id", "id")

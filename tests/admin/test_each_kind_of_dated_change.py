@@ -164,12 +164,41 @@ def test_each_kind_of_dated_change_applies_from_its_date_with_who_and_why(client
     )
 
 
-def test_a_merge_that_would_leave_tasks_behind_is_refused_whole(client, superuser):
+def test_a_merge_hands_the_merged_units_tasks_to_the_resulting_unit(client, superuser):
+    held = set(
+        Responsibility.objects.valid_on(DAY_BEFORE)
+        .filter(unit__slug="interne-servicefunktioner")
+        .values_list("task__slug", "role")
+    )
+    assert held
+    client.force_login(superuser)
+    response = post(
+        client,
+        {"kind": "merge", "unit": "interne-servicefunktioner", "target": "uddannelsescentret"},
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    assert not exists_on("interne-servicefunktioner", DAY)
+    now_held = set(
+        Responsibility.objects.valid_on(DAY)
+        .filter(unit__slug="uddannelsescentret")
+        .values_list("task__slug", "role")
+    )
+    assert held <= now_held
+    merge = Change.objects.get(kind="merged", unit__slug="interne-servicefunktioner")
+    assert Responsibility.objects.filter(opened_by=merge).count() == len(held)
+
+
+def test_a_merge_told_not_to_hand_on_tasks_is_refused_whole_while_tasks_remain(client, superuser):
     client.force_login(superuser)
     before = (Reorganisation.objects.count(), Change.objects.count(), UnitNode.objects.count())
     response = post(
         client,
-        {"kind": "merge", "unit": "interne-servicefunktioner", "target": "uddannelsescentret"},
+        {
+            "kind": "merge",
+            "unit": "interne-servicefunktioner",
+            "target": "uddannelsescentret",
+            "leave_tasks": "on",
+        },
     )
     assert response.status_code == 200
     assert "interne-servicefunktioner" in response.content.decode()

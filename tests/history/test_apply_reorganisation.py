@@ -165,12 +165,12 @@ def test_a_reorganisation_of_uncertain_date_marks_the_placement_uncertain(tree, 
     assert unit.node_on(D2).parent.unit.slug == "t-b"
 
 
-def test_a_unit_cannot_end_before_a_name_it_is_recorded_to_get_later(archivist):
+def test_a_unit_cannot_end_before_a_later_recorded_rename_and_the_refusal_names_it(archivist):
     import datetime as dt
 
     from django.core.exceptions import ValidationError as Refused
 
-    from history.services import Dissolve, Rename, apply_reorganisation
+    from history.services import Dissolve, Rename, TransferTasks, apply_reorganisation
 
     apply_reorganisation(
         title="Trykkeriet omdøbes",
@@ -179,11 +179,21 @@ def test_a_unit_cannot_end_before_a_name_it_is_recorded_to_get_later(archivist):
         reason="test",
         user=archivist,
     )
-    with pytest.raises(Refused, match="recorded changes after|registrerede ændringer efter"):
+    with pytest.raises(Refused, match="Trykkeriet omdøbes") as refusal:
         apply_reorganisation(
             title="Trykkeriet nedlægges",
             date=dt.date(2014, 1, 1),
-            changes=[Dissolve(unit="trykkeriet")],
+            changes=[
+                TransferTasks(from_unit="trykkeriet", to_unit=None, tasks=["trykkeriopgaver"]),
+                Dissolve(unit="trykkeriet"),
+            ],
             reason="test",
             user=archivist,
         )
+    assert "1. januar 2015" in refusal.value.messages[0]
+    # Nothing of the refused dissolution is left: the unit still exists, renamed in 2015.
+    from orgunits.models import Unit
+
+    unit = Unit.objects.get(slug="trykkeriet")
+    assert unit.node_on(dt.date(2014, 6, 1)) is not None
+    assert unit.name_on(dt.date(2015, 6, 1)).name == "Trykkeriet og kopicentret"

@@ -54,11 +54,11 @@ def test_dissolving_a_unit_that_still_holds_tasks_is_refused_and_nothing_is_writ
     assert owner_on("r-budget", D1) == "r-a"
 
 
-def test_a_merge_that_leaves_a_task_behind_is_refused(offices):
+def test_a_merge_told_not_to_hand_on_tasks_that_leaves_one_behind_is_refused(offices):
     message = refused(
         offices,
         [
-            Merge(units=["r-a"], into="r-b"),
+            Merge(units=["r-a"], into="r-b", hands_on_tasks=False),
             TransferTasks(from_unit="r-a", to_unit="r-b", tasks=["r-budget"]),
         ],
     )

@@ -1,0 +1,52 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from history.projection import replay_differences
+from history.services import replay_structure
+from orgunits.seed import system_user
+from socialforvaltning.lib.dates import InvalidDate, parse_date
+
+
+def date_argument(value: str) -> datetime.date:
+    try:
+        return parse_date(value)
+    except InvalidDate as error:
+        raise CommandError(str(error)) from None
+
+
+class Command(BaseCommand):
+    help = _(
+        "Rebuild the structure (placements, names given by changes, responsibilities handed "
+        "on) from the reorganisations in force. --check compares without writing and exits "
+        "with status 1 on any difference."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from", dest="since", metavar="YYYY-MM-DD", default=None)
+        parser.add_argument("--check", action="store_true")
+        parser.add_argument(
+            "--reason", default=_("The structure replayed from its reorganisations")
+        )
+
+    def handle(self, *args, since=None, check=False, reason="", **options):
+        since = date_argument(since) if since else None
+        if check:
+            lines = replay_differences(since)
+            if lines:
+                for line in lines[:50]:
+                    self.stdout.write(f"- {line}")
+                self.stderr.write(
+                    _("The stored structure differs from its replay in %(count)s rows.")
+                    % {"count": len(lines)}
+                )
+                raise SystemExit(1)
+            self.stdout.write(_("The stored structure is what its reorganisations make."))
+            return
+        try:
+            replayed = replay_structure(since=since, reason=reason, user=system_user())
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self.stdout.write(_("Replayed %(count)s reorganisations.") % {"count": len(replayed)})

@@ -1,0 +1,163 @@
+"""An archivist corrects a recorded reorganisation in the admin, logged in through the real
+login page: withdraws it, re-dates it or puts it back in force, each previewed first, with a
+reason, and refused whole with a message when a later reorganisation no longer fits."""
+
+import datetime
+
+import pytest
+
+from history.models import Change, Reorganisation
+from orgunits.models import UnitNode
+from responsibilities.models import Responsibility
+
+from .conftest import staff_in
+
+pytestmark = pytest.mark.django_db
+MERGER = datetime.date(2011, 3, 1)
+
+
+@pytest.fixture
+def logged_in(client, staff_archivist):
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": staff_archivist.username, "password": "x-test-only-x", "next": "/admin/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    return client
+
+
+def correct_url(key) -> str:
+    return f"/admin/history/reorganisation/{Reorganisation.objects.get(key=key).pk}/correct/"
+
+
+def units_on(date) -> set[str]:
+    return set(UnitNode.objects.valid_on(date).values_list("unit__slug", flat=True))
+
+
+def test_the_reorganisation_page_links_to_its_corrections(logged_in):
+    merger = Reorganisation.objects.get(key="r2011-03-01")
+    html = logged_in.get(f"/admin/history/reorganisation/{merger.pk}/change/").content.decode()
+    assert correct_url("r2011-03-01") in html
+
+
+def test_withdrawing_is_previewed_then_applied_and_shown_struck_through(logged_in, staff_archivist):
+    url = correct_url("r2011-03-01")
+    data = {"action": "withdraw", "certainty": "exact", "reason": "Tastet to gange"}
+    preview = logged_in.post(url, {**data, "_preview": "1"})
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Forhåndsvisning" in html
+    assert "Mål- og Rammekontoret for Udsatte" in html  # back, as corrected
+    assert "mr-voksne" in units_on(MERGER)  # nothing written yet
+    applied = logged_in.post(url, {**data, "_apply": "1"})
+    assert applied.status_code == 302
+    assert "mr-voksne" not in units_on(MERGER)
+    merger = Reorganisation.objects.get(key="r2011-03-01")
+    assert merger.withdrawn and merger.withdrawn_by == staff_archivist
+    assert merger.history.first().history_change_reason == "Tastet to gange"
+    timeline = logged_in.get("/changes/").content.decode()
+    assert "<del>1. marts 2011: MR Handicap og Psykiatri og MR Udsatte" in timeline
+    assert "Tastet to gange" in timeline
+    # … and put back in force by a further correction.
+    logged_in.post(
+        url, {"action": "in_force", "certainty": "exact", "reason": "Fejl", "_apply": "1"}
+    )
+    assert "mr-voksne" in units_on(MERGER)
+
+
+def test_a_redating_that_a_later_reorganisation_cannot_follow_is_refused_and_writes_nothing(
+    logged_in,
+):
+    url = correct_url("r2010-12-01")
+    before = (Responsibility.objects.count(), UnitNode.objects.count())
+    response = logged_in.post(
+        url,
+        {
+            "action": "redate",
+            "date": "2010-10-01",
+            "certainty": "exact",
+            "reason": "Ny kilde",
+            "_apply": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert "Den tværgående juridiske enhed opløses" in response.content.decode()
+    assert (Responsibility.objects.count(), UnitNode.objects.count()) == before
+    assert Reorganisation.objects.get(key="r2010-12-01").date == datetime.date(2010, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "field_message"),
+    [
+        ({"action": "redate", "date": "2010-02-30", "certainty": "exact", "reason": "x"}, "2010"),
+        ({"action": "redate", "date": "", "certainty": "exact", "reason": "x"}, "dato"),
+        ({"action": "withdraw", "certainty": "exact", "reason": ""}, "påkrævet"),
+        ({"action": "slet", "certainty": "exact", "reason": "x"}, "gyldig valgmulighed"),
+    ],
+)
+def test_bad_input_is_answered_beside_the_form_never_with_a_500(logged_in, data, field_message):
+    response = logged_in.post(correct_url("r2011-03-01"), {**data, "_apply": "1"})
+    assert response.status_code == 200
+    assert field_message in response.content.decode()
+    assert Reorganisation.objects.get(key="r2011-03-01").in_force
+
+
+def test_a_reader_may_not_correct(client):
+    reader = staff_in("Læser", "kun-laeser")
+    client.force_login(reader)
+    assert client.get(correct_url("r2011-03-01")).status_code == 403
+    assert client.get("/admin/history/reorganisation/999999/correct/").status_code == 403
+
+
+def test_an_unknown_reorganisation_is_a_404(logged_in):
+    assert logged_in.get("/admin/history/reorganisation/999999/correct/").status_code == 404
+
+
+def test_two_task_owning_offices_merge_in_one_dated_change_of_two_rows(logged_in):
+    day = datetime.date(2012, 1, 1)
+    owned = set(
+        Responsibility.objects.owners()
+        .valid_on(day)
+        .filter(unit__slug__in=["mr-born", "mr-voksne"])
+        .values_list("task__slug", flat=True)
+    )
+    assert owned
+    rows = [
+        {
+            "kind": "create",
+            "unit": "mr-samlet",
+            "target": "center-for-maal-og-rammer",
+            "name": "MR Samlet",
+            "unit_kind": "kontor",
+        },
+        {"kind": "merge", "unit": "mr-born, mr-voksne", "target": "mr-samlet"},
+    ]
+    data = {
+        "title": "MR-kontorerne lægges sammen",
+        "date": day.isoformat(),
+        "certainty": "exact",
+        "reason": "Fundet i et referat",
+        "changes-TOTAL_FORMS": "2",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "50",
+        "_apply": "1",
+    }
+    for n, row in enumerate(rows):
+        data.update({f"changes-{n}-{k}": v for k, v in row.items()})
+    response = logged_in.post("/admin/history/reorganisation/apply/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert not {"mr-born", "mr-voksne"} & units_on(day)
+    now_owned = set(
+        Responsibility.objects.owners()
+        .valid_on(day)
+        .filter(unit__slug="mr-samlet")
+        .values_list("task__slug", flat=True)
+    )
+    assert owned == now_owned
+    reorganisation = Reorganisation.objects.get(title="MR-kontorerne lægges sammen")
+    assert sorted(reorganisation.changes.values_list("kind", flat=True)) == [
+        Change.Kind.CREATED,
+        Change.Kind.MERGED,
+        Change.Kind.MERGED,
+    ]

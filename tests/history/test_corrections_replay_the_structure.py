@@ -1,0 +1,208 @@
+"""Archivists correct the dated record in any order: a reorganisation is withdrawn, re-dated
+or entered before later ones, and the structure is replayed from its reorganisations — all of
+it, or nothing and a message naming the reorganisation that no longer fits."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError as Refused
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from history.models import Reorganisation
+from history.projection import replay_differences
+from history.recorded import structure_as_recorded
+from history.services import (
+    Dissolve,
+    Move,
+    put_in_force,
+    redate_reorganisation,
+    withdraw_reorganisation,
+)
+from orgunits.models import Unit, UnitNode
+from responsibilities.models import Responsibility
+
+pytestmark = pytest.mark.django_db
+
+MERGER = datetime.date(2011, 3, 1)
+DISSOLUTION = datetime.date(2010, 12, 1)
+EARLIER = datetime.date(2010, 10, 1)
+
+
+def units_on(date) -> set[str]:
+    return set(UnitNode.objects.valid_on(date).values_list("unit__slug", flat=True))
+
+
+def tasks_of(slug, date) -> set[str]:
+    return set(
+        Responsibility.objects.valid_on(date)
+        .filter(unit__slug=slug)
+        .values_list("task__slug", flat=True)
+    )
+
+
+def reorganisation(key) -> Reorganisation:
+    return Reorganisation.objects.get(key=key)
+
+
+def test_withdrawing_the_2011_merger_brings_back_the_two_mr_offices_with_their_tasks(archivist):
+    voksne_tasks = tasks_of("mr-voksne", MERGER)
+    assert {"mr-voksne"} <= units_on(MERGER)
+    withdraw_reorganisation(
+        reorganisation("r2011-03-01"), reason="Sammenlægningen er tastet fejlagtigt", user=archivist
+    )
+    assert {"mr-handicap-og-psykiatri", "mr-udsatte"} <= units_on(MERGER)
+    assert not UnitNode.objects.filter(unit__slug="mr-voksne").exists()
+    # Every task MR Voksne held is back with one of the two offices.
+    back = tasks_of("mr-handicap-og-psykiatri", MERGER) | tasks_of("mr-udsatte", MERGER)
+    assert voksne_tasks <= back
+    # MR Voksne keeps its record as an unplaced draft: nothing an archivist wrote is lost.
+    voksne = Unit.objects.get(slug="mr-voksne")
+    assert voksne.citations.exists()
+    withdrawn = reorganisation("r2011-03-01")
+    assert withdrawn.withdrawn and withdrawn.withdrawn_by == archivist
+    assert withdrawn.withdrawal_reason == "Sammenlægningen er tastet fejlagtigt"
+    assert replay_differences() == []
+
+
+def test_a_withdrawal_is_undone_by_putting_it_back_in_force_and_recorded_shows_each_state(
+    archivist,
+):
+    before_withdrawal = timezone.now()
+    withdraw_reorganisation(reorganisation("r2011-03-01"), reason="Fejl", user=archivist)
+    after_withdrawal = timezone.now()
+    put_in_force(reorganisation("r2011-03-01"), reason="Alligevel korrekt", user=archivist)
+    assert "mr-voksne" in units_on(MERGER)
+    assert not {"mr-handicap-og-psykiatri", "mr-udsatte"} & units_on(MERGER)
+    recorded = {n.unit.slug for n in structure_as_recorded(MERGER, before_withdrawal)}
+    assert "mr-voksne" in recorded
+    recorded = {n.unit.slug for n in structure_as_recorded(MERGER, after_withdrawal)}
+    assert "mr-voksne" not in recorded and "mr-udsatte" in recorded
+    assert replay_differences() == []
+
+
+def test_a_reorganisation_cannot_be_withdrawn_twice(archivist):
+    withdraw_reorganisation(reorganisation("r2011-03-01"), reason="Fejl", user=archivist)
+    with pytest.raises(Refused, match="withdrawn already|trukket tilbage"):
+        withdraw_reorganisation(reorganisation("r2011-03-01"), reason="Igen", user=archivist)
+
+
+def test_redating_the_dissolution_before_the_units_recorded_move_is_refused_and_names_why(
+    archivist,
+):
+    rows = Responsibility.objects.count()
+    with pytest.raises(Refused) as refusal:
+        redate_reorganisation(
+            reorganisation("r2010-12-01"), date=EARLIER, reason="Ny kilde", user=archivist
+        )
+    message = " ".join(refusal.value.messages)
+    assert "Den tværgående juridiske enhed opløses" in message
+    assert "1. oktober 2010" in message
+    # Nothing changed.
+    assert reorganisation("r2010-12-01").date == DISSOLUTION
+    assert "tvaergaaende-juridisk-enhed" in units_on(DISSOLUTION - datetime.timedelta(days=1))
+    assert Responsibility.objects.count() == rows
+
+
+def test_redating_the_dissolution_to_october_ends_the_legal_unit_and_moves_its_tasks_then(
+    archivist,
+):
+    # The move to MR Handicap og Psykiatri happened "at some point" up to 30 November 2010;
+    # a source that dates it earlier lets the dissolution be re-dated to 1 October.
+    move = reorganisation("r-juridisk-enhed-flyttes")
+    redate_reorganisation(
+        move,
+        date=datetime.date(2010, 9, 30),
+        certainty="range",
+        not_before=datetime.date(2008, 9, 2),
+        not_after=datetime.date(2010, 9, 30),
+        reason="Ny kilde om flytningen",
+        user=archivist,
+    )
+    redate_reorganisation(
+        reorganisation("r2010-12-01"), date=EARLIER, reason="Ny kilde", user=archivist
+    )
+    legal = "tvaergaaende-juridisk-enhed"
+    assert legal in units_on(EARLIER - datetime.timedelta(days=1))
+    assert legal not in units_on(EARLIER)
+    assert tasks_of(legal, EARLIER) == set()
+    assert {"lovbundne-ydelser", "klagesagsbehandling-kvalitet"} <= tasks_of(
+        "socialcenter-koebenhavn", EARLIER
+    )
+    # Reversible: re-dated back, the registry is as it was.
+    redate_reorganisation(
+        reorganisation("r2010-12-01"), date=DISSOLUTION, reason="Tilbage", user=archivist
+    )
+    assert legal in units_on(EARLIER)
+    assert legal not in units_on(DISSOLUTION)
+    assert replay_differences() == []
+
+
+def test_a_move_entered_before_a_later_dissolution_is_replayed_under_it(archivist):
+    from history.services import apply_reorganisation
+
+    apply_reorganisation(
+        title="Juridisk enhed flyttes til MR Børn",
+        date=datetime.date(2009, 6, 1),
+        changes=[Move(unit="tvaergaaende-juridisk-enhed", to="mr-born")],
+        reason="Fundet i et referat",
+        user=archivist,
+    )
+    legal = Unit.objects.get(slug="tvaergaaende-juridisk-enhed")
+    assert legal.node_on(datetime.date(2009, 6, 1)).parent.unit.slug == "mr-born"
+    # The later recorded move and the dissolution still apply, replayed after it.
+    assert legal.node_on(datetime.date(2010, 11, 30)).parent.unit.slug == (
+        "mr-handicap-og-psykiatri"
+    )
+    assert legal.node_on(DISSOLUTION) is None
+    assert replay_differences() == []
+
+
+def test_a_dissolution_entered_before_the_units_later_changes_is_refused_naming_them(archivist):
+    from history.services import apply_reorganisation
+
+    before = (Reorganisation.objects.count(), UnitNode.objects.count())
+    with pytest.raises(Refused) as refusal:
+        apply_reorganisation(
+            title="Juridisk enhed opløses tidligt",
+            date=datetime.date(2009, 6, 1),
+            changes=[Dissolve(unit="tvaergaaende-juridisk-enhed")],
+            reason="Fejlagtig kilde",
+            user=archivist,
+        )
+    message = " ".join(refusal.value.messages)
+    # Its own tasks stop it first, or a later reorganisation that no longer fits.
+    assert "tvaergaaende-juridisk-enhed" in message or "Tværgående juridisk enhed" in message
+    assert (Reorganisation.objects.count(), UnitNode.objects.count()) == before
+
+
+def test_the_commands_withdraw_and_redate_and_refuse_clearly(archivist):
+    merger = reorganisation("r2011-03-01")
+    call_command("withdraw_reorganisation", str(merger.pk), reason="Fejl")
+    assert "mr-voksne" not in units_on(MERGER)
+    with pytest.raises(CommandError, match="withdrawn already|trukket tilbage"):
+        call_command("withdraw_reorganisation", str(merger.pk), reason="Igen")
+    with pytest.raises(CommandError, match="999999"):
+        call_command("withdraw_reorganisation", "999999", reason="Ukendt")
+    with pytest.raises(CommandError, match="2011-02-30"):
+        call_command("redate_reorganisation", str(merger.pk), "2011-02-30", reason="Forkert")
+    dissolution = reorganisation("r2010-12-01")
+    with pytest.raises(CommandError, match="1. oktober 2010"):
+        call_command("redate_reorganisation", str(dissolution.pk), "2010-10-01", reason="Ny")
+    assert reorganisation("r2010-12-01").date == DISSOLUTION
+    call_command("redate_reorganisation", str(merger.pk), "2011-04-01", reason="Ny dato")
+    assert reorganisation("r2011-03-01").date == datetime.date(2011, 4, 1)
+
+
+def test_replay_structure_check_finds_a_projection_that_differs_and_replay_repairs_it():
+    call_command("replay_structure", "--check")
+    # Damage the projection behind the writer's back.
+    node = UnitNode.objects.get(unit__slug="mr-voksne")
+    UnitNode.objects.filter(pk=node.pk).update(valid_from=datetime.date(2011, 4, 1))
+    with pytest.raises(SystemExit) as exit_:
+        call_command("replay_structure", "--check")
+    assert exit_.value.code == 1
+    call_command("replay_structure")
+    call_command("replay_structure", "--check")
+    assert "mr-voksne" in units_on(MERGER)
