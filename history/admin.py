@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -7,7 +8,16 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from .admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
-from .forms import ChangeFormSet, CorrectionForm, ReorganisationForm
+from .forms import (
+    ChangeForm,
+    ChangeFormSet,
+    CorrectionForm,
+    ReorganisationForm,
+    RevisionForm,
+    initial_rows,
+    registry_choices,
+    with_another_row,
+)
 from .models import Change, Reorganisation
 from .preview import preview_correction, preview_reorganisation
 from .services import apply_reorganisation
@@ -71,24 +81,60 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
                 self.admin_site.admin_view(self.correct_view),
                 name="history_reorganisation_correct",
             ),
+            path(
+                "<int:pk>/revise/",
+                self.admin_site.admin_view(self.revise_view),
+                name="history_reorganisation_revise",
+            ),
             *super().get_urls(),
         ]
 
     def correct_view(self, request, pk):
         """Withdraw, re-date or put in force a recorded reorganisation: previewed, with a
         reason, then replayed through the one writer."""
+        reorganisation = self.reorganisation_to_correct(request, pk)
+        form = CorrectionForm(
+            request.POST or None,
+            initial={"date": reorganisation.date, "certainty": reorganisation.certainty},
+        )
+        return self.correction_response(
+            request, reorganisation, form, None, _("Correct “%(title)s”")
+        )
+
+    def revise_view(self, request, pk):
+        """Replace a recorded reorganisation's changes: previewed, with a reason, then
+        replayed through the one writer."""
+        reorganisation = self.reorganisation_to_correct(request, pk)
+        form = RevisionForm(request.POST or None)
+        if "_add_row" in request.POST:
+            form, changes = (
+                RevisionForm(initial=request.POST.dict()),
+                with_another_row(request.POST, ChangeFormSet),
+            )
+        elif request.method == "POST":
+            changes = ChangeFormSet(request.POST, prefix="changes")
+        else:
+            rows = initial_rows(reorganisation)
+            changes = forms.formset_factory(ChangeForm, extra=1, max_num=50)(
+                initial=rows, prefix="changes"
+            )
+        return self.correction_response(
+            request, reorganisation, form, changes, _("Revise “%(title)s”")
+        )
+
+    def reorganisation_to_correct(self, request, pk) -> Reorganisation:
         if not request.user.has_perm("history.apply_reorganisation"):
             raise PermissionDenied
         reorganisation = Reorganisation.objects.filter(pk=pk).first()
         if reorganisation is None:
             raise Http404(_("The registry has no reorganisation number %(pk)s.") % {"pk": pk})
-        form = CorrectionForm(
-            request.POST or None,
-            initial={"date": reorganisation.date, "certainty": reorganisation.certainty},
-        )
+        return reorganisation
+
+    def correction_response(self, request, reorganisation, form, changes, title):
         preview = None
-        if request.method == "POST" and form.is_valid():
-            correct, kwargs = form.correction()
+        valid = form.is_bound and form.is_valid() and (changes is None or changes.is_valid())
+        if request.method == "POST" and "_add_row" not in request.POST and valid:
+            correct, kwargs = form.correction(changes)
             try:
                 if "_apply" in request.POST:
                     correct(reorganisation, user=request.user, **kwargs)
@@ -108,10 +154,12 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
             "admin/history/reorganisation/correct.html",
             {
                 **self.admin_site.each_context(request),
-                "title": _("Correct “%(title)s”") % {"title": reorganisation.title},
+                **(registry_choices() if changes is not None else {}),
+                "title": title % {"title": reorganisation.title},
                 "opts": self.model._meta,
                 "original": reorganisation,
                 "form": form,
+                "changes": changes,
                 "preview": preview,
             },
         )
@@ -119,10 +167,14 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
     def apply_view(self, request):
         if not request.user.has_perm("history.apply_reorganisation"):
             raise PermissionDenied
-        form = ReorganisationForm(request.POST or None)
-        changes = ChangeFormSet(request.POST or None, prefix="changes")
+        if "_add_row" in request.POST:
+            form = ReorganisationForm(initial=request.POST.dict())
+            changes = with_another_row(request.POST, ChangeFormSet)
+        else:
+            form = ReorganisationForm(request.POST or None)
+            changes = ChangeFormSet(request.POST or None, prefix="changes")
         preview = None
-        if request.method == "POST" and form.is_valid() and changes.is_valid():
+        if request.method == "POST" and form.is_bound and form.is_valid() and changes.is_valid():
             specs = [s for s in (f.spec() for f in changes.forms) if s is not None]
             kwargs = form.reorganisation_kwargs(specs)
             try:
@@ -147,6 +199,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
             "admin/history/reorganisation/apply.html",
             {
                 **self.admin_site.each_context(request),
+                **registry_choices(),
                 "title": _("Enter a dated change"),
                 "opts": self.model._meta,
                 "form": form,

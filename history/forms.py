@@ -3,13 +3,14 @@ admin previews and then applies through `apply_reorganisation`."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from orgunits.models import Kind, SourceDocument, TargetGroup
-from responsibilities.models import Responsibility
+from orgunits.models import Kind, SourceDocument, TargetGroup, Unit, UnitName
+from responsibilities.models import Responsibility, Task
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 
-from .models import Certainty
+from .models import Certainty, Reorganisation
 from .services import (
     Cite,
     Create,
@@ -63,6 +64,19 @@ class ReorganisationForm(forms.Form):
         required=False,
         help_text=_("The passage that says so, verbatim."),
     )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            (Reorganisation.Status.IN_FORCE, _("in force: it has taken effect")),
+            (Reorganisation.Status.PLANNED, _("planned: decided or expected, not in force yet")),
+        ],
+        initial=Reorganisation.Status.IN_FORCE,
+        required=False,
+        help_text=_(
+            "A planned reorganisation is checked and kept, invisible to staff, until it is put "
+            "in force from its page in the admin."
+        ),
+    )
     reason = forms.CharField(
         label=_("Reason for the change"),
         max_length=100,
@@ -90,7 +104,19 @@ class ReorganisationForm(forms.Form):
             "reason": d["reason"],
             "changes": changes,
             "cite": cite,
+            "status": d.get("status") or Reorganisation.Status.IN_FORCE,
         }
+
+
+def correction_reason() -> forms.CharField:
+    return forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=500,
+        help_text=_(
+            "Kept in the history of every record it writes, beside your name; cite the "
+            "source that shows the record was wrong."
+        ),
+    )
 
 
 class CorrectionForm(forms.Form):
@@ -111,14 +137,7 @@ class CorrectionForm(forms.Form):
     )
     not_before = IsoDateField(label=_("Not before"), required=False)
     not_after = IsoDateField(label=_("Not after"), required=False)
-    reason = forms.CharField(
-        label=_("Reason for the correction"),
-        max_length=500,
-        help_text=_(
-            "Kept in the history of every record it writes, beside your name; cite "
-            "the source that shows the record was wrong."
-        ),
-    )
+    reason = correction_reason()
 
     def clean(self):
         data = super().clean()
@@ -126,7 +145,7 @@ class CorrectionForm(forms.Form):
             self.add_error("date", _("Give the new date."))
         return data
 
-    def correction(self):
+    def correction(self, changes=None):
         """The correction to run, and its keyword arguments."""
         from .services import put_in_force, redate_reorganisation, withdraw_reorganisation
 
@@ -142,6 +161,18 @@ class CorrectionForm(forms.Form):
             "not_before": d.get("not_before"),
             "not_after": d.get("not_after"),
         }
+
+
+class RevisionForm(forms.Form):
+    """The reason for revising a reorganisation's changes (the rows are a formset)."""
+
+    reason = correction_reason()
+
+    def correction(self, changes):
+        from .services import revise_reorganisation
+
+        specs = [s for s in (f.spec() for f in changes.forms) if s is not None]
+        return revise_reorganisation, {"reason": self.cleaned_data["reason"], "changes": specs}
 
 
 class ChangeForm(forms.Form):
@@ -161,12 +192,14 @@ class ChangeForm(forms.Form):
         label=_("Unit"),
         max_length=400,
         required=False,
+        widget=forms.TextInput(attrs={"list": "registry-units", "autocomplete": "off"}),
         help_text=_("Its identifier (slug); for a merge, the merged units separated by commas."),
     )
     target = forms.CharField(
         label=_("To / under"),
         max_length=400,
         required=False,
+        widget=forms.TextInput(attrs={"list": "registry-units", "autocomplete": "off"}),
         help_text=_(
             "New parent (create, move), the resulting unit (merge), the resulting units "
             "separated by commas (split), or the unit taking over the tasks (transfer)."
@@ -176,6 +209,7 @@ class ChangeForm(forms.Form):
         label=_("Tasks"),
         max_length=2000,
         required=False,
+        widget=forms.TextInput(attrs={"list": "registry-tasks", "autocomplete": "off"}),
         help_text=_("For a transfer: the tasks' identifiers (slugs), separated by commas."),
     )
     name = forms.CharField(label=_("New name"), max_length=300, required=False)
@@ -202,6 +236,11 @@ class ChangeForm(forms.Form):
     keep_post = forms.BooleanField(
         label=_("Transfer: keep each task's post"),
         required=False,
+    )
+    split_continues = forms.BooleanField(
+        label=_("Split: the unit continues"),
+        required=False,
+        help_text=_("Tick when part of a unit is split off and the unit itself goes on."),
     )
     leave_tasks = forms.BooleanField(
         label=_("Merge: do not hand on the tasks"),
@@ -270,7 +309,7 @@ class ChangeForm(forms.Form):
                 hands_on_tasks=not d.get("leave_tasks"),
             )
         if kind == "split":
-            return Split(unit=d["unit"], into=listed, note=note)
+            return Split(unit=d["unit"], into=listed, ends=not d.get("split_continues"), note=note)
         if kind == "transfer":
             tasks = [s.strip() for s in d["tasks"].split(",") if s.strip()]
             # A post belongs to one unit: which post holds the tasks in the receiving unit is
@@ -287,6 +326,37 @@ class ChangeForm(forms.Form):
 
 
 ChangeFormSet = forms.formset_factory(ChangeForm, extra=3, max_num=50)
+
+
+# The suggestions of the unit and task fields stop here: a registry of a whole municipality
+# would otherwise put a megabyte of options into every form.
+MAX_SUGGESTIONS = 5000
+
+
+def registry_choices() -> dict:
+    """The units (slug, latest name) and tasks (slug, name) the form's fields suggest."""
+    latest_name = (
+        UnitName.objects.authorised()
+        .filter(unit=OuterRef("pk"))
+        .order_by(F("valid_from").desc(nulls_last=True))
+        .values("name")[:1]
+    )
+    units = Unit.objects.annotate(label=Subquery(latest_name)).order_by("slug")
+    return {
+        "unit_choices": list(units.values_list("slug", "label")[:MAX_SUGGESTIONS]),
+        "task_choices": list(
+            Task.objects.order_by("slug").values_list("slug", "name")[:MAX_SUGGESTIONS]
+        ),
+    }
+
+
+def with_another_row(post, formset_class, prefix: str = "changes"):
+    """The rows a person has typed, unbound (no error shown for a row not finished yet), and
+    one empty row more: how the form grows without JavaScript."""
+    typed = formset_class(post, prefix=prefix)
+    rows = [{name: bound[name].value() for name in ChangeForm.base_fields} for bound in typed]
+    grown = forms.formset_factory(ChangeForm, extra=1, max_num=50)
+    return grown(initial=rows[:49], prefix=prefix)
 
 
 def initial_rows(reorganisation) -> list[dict]:
@@ -321,7 +391,7 @@ def initial_rows(reorganisation) -> list[dict]:
             if unit in split:
                 split[unit]["target"] += f", {target}"
             else:
-                split[unit] = {**base, "kind": "split"}
+                split[unit] = {**base, "kind": "split", "split_continues": not change.ends}
                 rows.append(split[unit])
         else:
             rows.append(

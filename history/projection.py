@@ -14,6 +14,7 @@ projection can be compared with a fresh replay (`replay_structure --check`, `che
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -114,20 +115,68 @@ def truncate(date: datetime.date | None, history, scope: Scope = EVERYTHING) -> 
     every row it deletes or reopens in `history` (the writer's `_History`). The MPTT numbers
     are left as they fall: the caller renumbers the tree once it has replayed."""
     for model in PROJECTED:
-        doomed = scope.rows(model.objects.filter(_opened_from(date)))
-        if model is Responsibility:
-            # A responsibility a transfer opened carries the transfer's citations; the replay
-            # cites the new row again from the change.
-            history.delete(
-                Citation.objects.filter(
-                    content_type=ContentType.objects.get_for_model(Responsibility),
-                    object_id__in=doomed.values("pk"),
-                )
-            )
-        history.delete(doomed)
+        history.delete(scope.rows(model.objects.filter(_opened_from(date))))
         for row in scope.rows(model.objects.filter(_closed_from(date))).order_by("pk"):
             row.valid_to, row.closed_by = None, None
             history.save(row)
+
+
+# What an archivist may have corrected on a row the projection wrote (a misspelt name, a
+# note, the post that holds a task): kept across a replay that writes the row again.
+KEPT = {
+    UnitName: ("name", "short_name", "language"),
+    Responsibility: ("note", "inferred", "post_id"),
+}
+
+
+def _successor_key(row) -> tuple:
+    if isinstance(row, UnitName):
+        return (UnitName, row.opened_by_id, row.unit_id, row.kind)
+    return (Responsibility, row.opened_by_id, row.unit_id, row.task_id, row.role)
+
+
+class Superseded:
+    """The names and responsibilities a replay took back, until it writes them again: the row
+    the same change opens for the same unit (and task) inherits what archivists corrected on
+    it and its citations. Citations of a row no change writes again go with it, into history."""
+
+    def __init__(self):
+        self.rows: dict[tuple, object] = {}
+        self.successors: list[tuple[int, object]] = []
+
+    def remember(self, rows) -> None:
+        for row in rows:
+            if type(row) in KEPT and row.opened_by_id:
+                self.rows[_successor_key(row)] = row
+
+    def inherit(self, obj) -> bool:
+        """Give a new row what its predecessor kept; whether it had one."""
+        old = self.rows.pop(_successor_key(obj), None)
+        if old is None:
+            return False
+        for name in KEPT[type(obj)]:
+            setattr(obj, name, getattr(old, name))
+        self.successors.append((old.pk, obj))
+        return True
+
+    def settle(self, history) -> None:
+        """Move the citations of each row written again to its successor, and delete those
+        of the rows no change wrote again (both kept in history)."""
+        for old_pk, obj in self.successors:
+            content_type = ContentType.objects.get_for_model(type(obj))
+            for citation in Citation.objects.filter(content_type=content_type, object_id=old_pk):
+                citation.object_id = obj.pk
+                history.save(citation)
+        gone = defaultdict(list)
+        for row in self.rows.values():
+            gone[type(row)].append(row.pk)
+        for model, pks in gone.items():
+            history.delete(
+                Citation.objects.filter(
+                    content_type=ContentType.objects.get_for_model(model), object_id__in=pks
+                )
+            )
+        self.rows, self.successors = {}, []
 
 
 def in_force_from(date: datetime.date | None, scope: Scope = EVERYTHING):

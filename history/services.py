@@ -386,6 +386,7 @@ class _Run:
     def __init__(self, *, user, reason: str, deferral: ExitStack):
         self.user, self.reason, self.deferral = user, reason, deferral
         self.history = _History()
+        self.history.user, self.history.reason = user, reason
 
     def writer(self, reorganisation: Reorganisation) -> "_Writer":
         return _Writer(
@@ -728,6 +729,7 @@ class _History:
         self.deleted: list = []
         self.user = None
         self.reason = ""
+        self.superseded = projection.Superseded()
 
     def created(self, objs) -> None:
         """Rows inserted together (by `bulk_create`): their history rows, as `save` keeps."""
@@ -742,6 +744,8 @@ class _History:
         for each (what `?recorded=` before the deletion still shows)."""
         history = queryset.model.history.model
         now = timezone.now()
+        rows = list(queryset.order_by("pk"))
+        self.superseded.remember(rows)
         self.deleted += [
             history(
                 history_date=now,
@@ -750,7 +754,7 @@ class _History:
                 history_type="-",
                 **{f.attname: getattr(row, f.attname) for f in history.tracked_fields},
             )
-            for row in queryset.order_by("pk")
+            for row in rows
         ]
         # Raw: the rows go together (placements with their sub-placements, which the
         # deferred foreign keys check at the commit), without a query per row.
@@ -768,6 +772,7 @@ class _History:
         self.pending.setdefault(type(obj), ([], []))[0 if created else 1].append(row)
 
     def write(self):
+        self.superseded.settle(self)
         by_model = defaultdict(list)
         for row in self.deleted:
             by_model[type(row)].append(row)
@@ -816,6 +821,7 @@ class _Writer:
         # the check constraints: each model's clean() states them in words (the period, a
         # range's order, a date unless before the records), the database enforces them, and
         # validating them again costs three queries per row.
+        self.inherit(obj)
         foreign_keys = [f.name for f in obj._meta.fields if f.many_to_one]
         obj.full_clean(
             exclude=[*exclude, *foreign_keys],
@@ -827,9 +833,20 @@ class _Writer:
         self.history.save(obj)
         return obj
 
+    def inherit(self, obj):
+        """A name or responsibility written again by a replay keeps what archivists
+        corrected on the one it replaces (see `projection.Superseded`)."""
+        obj.inherited = (
+            obj._state.adding
+            and type(obj) in projection.KEPT
+            and obj.opened_by_id is not None
+            and self.history.superseded.inherit(obj)
+        )
+
     def queue(self, obj):
         """Validate a new name or placement as `save` does, and insert it at the next
         `flush`. Only while the tree's numbering waits for the end (a replay)."""
+        self.inherit(obj)
         foreign_keys = [f.name for f in obj._meta.fields if f.many_to_one]
         obj.full_clean(
             exclude=[*MPTT_FIELDS, *foreign_keys], validate_unique=False, validate_constraints=False
@@ -1333,7 +1350,8 @@ class _Writer:
                     opened_by=change,
                 )
             )
-            self.cite(new, spec.cite)
+            if not new.inherited:  # else it keeps its predecessor's citations
+                self.cite(new, spec.cite)
             if old.is_owner and not new.is_owner:
                 self.ownership_handed_on[old.task_id] = old.task
 

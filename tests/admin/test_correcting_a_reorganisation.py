@@ -161,3 +161,103 @@ def test_two_task_owning_offices_merge_in_one_dated_change_of_two_rows(logged_in
         Change.Kind.MERGED,
         Change.Kind.MERGED,
     ]
+
+
+def formset_post(changes, **extra) -> dict:
+    """The POST data of a bound or initial formset's rows, as the browser would send it."""
+    data = {
+        "changes-TOTAL_FORMS": str(len(changes.forms)),
+        "changes-INITIAL_FORMS": str(changes.initial_form_count()),
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "50",
+    }
+    for n, form in enumerate(changes.forms):
+        for name in form.fields:
+            value = form[name].value()
+            if value in (None, False):
+                continue
+            data[f"changes-{n}-{name}"] = "on" if value is True else value
+    data.update(extra)
+    return data
+
+
+def test_revising_a_move_with_the_wrong_parent_replays_the_later_dissolution(logged_in):
+    url = correct_url("r-juridisk-enhed-flyttes").replace("/correct/", "/revise/")
+    page = logged_in.get(url)
+    assert page.status_code == 200
+    changes = page.context["changes"]
+    data = formset_post(changes, reason="Flytningen gik til MR Børn", _apply="1")
+    move_row = next(n for n, f in enumerate(changes.forms) if f["kind"].value() == "move")
+    assert data[f"changes-{move_row}-target"] == "mr-handicap-og-psykiatri"
+    data[f"changes-{move_row}-target"] = "mr-born"
+    response = logged_in.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    legal = UnitNode.objects.filter(unit__slug="tvaergaaende-juridisk-enhed")
+    on = legal.valid_on(datetime.date(2010, 11, 30)).get()
+    assert on.parent.unit.slug == "mr-born"
+    assert not legal.valid_on(datetime.date(2010, 12, 1)).exists()  # still dissolved then
+    move = Change.objects.get(reorganisation__key="r-juridisk-enhed-flyttes", kind="moved")
+    assert move.target.slug == "mr-born"
+    # The transfer of the same reorganisation came through the revision unchanged.
+    transfer = Change.objects.get(
+        reorganisation__key="r-juridisk-enhed-flyttes", kind="tasks_transferred"
+    )
+    assert transfer.post.slug == "kontorchef-mr-haps" and len(transfer.tasks) == 7
+
+
+def test_a_row_is_added_without_javascript_keeping_what_was_typed(logged_in):
+    data = {
+        "title": "Halvfærdig",
+        "date": "2012-01-01",
+        "certainty": "exact",
+        "status": "in_force",
+        "reason": "",
+        "changes-TOTAL_FORMS": "3",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "50",
+        "changes-0-kind": "rename",
+        "changes-0-unit": "mr-born",
+        "_add_row": "1",
+    }
+    response = logged_in.post("/admin/history/reorganisation/apply/", data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="changes-TOTAL_FORMS" value="4"' in html
+    assert 'name="changes-0-unit" value="mr-born"' in html
+    assert 'value="Halvfærdig"' in html
+    assert "errorlist" not in html  # nothing was submitted yet
+    assert '<datalist id="registry-units">' in html and 'value="mr-born"' in html
+
+
+def test_a_planned_reorganisation_stays_out_of_the_structure_until_put_in_force(logged_in):
+    day = datetime.date(2012, 1, 1)
+    data = {
+        "title": "Trykkeriet omdøbes (planlagt)",
+        "date": day.isoformat(),
+        "certainty": "exact",
+        "status": "planned",
+        "reason": "Beslutningsoplæg",
+        "changes-TOTAL_FORMS": "1",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "50",
+        "changes-0-kind": "rename",
+        "changes-0-unit": "trykkeriet",
+        "changes-0-name": "Kopicentret",
+        "_apply": "1",
+    }
+    assert logged_in.post("/admin/history/reorganisation/apply/", data).status_code == 302
+    planned = Reorganisation.objects.get(title="Trykkeriet omdøbes (planlagt)")
+    assert planned.planned
+    from orgunits.models import Unit
+
+    trykkeriet = Unit.objects.get(slug="trykkeriet")
+    assert trykkeriet.name_on(day).name != "Kopicentret"
+    assert "Trykkeriet omdøbes (planlagt)" not in logged_in.get("/changes/").content.decode()
+    assert logged_in.get(f"/changes/{planned.pk}/").status_code == 404
+    url = f"/admin/history/reorganisation/{planned.pk}/correct/"
+    put = {"action": "in_force", "certainty": "exact", "reason": "Vedtaget", "_apply": "1"}
+    assert logged_in.post(url, put).status_code == 302
+    assert trykkeriet.name_on(day).name == "Kopicentret"
+    assert "Trykkeriet omdøbes (planlagt)" in logged_in.get("/changes/").content.decode()

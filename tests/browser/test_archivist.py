@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from .conftest import ARTIFACTS
+
 pytestmark = pytest.mark.browser
 
 
@@ -42,3 +44,59 @@ def test_an_archivist_applies_a_dated_rename_with_a_preview(page, registry_url):
     history = page.locator("table", has_text="Hvorfor")
     row = history.locator("tr", has_text="Fundet i et referat fra 2009").first
     assert "arkivar" in row.inner_text()
+
+
+def correct_the_merger(page, registry_url, action: str, reason: str) -> str:
+    """Open the 2011 merger in the admin, choose a correction, preview it, confirm it; the
+    preview's text."""
+    page.goto(f"{registry_url}/admin/history/reorganisation/?q=MR+Voksne")
+    page.locator("#result_list tr", has_text="lægges sammen til MR Voksne").get_by_role(
+        "link"
+    ).first.click()
+    page.get_by_role("link", name="Træk tilbage, giv ny dato eller sæt i kraft").click()
+    page.get_by_label(action).check()
+    page.get_by_label("Begrundelse for rettelsen").fill(reason)
+    page.get_by_role("button", name="Forhåndsvis").click()
+    preview = page.locator("#preview").inner_text()
+    page.get_by_role("button", name="Bekræft og gennemfør").click()
+    page.wait_for_url(re.compile(r"/admin/history/reorganisation/\d+/change/"))
+    assert "genafspillet" in page.locator(".messagelist").inner_text()
+    return preview
+
+
+def test_an_archivist_withdraws_a_merger_sees_it_struck_through_and_puts_it_back(
+    page, registry_url
+):
+    page.goto(f"{registry_url}/admin/login/")
+    page.get_by_label("Brugernavn").fill("arkivar")
+    page.get_by_label("Adgangskode").fill(registry_url.passwords["arkivar"])
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+    preview = correct_the_merger(
+        page,
+        registry_url,
+        "træk den tilbage (den bliver stående, overstreget)",
+        "Sammenlægningen er tastet ved en fejl",
+    )
+    assert "Som rettet" in preview
+    assert "Mål- og Rammekontoret for Udsatte grupper, Misbrug og bolig" in preview
+
+    page.goto(f"{registry_url}/?date=2011-03-01")
+    assert page.get_by_role("link", name="Mål- og Rammekontoret for Voksne").count() == 0
+    assert page.get_by_role(
+        "link", name="Mål- og Rammekontoret for Udsatte grupper, Misbrug og bolig"
+    ).is_visible()
+    page.goto(f"{registry_url}/changes/")
+    struck = page.locator("section.withdrawn")
+    assert struck.locator("del").first.is_visible()
+    assert "Sammenlægningen er tastet ved en fejl" in struck.inner_text()
+    assert "arkivar" in struck.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "changes-with-a-withdrawn-merger.png"), full_page=True)
+
+    # A further correction puts it back: the registry is as it was for the other tests.
+    correct_the_merger(
+        page, registry_url, "sæt den i kraft (planlagt eller trukket tilbage)", "Alligevel rigtig"
+    )
+    page.goto(f"{registry_url}/?date=2011-03-01")
+    assert page.get_by_role("link", name="Mål- og Rammekontoret for Voksne").is_visible()

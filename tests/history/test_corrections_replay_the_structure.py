@@ -206,3 +206,41 @@ def test_replay_structure_check_finds_a_projection_that_differs_and_replay_repai
     call_command("replay_structure")
     call_command("replay_structure", "--check")
     assert "mr-voksne" in units_on(MERGER)
+
+
+def test_a_replay_keeps_what_archivists_corrected_on_the_rows_it_writes_again(archivist):
+    from orgunits.models import Citation, SourceDocument, UnitName
+
+    # A misspelt name corrected in the record, and a source added to a transferred task.
+    name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
+    name.name, name._change_reason = "Mål- og Rammekontoret for voksne", "Stavefejl"
+    name.save()
+    rows_before = {name.pk}
+    held = Responsibility.objects.filter(
+        unit__slug="mr-voksne", opened_by__isnull=False, task__slug="budgetansvar-haps"
+    ).get()
+    held.note = "Bekræftet af arkivet"
+    held.save()
+    extra = Citation.objects.create(
+        document=SourceDocument.objects.first(),
+        heading="Beskrivelse",
+        excerpt="Et ekstra belæg",
+        content_object=held,
+    )
+    # A correction before them replays the merger that wrote both rows.
+    redate_reorganisation(
+        reorganisation("r2010-12-01"),
+        date=datetime.date(2010, 12, 2),
+        reason="Ny kilde",
+        user=archivist,
+    )
+    name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
+    assert name.pk not in rows_before  # written again by the replay …
+    assert name.name == "Mål- og Rammekontoret for voksne"  # … with the correction kept
+    held = Responsibility.objects.filter(
+        unit__slug="mr-voksne", opened_by__isnull=False, task__slug="budgetansvar-haps"
+    ).get()
+    assert held.note == "Bekræftet af arkivet"
+    extra.refresh_from_db()
+    assert extra.content_object == held
+    assert held.citations.count() >= 2  # the transfer's own citation and the one added

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from history.projection import projection_problems
 from orgunits.integrity import registry_problems
 from orgunits.models import format_period
 from responsibilities.lookup import orphaned_periods
@@ -29,12 +30,13 @@ def orphaned_tasks_problems() -> list[str]:
 class Command(BaseCommand):
     help = (
         "Check the live registry against every invariant: the tree's numbering, periods, "
-        "nesting, overlaps, cycles, identifiers and tasks without an owner. Exit status 1 "
+        "nesting, overlaps, cycles, identifiers, tasks without an owner, and whether the "
+        "stored structure is what a replay of its reorganisations makes. Exit status 1 "
         "when anything is wrong."
     )
 
     def handle(self, *args, **options):
-        problems = registry_problems(extra_checks=[orphaned_tasks_problems])
+        problems = registry_problems(extra_checks=[orphaned_tasks_problems, projection_problems])
         if not problems:
             self.stdout.write(_("The registry is consistent: no problems found."))
             return
