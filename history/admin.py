@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
 from .forms import (
@@ -44,7 +45,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
     preview of the structure on the day before and on the effective date and writes only
     when the archivist confirms."""
 
-    list_display = ["date_display", "title", "certainty", "status"]
+    list_display = ["effective", "title", "certainty", "status"]
     list_filter = ["status"]
     readonly_fields = ["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"]
     change_form_template = "admin/history/reorganisation/change_form.html"
@@ -68,6 +69,10 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("effective date"), ordering="date")
+    def effective(self, reorganisation):
+        return reorganisation.date_display
 
     def get_urls(self):
         return [
@@ -95,7 +100,12 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
         reorganisation = self.reorganisation_to_correct(request, pk)
         form = CorrectionForm(
             request.POST or None,
-            initial={"date": reorganisation.date, "certainty": reorganisation.certainty},
+            initial={
+                "date": reorganisation.date,
+                "certainty": reorganisation.certainty,
+                "not_before": reorganisation.not_before,
+                "not_after": reorganisation.not_after,
+            },
         )
         return self.correction_response(
             request, reorganisation, form, None, _("Correct “%(title)s”")
@@ -115,7 +125,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
             changes = ChangeFormSet(request.POST, prefix="changes")
         else:
             rows = initial_rows(reorganisation)
-            changes = forms.formset_factory(ChangeForm, extra=1, max_num=50)(
+            changes = forms.formset_factory(ChangeForm, extra=1, max_num=50, validate_max=True)(
                 initial=rows, prefix="changes"
             )
         return self.correction_response(
@@ -182,14 +192,24 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
                     raise ValidationError(_("Give at least one change."))
                 if "_apply" in request.POST:
                     reorganisation = apply_reorganisation(user=request.user, **kwargs)
+                    message = (
+                        _(
+                            "The reorganisation “%(title)s” was saved as planned, to take effect "
+                            "%(date)s when it is put in force."
+                        )
+                        if reorganisation.planned
+                        else _("The reorganisation “%(title)s” was applied, effective %(date)s.")
+                    )
                     messages.success(
                         request,
-                        _("The reorganisation “%(title)s” was applied, effective %(date)s.")
+                        message
                         % {"title": reorganisation.title, "date": reorganisation.date_display},
                     )
                     return redirect(
                         reverse("admin:history_reorganisation_change", args=[reorganisation.pk])
                     )
+                # A plan is previewed as it will be once in force.
+                kwargs["status"] = Reorganisation.Status.IN_FORCE
                 preview = preview_reorganisation(user=request.user, **kwargs)
             except ValidationError as error:
                 # A refusal may name model fields the form does not have: say it in full.

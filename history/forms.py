@@ -12,6 +12,7 @@ from socialforvaltning.lib.dates import InvalidDate, parse_date
 
 from .models import Certainty, Reorganisation
 from .services import (
+    REASON_MAX_LENGTH,
     Cite,
     Create,
     Dissolve,
@@ -25,7 +26,8 @@ from .services import (
 
 
 class IsoDateField(forms.CharField):
-    widget = forms.DateInput(attrs={"type": "date"})
+    # ISO dates, as a date input needs them, whatever the language of the page.
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -111,7 +113,7 @@ class ReorganisationForm(forms.Form):
 def correction_reason() -> forms.CharField:
     return forms.CharField(
         label=_("Reason for the correction"),
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         help_text=_(
             "Kept in the history of every record it writes, beside your name; cite the "
             "source that shows the record was wrong."
@@ -325,7 +327,7 @@ class ChangeForm(forms.Form):
         return Dissolve(unit=d["unit"], note=note)
 
 
-ChangeFormSet = forms.formset_factory(ChangeForm, extra=3, max_num=50)
+ChangeFormSet = forms.formset_factory(ChangeForm, extra=3, max_num=50, validate_max=True)
 
 
 # The suggestions of the unit and task fields stop here: a registry of a whole municipality
@@ -355,7 +357,7 @@ def with_another_row(post, formset_class, prefix: str = "changes"):
     one empty row more: how the form grows without JavaScript."""
     typed = formset_class(post, prefix=prefix)
     rows = [{name: bound[name].value() for name in ChangeForm.base_fields} for bound in typed]
-    grown = forms.formset_factory(ChangeForm, extra=1, max_num=50)
+    grown = forms.formset_factory(ChangeForm, extra=1, max_num=50, validate_max=True)
     return grown(initial=rows[:49], prefix=prefix)
 
 

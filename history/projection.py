@@ -257,10 +257,10 @@ class _RollBack(Exception):
     pass
 
 
-def replay_differences(since: datetime.date | None = None) -> list[str]:
+def replay_differences(since: datetime.date | None = None, scope: Scope = EVERYTHING) -> list[str]:
     """How the stored projection differs from a fresh replay of the reorganisations in force
-    (from `since`), computed in a transaction that is always rolled back. A replay that is
-    refused is a difference too."""
+    (from `since`, within `scope`), computed in a transaction that is always rolled back. A
+    replay that is refused is a difference too."""
     from .services import replay_structure  # the writer builds on this module
 
     lines = []
@@ -269,7 +269,7 @@ def replay_differences(since: datetime.date | None = None) -> list[str]:
         stored = snapshot()
         try:
             with transaction.atomic():
-                replay_structure(since=since, reason="replay_structure --check")
+                replay_structure(since=since, reason="replay_structure --check", scope=scope)
                 lines = differences(stored, snapshot())
                 raise _RollBack
         except _RollBack:

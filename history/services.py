@@ -243,13 +243,17 @@ def apply_reorganisation(
 
 
 def replay_structure(
-    *, since: datetime.date | None = None, reason: str, user=None
+    *,
+    since: datetime.date | None = None,
+    reason: str,
+    user=None,
+    scope: projection.Scope = projection.EVERYTHING,
 ) -> list[Reorganisation]:
     """Take the projection back to `since` (None: entirely) and replay every reorganisation
-    in force from then on; returns them. Raises ValidationError, naming the reorganisation
-    that no longer applies, if any does not."""
+    in force from then on (within `scope`); returns them. Raises ValidationError, naming the
+    reorganisation that no longer applies, if any does not."""
     with _writing(reason=reason, user=user) as run:
-        replayed = run.replay_from(since, projection.EVERYTHING)
+        replayed = run.replay_from(since, scope)
         _refuse_stranded_responsibilities(since)
     return replayed
 
@@ -366,12 +370,21 @@ def _correct(reorganisation: Reorganisation, edit, *, reason: str, user) -> Reor
     return current
 
 
+# The reason is kept in every history row a write leaves (simple-history's column holds 100).
+REASON_MAX_LENGTH = 100
+
+
 @contextmanager
 def _writing(*, reason: str, user) -> Iterator["_Run"]:
     """One transaction that writes structure, under the structure lock; its history rows go
     in at the end, and the tree is numbered before the commit if a large write deferred it."""
     if not reason or not reason.strip():
         raise ValidationError(_("Say why the registry is being changed (a reason is required)."))
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            _("Give the reason in at most %(n)s characters; a source can be cited beside it.")
+            % {"n": REASON_MAX_LENGTH}
+        )
     with transaction.atomic(), ExitStack() as deferral:
         lock_structure()
         run = _Run(user=user, reason=reason, deferral=deferral)
@@ -727,28 +740,29 @@ class _History:
     def __init__(self):
         self.pending: dict[type, tuple[list, list]] = {}
         self.deleted: list = []
+        # One moment for every row of one write: `?recorded=` sees all of it or none of it,
+        # never a replay half done. Rows of one record keep their order by their ids.
+        self.moment = timezone.now()
         self.user = None
         self.reason = ""
         self.superseded = projection.Superseded()
 
     def created(self, objs) -> None:
         """Rows inserted together (by `bulk_create`): their history rows, as `save` keeps."""
-        now = timezone.now()
         for obj in objs:
             row = copy.copy(obj)
-            row._history_date = now
+            row._history_date = self.moment
             self.pending.setdefault(type(obj), ([], []))[0].append(row)
 
     def delete(self, queryset) -> None:
         """Delete the rows of `queryset` in one statement, keeping a deletion row in history
         for each (what `?recorded=` before the deletion still shows)."""
         history = queryset.model.history.model
-        now = timezone.now()
         rows = list(queryset.order_by("pk"))
         self.superseded.remember(rows)
         self.deleted += [
             history(
-                history_date=now,
+                history_date=self.moment,
                 history_user=self.user,
                 history_change_reason=self.reason,
                 history_type="-",
@@ -761,6 +775,10 @@ class _History:
         queryset._raw_delete(queryset.db)
 
     def save(self, obj):
+        # Rows the writer did not validate itself (a row reopened by a replay, a citation
+        # moved to a row written again) are this run's writes too, by its user, for its reason.
+        if not hasattr(obj, "_history_user"):
+            obj._history_user, obj._change_reason = self.user, self.reason
         created = obj._state.adding
         obj.skip_history_when_saving = True  # simple-history's switch for this one save
         try:
@@ -768,22 +786,23 @@ class _History:
         finally:
             del obj.skip_history_when_saving
         row = copy.copy(obj)
-        row._history_date = timezone.now()
+        row._history_date = self.moment
         self.pending.setdefault(type(obj), ([], []))[0 if created else 1].append(row)
 
     def write(self):
+        """Insert the history rows: creations, then updates, then deletions, so that a row
+        created and taken back in one write (a plan checked, then left out) ends deleted."""
         self.superseded.settle(self)
+        for model, (created, updated) in self.pending.items():
+            for rows, update in ((created, False), (updated, True)):
+                if rows:
+                    model.history.bulk_history_create(rows, update=update)
         by_model = defaultdict(list)
         for row in self.deleted:
             by_model[type(row)].append(row)
         for history, rows in by_model.items():
             history.objects.bulk_create(rows)
-        self.deleted = []
-        for model, (created, updated) in self.pending.items():
-            for rows, update in ((created, False), (updated, True)):
-                if rows:
-                    model.history.bulk_history_create(rows, update=update)
-        self.pending = {}
+        self.pending, self.deleted = {}, []
 
 
 class _Writer:

@@ -179,6 +179,16 @@ class Period(models.Model):
 
 
 class UnitQuerySet(models.QuerySet):
+    def on_record(self):
+        """The units staff see: all but the ones a planned reorganisation creates, which exist
+        only as its plan until it is put in force."""
+        change = self.model._meta.get_field("changes").related_model
+        planned_creation = change.objects.filter(
+            unit=OuterRef("pk"), kind="created", reorganisation__status="planned"
+        )
+        placed = UnitNode.objects.filter(unit=OuterRef("pk"))
+        return self.exclude(Exists(planned_creation) & ~Exists(placed))
+
     def existing_on(self, date: datetime.date):
         """Units placed in the structure on `date`. A semi-join rather than a join with
         DISTINCT, so that the database can walk an index in the page's order and stop at the

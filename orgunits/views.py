@@ -44,7 +44,8 @@ def short_param(request, name: str) -> str:
 
 
 def unit_or_404(slug: str, queryset=None) -> Unit:
-    unit = (Unit.objects if queryset is None else queryset).filter(slug=slug).first()
+    unit = (queryset if queryset is not None else Unit.objects).on_record().filter(slug=slug)
+    unit = unit.first()
     if unit is None:
         raise Http404(_("The registry has no unit “%(slug)s”.") % {"slug": slug[:100]})
     return unit
@@ -179,7 +180,7 @@ def chart(request):
 
 @require_GET
 def unit_list(request):
-    filterset = UnitFilter(request.GET, queryset=Unit.objects.all())
+    filterset = UnitFilter(request.GET, queryset=Unit.objects.on_record())
     if not filterset.is_valid():
         raise BadRequest(
             " ".join(

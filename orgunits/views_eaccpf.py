@@ -33,7 +33,7 @@ def unit_eac_cpf_2(request, slug):
 
 @require_GET
 def eac_cpf_zip(request):
-    records = export.records_for(Unit.objects.order_by("slug"))
+    records = export.records_for(Unit.objects.on_record().order_by("slug"))
     response = HttpResponse(
         export.zip_of(records, base_url=base_url(request)), content_type="application/zip"
     )

@@ -50,7 +50,13 @@ def database_from_url(url: str) -> dict:
         if not path:
             raise ImproperlyConfigured("DATABASE_URL for SQLite needs a file name")
         name = path if Path(path).is_absolute() else str(BASE_DIR / path)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            # A transaction that will write takes SQLite's write lock when it begins, and a
+            # second writer waits for it (up to 20 s) instead of failing at its first write.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
     if parts.scheme in {"postgres", "postgresql"}:
         name = unquote(parts.path.lstrip("/"))
         if not name:

@@ -261,3 +261,76 @@ def test_a_planned_reorganisation_stays_out_of_the_structure_until_put_in_force(
     assert logged_in.post(url, put).status_code == 302
     assert trykkeriet.name_on(day).name == "Kopicentret"
     assert "Trykkeriet omdøbes (planlagt)" in logged_in.get("/changes/").content.decode()
+
+
+def test_the_correction_form_starts_from_the_recorded_date_and_its_bounds(logged_in):
+    html = logged_in.get(correct_url("r-juridisk-enhed-flyttes")).content.decode()
+    assert 'name="date" value="2010-11-30"' in html
+    assert 'name="not_before" value="2008-09-02"' in html
+    assert 'name="not_after" value="2010-11-30"' in html
+
+
+def test_a_withdrawn_merger_still_names_the_unit_it_created_and_that_unit_says_why(logged_in):
+    url = correct_url("r2011-03-01")
+    logged_in.post(
+        url, {"action": "withdraw", "certainty": "exact", "reason": "Fejl", "_apply": "1"}
+    )
+    timeline = logged_in.get("/changes/").content.decode()
+    assert '<a href="/units/mr-voksne/">mr-voksne</a>' in timeline
+    unit = logged_in.get("/units/mr-voksne/").content.decode()
+    assert "aldrig placeret i strukturen" in unit and "i dag" not in unit.split("Fandtes")[1][:300]
+
+
+def test_a_plan_is_previewed_as_it_will_be_in_force_and_saved_as_planned(logged_in):
+    data = {
+        "title": "Planlagt omdøbning",
+        "date": "2012-01-01",
+        "certainty": "exact",
+        "status": "planned",
+        "reason": "Beslutningsoplæg",
+        "changes-TOTAL_FORMS": "1",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "50",
+        "changes-0-kind": "rename",
+        "changes-0-unit": "trykkeriet",
+        "changes-0-name": "Kopicentret",
+    }
+    preview = logged_in.post("/admin/history/reorganisation/apply/", {**data, "_preview": "1"})
+    assert "Kopicentret" in preview.content.decode()
+    saved = logged_in.post(
+        "/admin/history/reorganisation/apply/", {**data, "_apply": "1"}, follow=True
+    )
+    assert "gemt som planlagt" in saved.content.decode()
+
+
+def test_a_reason_longer_than_history_keeps_is_refused_clearly_and_writes_nothing(logged_in):
+    url = correct_url("r2011-03-01")
+    response = logged_in.post(
+        url, {"action": "withdraw", "certainty": "exact", "reason": "x" * 101, "_apply": "1"}
+    )
+    assert response.status_code == 200
+    assert "højst have 100 tegn" in response.content.decode()
+    assert Reorganisation.objects.get(key="r2011-03-01").in_force
+
+
+def test_the_reorganisation_list_names_its_columns_in_danish(logged_in):
+    html = logged_in.get("/admin/history/reorganisation/").content.decode()
+    assert "Date display" not in html and "ikrafttrædelsesdato" in html.lower()
+
+
+def test_more_rows_than_a_dated_change_takes_are_refused_with_a_message(logged_in):
+    data = {
+        "title": "For mange rækker",
+        "date": "2012-01-01",
+        "certainty": "exact",
+        "reason": "Test",
+        "changes-TOTAL_FORMS": "51",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "50",
+        "_preview": "1",
+    }
+    response = logged_in.post("/admin/history/reorganisation/apply/", data)
+    assert response.status_code == 200
+    assert "50" in response.content.decode() and "errorlist" in response.content.decode()

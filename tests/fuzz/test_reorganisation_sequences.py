@@ -11,6 +11,7 @@ from django.db import transaction
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
+from history import projection
 from history.models import Certainty, Change, Reorganisation
 from history.services import (
     Create,
@@ -21,6 +22,9 @@ from history.services import (
     Split,
     TransferTasks,
     apply_reorganisation,
+    put_in_force,
+    redate_reorganisation,
+    withdraw_reorganisation,
 )
 from orgunits.integrity import structure_problems
 from orgunits.models import (
@@ -111,7 +115,12 @@ def changes_on(date: datetime.date | None):
         ),
         st.builds(Move, unit=unit, to=unit),
         st.builds(Rename, unit=unit, name=names, short_name=st.sampled_from(["", "FA"])),
-        st.builds(Merge, units=st.lists(unit, min_size=1, max_size=2).map(tuple), into=unit),
+        st.builds(
+            Merge,
+            units=st.lists(unit, min_size=1, max_size=2).map(tuple),
+            into=unit,
+            hands_on_tasks=st.booleans(),
+        ),
         st.builds(
             Split,
             unit=unit,
@@ -254,6 +263,71 @@ def test_each_reorganisation_keeps_every_invariant_or_is_refused_whole(small_tre
                 event(f"applied with {len(changes)} changes")
                 note(f"step {step} applied")
                 assert invariant_problems() == []
+        transaction.set_rollback(True)
+
+
+@examples(12)
+@given(data=st.data())
+def test_each_correction_leaves_the_structure_its_reorganisations_make_or_is_refused_whole(
+    small_tree, archivist, data
+):
+    """Withdrawals, reinstatements and re-datings of any of the reorganisations, in any
+    order: each either leaves every invariant holding and the stored structure equal to a
+    fresh replay, or is refused whole with a message."""
+    with transaction.atomic():
+        for title, date, changes in (  # a history to correct, then some of the fuzzer's own
+            ("Fuzz omdøbning", LATER[0], [Rename(unit="f-a", name="Kontor A2")]),
+            ("Fuzz flytning", LATER[1], [Move(unit="f-a1", to="f-b")]),
+            (
+                "Fuzz oprettelse",
+                LATER[2],
+                [Create(slug="f-d", name="D", parent="f-c", kind="enhed")],
+            ),
+            ("Fuzz sammenlægning", LATER[3], [Merge(units=["f-d"], into="f-c")]),
+        ):
+            apply_reorganisation(
+                title=title, date=date, changes=changes, reason="Fuzz", user=archivist
+            )
+        for step in range(data.draw(st.integers(0, 2), label="reorganisations")):
+            when = data.draw(dating(), label=f"dating {step}")
+            changes = data.draw(
+                st.lists(changes_on(when.get("date")), min_size=1, max_size=3),
+                label=f"changes {step}",
+            )
+            with contextlib.suppress(ValidationError):
+                apply_reorganisation(
+                    title=f"Fuzz {step}", changes=changes, reason="Fuzz", user=archivist, **when
+                )
+        ours = Reorganisation.objects.filter(title__in=["Lille testorganisation"]) | (
+            Reorganisation.objects.filter(title__startswith="Fuzz ")
+        )
+        scope = projection.scope_of(
+            Unit.objects.filter(slug__startswith="f-").values_list("pk", flat=True)
+        )
+        for step in range(data.draw(st.integers(1, 4), label="corrections")):
+            target = data.draw(st.sampled_from(list(ours.order_by("pk"))), label=f"which {step}")
+            action = data.draw(st.sampled_from(["withdraw", "in_force", "redate"]), label="how")
+            before = snapshot()
+            try:
+                if action == "withdraw":
+                    withdraw_reorganisation(target, reason="Fuzz", user=archivist)
+                elif action == "in_force":
+                    put_in_force(target, reason="Fuzz", user=archivist)
+                else:
+                    when = data.draw(
+                        st.one_of(st.fixed_dictionaries({"date": some_date}), dating())
+                    )
+                    redate_reorganisation(target, reason="Fuzz", user=archivist, **when)
+            except ValidationError as refusal:
+                event(f"{action} refused")
+                note(f"{action} of {target.title} refused: {refusal.messages}")
+                assert refusal.messages and all(str(m).strip() for m in refusal.messages)
+                assert snapshot() == before, "a refused correction left something behind"
+            else:
+                event(f"{action} applied")
+                note(f"{action} of {target.title} applied")
+                assert invariant_problems() == []
+                assert projection.replay_differences(scope=scope) == []
         transaction.set_rollback(True)
 
 

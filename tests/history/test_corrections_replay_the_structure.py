@@ -244,3 +244,120 @@ def test_a_replay_keeps_what_archivists_corrected_on_the_rows_it_writes_again(ar
     extra.refresh_from_db()
     assert extra.content_object == held
     assert held.citations.count() >= 2  # the transfer's own citation and the one added
+
+
+def test_put_in_force_command_puts_a_withdrawn_reorganisation_back(archivist):
+    merger = reorganisation("r2011-03-01")
+    call_command("withdraw_reorganisation", str(merger.pk), reason="Fejl")
+    call_command("put_in_force", str(merger.pk), reason="Alligevel")
+    assert "mr-voksne" in units_on(MERGER)
+    with pytest.raises(CommandError, match="i kraft|in force"):
+        call_command("put_in_force", str(merger.pk), reason="Igen")
+    with pytest.raises(CommandError, match="100"):
+        call_command("withdraw_reorganisation", str(merger.pk), reason="x" * 101)
+
+
+def test_every_row_a_correction_writes_is_in_history_with_its_user_and_reason(archivist, client):
+    from orgunits.models import Citation, UnitName
+
+    started = timezone.now()
+    withdraw_reorganisation(reorganisation("r2011-03-01"), reason="Fejl i kilden", user=archivist)
+    put_in_force(reorganisation("r2011-03-01"), reason="Rettet igen", user=archivist)
+    models = (UnitNode, UnitName, Responsibility, Citation, Reorganisation)
+    rows = [r for m in models for r in m.history.filter(history_date__gte=started)]
+    assert {r.history_type for r in rows} == {"+", "~", "-"}
+    assert {r.history_user for r in rows} == {archivist}
+    assert {r.history_change_reason for r in rows} == {"Fejl i kilden", "Rettet igen"}
+    # The unit pages show that history (who, when, why) for the units replayed.
+    for slug in ("mr-voksne", "mr-udsatte", "center-for-maal-og-rammer"):
+        page = client.get(f"/units/{slug}/")
+        assert page.status_code == 200
+
+
+@pytest.mark.slow
+def test_two_corrections_at_once_on_sqlite_queue_instead_of_failing(tmp_path):
+    """SQLite lets one writer in at a time: the second correction waits for the first and is
+    then refused clearly (already withdrawn), never a 'database is locked' traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'two.sqlite3'}"}
+    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    subprocess.run([*manage, "bootstrap"], env=env, check=True, capture_output=True)
+    merger_id = subprocess.run(
+        [
+            *manage,
+            "shell",
+            "-c",
+            "from history.models import Reorganisation as R; "
+            "print(R.objects.get(key='r2011-03-01').pk)",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()[-1]
+    both = [
+        subprocess.Popen(
+            [*manage, "withdraw_reorganisation", merger_id, "--reason", f"Samtidig {n}"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in both]
+    assert sorted(code for code, _, _ in results) == [0, 1]
+    assert all("Traceback" not in err and "locked" not in err for _, _, err in results)
+    refused = next(err for code, _, err in results if code == 1)
+    assert "trukket tilbage" in refused
+
+
+def test_a_command_given_an_empty_date_refuses_instead_of_using_today(archivist):
+    merger = reorganisation("r2011-03-01")
+    with pytest.raises(CommandError, match="ÅÅÅÅ-MM-DD|YYYY-MM-DD"):
+        call_command("redate_reorganisation", str(merger.pk), " ", reason="Tom")
+    assert reorganisation("r2011-03-01").date == MERGER
+
+
+def test_every_history_row_of_one_correction_has_one_moment(archivist):
+    """`?recorded=` sees a correction whole or not at all, never a replay half done."""
+    from orgunits.models import UnitName
+
+    started = timezone.now()
+    withdraw_reorganisation(reorganisation("r2011-03-01"), reason="Fejl", user=archivist)
+    moments = {
+        row.history_date
+        for model in (UnitNode, UnitName, Responsibility, Reorganisation)
+        for row in model.history.filter(history_date__gte=started)
+    }
+    assert len(moments) == 1
+    (moment,) = moments
+    just_before = moment - datetime.timedelta(microseconds=1)
+    assert "mr-voksne" in {n.unit.slug for n in structure_as_recorded(MERGER, just_before)}
+    assert "mr-voksne" not in {n.unit.slug for n in structure_as_recorded(MERGER, moment)}
+
+
+def test_a_unit_a_plan_creates_is_not_public_until_the_plan_is_in_force(archivist, client):
+    from history.services import Create, apply_reorganisation
+
+    plan = apply_reorganisation(
+        title="Nyt kontor planlægges",
+        date=datetime.date(2012, 1, 1),
+        changes=[
+            Create(slug="planlagt-kontor", name="Planlagt kontor", parent="mr-born", kind="kontor")
+        ],
+        reason="Beslutningsoplæg",
+        user=archivist,
+        status=Reorganisation.Status.PLANNED,
+    )
+    assert client.get("/units/planlagt-kontor/").status_code == 404
+    assert client.get("/units/planlagt-kontor/eac-cpf.xml").status_code == 404
+    assert "planlagt-kontor" not in client.get("/units/?q=planlagt").content.decode()
+    put_in_force(plan, reason="Vedtaget", user=archivist)
+    assert client.get("/units/planlagt-kontor/").status_code == 200

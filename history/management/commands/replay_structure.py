@@ -1,20 +1,11 @@
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from history.management.correction_command import date_argument
 from history.projection import replay_differences
 from history.services import replay_structure
 from orgunits.seed import system_user
-from socialforvaltning.lib.dates import InvalidDate, parse_date
-
-
-def date_argument(value: str) -> datetime.date:
-    try:
-        return parse_date(value)
-    except InvalidDate as error:
-        raise CommandError(str(error)) from None
 
 
 class Command(BaseCommand):
@@ -32,7 +23,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, since=None, check=False, reason="", **options):
-        since = date_argument(since) if since else None
+        since = date_argument(since) if since is not None else None
         if check:
             lines = replay_differences(since)
             if lines:
