@@ -224,6 +224,7 @@ def report(results: dict, args) -> str:
                 if figure is None
                 else f"{figure['median_s']:.2f} s ({figure['max_s']:.2f})"
                 + (" refused" if figure["refused"] else "")
+                + (f" [{key.split(' with ')[1]}]" if key and " with " in key else "")
             )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [

@@ -213,10 +213,12 @@ def apply_reorganisation(
         raise ValidationError(_("A new reorganisation is either in force or planned."))
     with _writing(reason=reason, user=user) as run:
         after = date + datetime.timedelta(days=1) if date else datetime.date.min
-        scope = projection.scope_of(
-            Unit.objects.filter(slug__in=_named_slugs(changes)).values_list("pk", flat=True)
-        )
-        later = list(projection.in_force_from(after, scope))
+        later = []
+        if projection.in_force_from(after).exists():  # entered out of order: what follows?
+            scope = projection.scope_of(
+                Unit.objects.filter(slug__in=_named_slugs(changes)).values_list("pk", flat=True)
+            )
+            later = list(projection.in_force_from(after, scope))
         if later:
             run.truncate(after, scope)
         reorganisation = Reorganisation(
@@ -238,7 +240,7 @@ def apply_reorganisation(
             reorganisation.status = status
             writer.save(reorganisation)
             run.replay_from(date, _scope_of(reorganisation))
-        _refuse_stranded_responsibilities(date)
+        _refuse_stranded_responsibilities(date, run.history.placed_units())
     return reorganisation
 
 
@@ -254,7 +256,7 @@ def replay_structure(
     reorganisation that no longer applies, if any does not."""
     with _writing(reason=reason, user=user) as run:
         replayed = run.replay_from(since, scope)
-        _refuse_stranded_responsibilities(since)
+        _refuse_stranded_responsibilities(since, run.history.placed_units())
     return replayed
 
 
@@ -351,7 +353,7 @@ def revise_reorganisation(
         run.replay(later, revised=(current.pk, list(changes)))
         if not current.in_force:
             run.replay_from(since, scope)
-        _refuse_stranded_responsibilities(since)
+        _refuse_stranded_responsibilities(since, run.history.placed_units())
     return current
 
 
@@ -366,7 +368,7 @@ def _correct(reorganisation: Reorganisation, edit, *, reason: str, user) -> Reor
         run.writer(current).save(current)
         if shaped_before or current.in_force:
             run.replay_from(since, _scope_of(current))
-            _refuse_stranded_responsibilities(since)
+            _refuse_stranded_responsibilities(since, run.history.placed_units())
     return current
 
 
@@ -570,11 +572,14 @@ def _same_spec(first: Change, row: Change) -> bool:
     return (row.unit_id, row.ends) == (first.unit_id, first.ends)
 
 
-def _refuse_stranded_responsibilities(since: datetime.date | None) -> None:
+def _refuse_stranded_responsibilities(since: datetime.date | None, units: set[int]) -> None:
     """A responsibility no change opened (one the sources give from a date) must still lie
     within its unit's existence after a replay: one from before the correction's date that
-    reaches past it, or one beginning after it, may have lost its unit."""
-    held = Responsibility.objects.filter(opened_by=None).overlapping(since, None)
+    reaches past it, or one beginning after it, may have lost its unit. Only the `units`
+    whose placements this write changed can have lost theirs."""
+    if not units:
+        return
+    held = Responsibility.objects.filter(opened_by=None, unit_id__in=units).overlapping(since, None)
     rows = list(held.values("unit_id", "unit__slug", "task__name", "valid_from", "valid_to"))
     if not rows:
         return
@@ -753,6 +758,13 @@ class _History:
             row = copy.copy(obj)
             row._history_date = self.moment
             self.pending.setdefault(type(obj), ([], []))[0].append(row)
+
+    def placed_units(self) -> set[int]:
+        """The units whose placements this write created, changed or deleted."""
+        written = self.pending.get(UnitNode, ([], []))
+        units = {node.unit_id for rows in written for node in rows}
+        units.update(row.unit_id for row in self.deleted if row.instance_type is UnitNode)
+        return units
 
     def delete(self, queryset) -> None:
         """Delete the rows of `queryset` in one statement, keeping a deletion row in history
