@@ -38,6 +38,11 @@ def affected_branch(structure: Structure, unit_ids: set[int]):
     return [(n, structure.name(n), n.unit_id in unit_ids) for n in structure.nodes if n.pk in keep]
 
 
+def branch_on(date: datetime.date, unit_ids: set[int]):
+    """The affected branch on `date`, read alone (not the whole structure)."""
+    return affected_branch(Structure.around(date, unit_ids), unit_ids)
+
+
 def touched_units(reorganisation) -> set[int]:
     touched = set()
     for change in reorganisation.changes.all():
@@ -61,8 +66,8 @@ def preview_reorganisation(**kwargs) -> Preview:
             result = Preview(
                 day_before=day_before,
                 date=date,
-                before=affected_branch(Structure(day_before), touched),
-                after=affected_branch(Structure(date), touched),
+                before=branch_on(day_before, touched),
+                after=branch_on(date, touched),
             )
             raise _RollBack
     except _RollBack:
@@ -91,7 +96,7 @@ def preview_correction(correct, reorganisation, **kwargs) -> CorrectionPreview:
             new = kwargs.get("date", old)
             for d in sorted({*moments, *([new] if new else [])}):
                 for day in (d - datetime.timedelta(days=1), d):
-                    before[day] = affected_branch(Structure(day), touched)
+                    before[day] = branch_on(day, touched)
             corrected = correct(reorganisation, **kwargs)
             since = min(d for d in (old, corrected.date) if d) if (old or corrected.date) else None
             replayed = list(
@@ -103,10 +108,7 @@ def preview_correction(correct, reorganisation, **kwargs) -> CorrectionPreview:
                 else Reorganisation.objects.in_force().exclude(pk=reorganisation.pk)
             )
             result = CorrectionPreview(
-                dates=[
-                    (day, branch, affected_branch(Structure(day), touched))
-                    for day, branch in before.items()
-                ],
+                dates=[(day, branch, branch_on(day, touched)) for day, branch in before.items()],
                 replayed=replayed,
             )
             raise _RollBack

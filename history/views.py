@@ -7,13 +7,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from orgunits.structure import Structure
 from socialforvaltning.lib.dates import date_from_request
 
 from .compare import compare_structures
 from .lifelines import lifelines
 from .models import Change, Reorganisation
-from .preview import affected_branch, touched_units
+from .preview import branch_on, touched_units
 
 CHANGES = Prefetch(
     "changes",
@@ -73,8 +72,8 @@ def reorganisation_detail(request, pk):
     affected = touched_units(reorganisation)
     before = after = None
     if reorganisation.date:
-        before = affected_branch(Structure(reorganisation.day_before), affected)
-        after = affected_branch(Structure(reorganisation.date), affected)
+        before = branch_on(reorganisation.day_before, affected)
+        after = branch_on(reorganisation.date, affected)
     siblings = list(Reorganisation.objects.on_record().chronological().values_list("pk", "date"))
     index = [s[0] for s in siblings].index(reorganisation.pk)
     return render(

@@ -52,6 +52,18 @@ class Structure:
         for node in self.nodes:
             self.children[node.parent_id].append(node)
 
+    @classmethod
+    def around(cls, date: datetime.date, unit_ids) -> "Structure":
+        """The part of the structure on `date` that shows what changed for `unit_ids`: their
+        placements, the placements above them and those right below them. Four queries, and
+        rows in proportion to that part, whatever the size of the registry."""
+        touched = UnitNode.objects.valid_on(date).filter(unit_id__in=list(unit_ids))
+        above = [pk for pk, _unit in touched.lineage()]
+        nodes = UnitNode.objects.tree_on(date).filter(
+            Q(pk__in=above) | Q(parent__in=touched.values("pk"))
+        )
+        return cls(date, nodes)
+
     def __len__(self) -> int:
         return len(self.nodes)
 

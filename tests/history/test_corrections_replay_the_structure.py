@@ -361,3 +361,41 @@ def test_a_unit_a_plan_creates_is_not_public_until_the_plan_is_in_force(archivis
     assert "planlagt-kontor" not in client.get("/units/?q=planlagt").content.decode()
     put_in_force(plan, reason="Vedtaget", user=archivist)
     assert client.get("/units/planlagt-kontor/").status_code == 200
+
+
+def test_a_preview_reads_the_affected_branch_not_the_whole_tree(archivist):
+    """Its queries and the placements it reads are the same in the seed's small tree and in
+    the generated tree of 1,000 units: it reads the affected branch alone."""
+    from django.db import connection
+    from django.db.models.signals import post_init
+    from django.test.utils import CaptureQueriesContext
+
+    from history.preview import preview_reorganisation
+    from history.services import Rename
+    from tests.conftest import LARGE_ON
+
+    queries, placements_read = [], []
+    for unit in ("trykkeriet", "syn-7"):
+        read = []
+
+        def count(sender, instance, read=read, **kwargs):
+            read.append(instance)
+
+        post_init.connect(count, sender=UnitNode)
+        try:
+            with CaptureQueriesContext(connection) as captured:
+                preview = preview_reorganisation(
+                    title="Forhåndsvisning",
+                    date=LARGE_ON,
+                    changes=[Rename(unit=unit, name="Et nyt navn")],
+                    reason="Test",
+                    user=archivist,
+                )
+        finally:
+            post_init.disconnect(count, sender=UnitNode)
+        assert any(touched for _node, _name, touched in preview.after)
+        queries.append(len(captured))
+        placements_read.append(len(read))
+    assert queries[0] == queries[1]
+    assert UnitNode.objects.valid_on(LARGE_ON).count() > 1000
+    assert max(placements_read) < 60
