@@ -506,8 +506,13 @@ class StressRun:
         except Exception as error:
             attempt.error = f"{type(error).__name__}: {error}"
             return attempt
-        if response.status_code == 302:
+        saved = reverse("admin:orgunits_unitname_changelist")
+        if response.status_code == 302 and response["Location"].startswith(saved):
             attempt.accepted = True
+        elif response.status_code == 302:
+            # The admin sends a change of a record that is gone to its front page: a replay
+            # took the name back meanwhile and wrote it again under another id.
+            attempt.refusal = _("the name was written again by a replay meanwhile")
         elif response.status_code == 200:
             attempt.refusal = _("the change form showed errors")
         else:
