@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -10,9 +9,9 @@ from django.utils.translation import gettext_lazy
 
 from .admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
 from .forms import (
-    ChangeForm,
     ChangeFormSet,
     CorrectionForm,
+    GrowingChangeFormSet,
     ReorganisationForm,
     RevisionForm,
     initial_rows,
@@ -115,19 +114,15 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
         """Replace a recorded reorganisation's changes: previewed, with a reason, then
         replayed through the one writer."""
         reorganisation = self.reorganisation_to_correct(request, pk)
-        form = RevisionForm(request.POST or None)
         if "_add_row" in request.POST:
-            form, changes = (
-                RevisionForm(initial=request.POST.dict()),
-                with_another_row(request.POST, ChangeFormSet),
-            )
+            form = RevisionForm(initial=request.POST.dict())
+            changes = with_another_row(request.POST)
         elif request.method == "POST":
+            form = RevisionForm(request.POST)
             changes = ChangeFormSet(request.POST, prefix="changes")
         else:
-            rows = initial_rows(reorganisation)
-            changes = forms.formset_factory(ChangeForm, extra=1, max_num=50, validate_max=True)(
-                initial=rows, prefix="changes"
-            )
+            form = RevisionForm()
+            changes = GrowingChangeFormSet(initial=initial_rows(reorganisation), prefix="changes")
         return self.correction_response(
             request, reorganisation, form, changes, _("Revise “%(title)s”")
         )
@@ -179,7 +174,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
             raise PermissionDenied
         if "_add_row" in request.POST:
             form = ReorganisationForm(initial=request.POST.dict())
-            changes = with_another_row(request.POST, ChangeFormSet)
+            changes = with_another_row(request.POST)
         else:
             form = ReorganisationForm(request.POST or None)
             changes = ChangeFormSet(request.POST or None, prefix="changes")

@@ -19,9 +19,11 @@ from .services import (
     Merge,
     Move,
     Place,
+    Recreate,
     Rename,
     Split,
     TransferTasks,
+    recorded_specs,
 )
 
 
@@ -328,6 +330,8 @@ class ChangeForm(forms.Form):
 
 
 ChangeFormSet = forms.formset_factory(ChangeForm, extra=3, max_num=50, validate_max=True)
+# The rows a person has typed (or a recorded reorganisation's), and one empty row more.
+GrowingChangeFormSet = forms.formset_factory(ChangeForm, extra=1, max_num=50, validate_max=True)
 
 
 # The suggestions of the unit and task fields stop here: a registry of a whole municipality
@@ -352,58 +356,68 @@ def registry_choices() -> dict:
     }
 
 
-def with_another_row(post, formset_class, prefix: str = "changes"):
+def with_another_row(post, prefix: str = "changes"):
     """The rows a person has typed, unbound (no error shown for a row not finished yet), and
     one empty row more: how the form grows without JavaScript."""
-    typed = formset_class(post, prefix=prefix)
+    typed = ChangeFormSet(post, prefix=prefix)
     rows = [{name: bound[name].value() for name in ChangeForm.base_fields} for bound in typed]
-    grown = forms.formset_factory(ChangeForm, extra=1, max_num=50, validate_max=True)
-    return grown(initial=rows[:49], prefix=prefix)
+    return GrowingChangeFormSet(initial=rows[:49], prefix=prefix)
 
 
 def initial_rows(reorganisation) -> list[dict]:
     """A recorded reorganisation's changes as rows of the dated-change form, to revise them.
     A creation comes back as the placement of the unit, whose record stays when its
     creation is revised."""
-    rows, merged, split = [], {}, {}
-    for change in reorganisation.changes.select_related("unit", "target", "post").order_by("id"):
-        unit = change.unit.slug
-        target = change.target.slug if change.target_id else ""
-        base = {"unit": unit, "target": target, "note": change.note}
-        if change.kind == change.Kind.CREATED:
-            rows.append(
-                {**base, "kind": "place", "name": change.name, "short_name": change.short_name}
-            )
-        elif change.kind == change.Kind.RENAMED:
-            rows.append(
-                {**base, "kind": "rename", "name": change.name, "short_name": change.short_name}
-            )
-        elif change.kind == change.Kind.MOVED:
-            rows.append({**base, "kind": "move"})
-        elif change.kind == change.Kind.DISSOLVED:
-            rows.append({**base, "kind": "dissolve"})
-        elif change.kind == change.Kind.MERGED:
-            key = (target, change.hands_on_tasks)
-            if key in merged:
-                merged[key]["unit"] += f", {unit}"
-            else:
-                merged[key] = {**base, "kind": "merge", "leave_tasks": not change.hands_on_tasks}
-                rows.append(merged[key])
-        elif change.kind == change.Kind.SPLIT:
-            if unit in split:
-                split[unit]["target"] += f", {target}"
-            else:
-                split[unit] = {**base, "kind": "split", "split_continues": not change.ends}
-                rows.append(split[unit])
-        else:
-            rows.append(
-                {
-                    **base,
-                    "kind": "transfer",
-                    "tasks": ", ".join(change.tasks),
-                    "role": change.role,
-                    "post": change.post.slug if change.post_id else "",
-                    "keep_post": change.keeps_post,
-                }
-            )
-    return rows
+    return [row_of(spec) for spec in recorded_specs(reorganisation)]
+
+
+def row_of(spec) -> dict:
+    """The form row that gives `spec` back (`ChangeForm.spec` the other way round)."""
+    row = {"note": spec.note}
+    if isinstance(spec, Recreate):
+        return {
+            **row,
+            "kind": "place",
+            "unit": spec.unit,
+            "target": spec.parent or "",
+            "name": spec.name,
+            "short_name": spec.short_name,
+        }
+    if isinstance(spec, Rename):
+        return {
+            **row,
+            "kind": "rename",
+            "unit": spec.unit,
+            "name": spec.name,
+            "short_name": spec.short_name,
+        }
+    if isinstance(spec, Move):
+        return {**row, "kind": "move", "unit": spec.unit, "target": spec.to}
+    if isinstance(spec, Dissolve):
+        return {**row, "kind": "dissolve", "unit": spec.unit}
+    if isinstance(spec, Merge):
+        return {
+            **row,
+            "kind": "merge",
+            "unit": ", ".join(spec.units),
+            "target": spec.into,
+            "leave_tasks": not spec.hands_on_tasks,
+        }
+    if isinstance(spec, Split):
+        return {
+            **row,
+            "kind": "split",
+            "unit": spec.unit,
+            "target": ", ".join(spec.into),
+            "split_continues": not spec.ends,
+        }
+    return {
+        **row,
+        "kind": "transfer",
+        "unit": spec.from_unit,
+        "target": spec.to_unit or "",
+        "tasks": ", ".join(spec.tasks),
+        "role": spec.role or "",
+        "post": spec.post if isinstance(spec.post, str) else "",
+        "keep_post": spec.post is ...,
+    }

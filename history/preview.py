@@ -7,16 +7,11 @@ function that will write the change, so what the preview shows is what will be w
 import datetime
 from dataclasses import dataclass
 
-from django.db import transaction
-
 from orgunits.structure import Structure
+from socialforvaltning.lib.transactions import rolled_back
 
-from .models import Reorganisation
-from .services import apply_reorganisation
-
-
-class _RollBack(Exception):
-    pass
+from . import projection
+from .services import apply_reorganisation, correction_scope
 
 
 @dataclass
@@ -57,22 +52,15 @@ def preview_reorganisation(**kwargs) -> Preview:
     affected branch on the day before and on the effective date. Raises ValidationError
     exactly as `apply_reorganisation` would."""
     date = kwargs["date"]
-    result = None
-    try:
-        with transaction.atomic():
-            reorganisation = apply_reorganisation(**kwargs)
-            touched = touched_units(reorganisation)
-            day_before = date - datetime.timedelta(days=1)
-            result = Preview(
-                day_before=day_before,
-                date=date,
-                before=branch_on(day_before, touched),
-                after=branch_on(date, touched),
-            )
-            raise _RollBack
-    except _RollBack:
-        pass
-    return result
+    day_before = date - datetime.timedelta(days=1)
+    with rolled_back():
+        touched = touched_units(apply_reorganisation(**kwargs))
+        return Preview(
+            day_before=day_before,
+            date=date,
+            before=branch_on(day_before, touched),
+            after=branch_on(date, touched),
+        )
 
 
 @dataclass
@@ -82,36 +70,19 @@ class CorrectionPreview:
 
 
 def preview_correction(correct, reorganisation, **kwargs) -> CorrectionPreview:
-    """Run a correction (`withdraw_reorganisation`, `redate_reorganisation`, `put_in_force`)
-    in a transaction that is always rolled back; return the affected branch on the day
-    before and on each date the correction touches, as recorded now and as corrected.
-    Raises ValidationError exactly as the correction would."""
+    """Run a correction (`withdraw_reorganisation`, `redate_reorganisation`, `put_in_force`,
+    `revise_reorganisation`) in a transaction that is always rolled back; return the affected
+    branch on the day before and on each date the correction touches, as recorded now and as
+    corrected. Raises ValidationError exactly as the correction would."""
     touched = touched_units(reorganisation)
-    old = reorganisation.date
-    result = None
-    try:
-        with transaction.atomic():
-            moments = {d for d in (old,) if d}
-            before = {}
-            new = kwargs.get("date", old)
-            for d in sorted({*moments, *([new] if new else [])}):
-                for day in (d - datetime.timedelta(days=1), d):
-                    before[day] = branch_on(day, touched)
-            corrected = correct(reorganisation, **kwargs)
-            since = min(d for d in (old, corrected.date) if d) if (old or corrected.date) else None
-            replayed = list(
-                Reorganisation.objects.in_force()
-                .filter(date__gte=since)
-                .exclude(pk=reorganisation.pk)
-                .chronological()
-                if since
-                else Reorganisation.objects.in_force().exclude(pk=reorganisation.pk)
-            )
-            result = CorrectionPreview(
-                dates=[(day, branch, branch_on(day, touched)) for day, branch in before.items()],
-                replayed=replayed,
-            )
-            raise _RollBack
-    except _RollBack:
-        pass
-    return result
+    dates = sorted({d for d in (reorganisation.date, kwargs.get("date")) if d})
+    days = [day for d in dates for day in (d - datetime.timedelta(days=1), d)]
+    before = {day: branch_on(day, touched) for day in days}
+    with rolled_back():
+        corrected = correct(reorganisation, **kwargs)
+        since = projection.earliest_date(reorganisation.date, corrected.date)
+        replayed = projection.in_force_from(since, correction_scope(corrected))
+        return CorrectionPreview(
+            dates=[(day, before[day], branch_on(day, touched)) for day in days],
+            replayed=list(replayed.exclude(pk=reorganisation.pk)),
+        )

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from orgunits.models import Citation, UnitName, UnitNode
 from responsibilities.models import Responsibility
+from socialforvaltning.lib.transactions import rolled_back
 
 from .locks import lock_structure
 from .models import Change, Reorganisation
@@ -253,30 +254,21 @@ def differences(stored: dict[str, set], replayed: dict[str, set]) -> list[str]:
     return lines
 
 
-class _RollBack(Exception):
-    pass
-
-
 def replay_differences(since: datetime.date | None = None, scope: Scope = EVERYTHING) -> list[str]:
     """How the stored projection differs from a fresh replay of the reorganisations in force
     (from `since`, within `scope`), computed in a transaction that is always rolled back. A
     replay that is refused is a difference too."""
     from .services import replay_structure  # the writer builds on this module
 
-    lines = []
     with transaction.atomic():
         lock_structure()
         stored = snapshot()
         try:
-            with transaction.atomic():
+            with rolled_back():
                 replay_structure(since=since, reason="replay_structure --check", scope=scope)
-                lines = differences(stored, snapshot())
-                raise _RollBack
-        except _RollBack:
-            pass
+                return differences(stored, snapshot())
         except ValidationError as error:
-            lines = [" ".join(error.messages)]
-    return lines
+            return [" ".join(error.messages)]
 
 
 def projection_problems() -> list[str]:

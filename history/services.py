@@ -46,7 +46,7 @@ from orgunits.models import (
     format_period,
     periods_overlap,
 )
-from responsibilities.models import Post, Responsibility, Task
+from responsibilities.models import Post, Responsibility, Task, lies_within
 from socialforvaltning.lib.dates import format_date
 
 from . import projection
@@ -161,7 +161,7 @@ class TransferTasks:
 
 
 @dataclass(frozen=True)
-class _Recreate:
+class Recreate:
     """A recorded creation or placement applied again by a replay: the unit exists (its
     record is never deleted) and gets its place and, unless its record names it on the date,
     the name the change gave it."""
@@ -179,7 +179,7 @@ class _Recreate:
 # before the units giving them up end (merges, splits and dissolutions end units, and refuse
 # to leave a task behind), and a dissolution comes after the moves that empty the dissolved
 # unit. Transfers keep the order they are given in.
-PHASES = (Create, _Recreate, Place, Rename, Move, TransferTasks, Merge, Split, Dissolve)
+PHASES = (Create, Recreate, Place, Rename, Move, TransferTasks, Merge, Split, Dissolve)
 
 
 def apply_reorganisation(
@@ -239,7 +239,7 @@ def apply_reorganisation(
             # Checked and recorded as it would apply; then out of the structure again.
             reorganisation.status = status
             writer.save(reorganisation)
-            run.replay_from(date, _scope_of(reorganisation))
+            run.replay_from(date, correction_scope(reorganisation))
         _refuse_stranded_responsibilities(date, run.history.placed_units())
     return reorganisation
 
@@ -367,7 +367,7 @@ def _correct(reorganisation: Reorganisation, edit, *, reason: str, user) -> Reor
         since = edit(current)
         run.writer(current).save(current)
         if shaped_before or current.in_force:
-            run.replay_from(since, _scope_of(current))
+            run.replay_from(since, correction_scope(current))
             _refuse_stranded_responsibilities(since, run.history.placed_units())
     return current
 
@@ -400,8 +400,7 @@ class _Run:
 
     def __init__(self, *, user, reason: str, deferral: ExitStack):
         self.user, self.reason, self.deferral = user, reason, deferral
-        self.history = _History()
-        self.history.user, self.history.reason = user, reason
+        self.history = _History(user=user, reason=reason)
 
     def writer(self, reorganisation: Reorganisation) -> "_Writer":
         return _Writer(
@@ -429,7 +428,7 @@ class _Run:
         one `revised` names (id, changes) from its new changes instead, recording them."""
         if not reorganisations:
             return
-        recorded = recorded_changes(reorganisations)
+        recorded = _recorded_changes(reorganisations)
         for reorganisation in reorganisations:
             writer = self.writer(reorganisation)
             if revised and reorganisation.pk == revised[0]:
@@ -449,7 +448,7 @@ class _Run:
                 ) from error
 
 
-def _scope_of(reorganisation: Reorganisation) -> projection.Scope:
+def correction_scope(reorganisation: Reorganisation) -> projection.Scope:
     """What a correction of `reorganisation` can affect (see `projection.Scope`)."""
     return projection.scope_of(_named_units(reorganisation))
 
@@ -461,7 +460,12 @@ def _named_units(reorganisation: Reorganisation) -> set[int]:
     return named
 
 
-def recorded_changes(reorganisations) -> dict[int, tuple[list, dict]]:
+def recorded_specs(reorganisation: Reorganisation) -> list:
+    """A recorded reorganisation's changes as the specs that apply them again."""
+    return _recorded_changes([reorganisation])[reorganisation.pk][0]
+
+
+def _recorded_changes(reorganisations) -> dict[int, tuple[list, dict]]:
     """For each reorganisation, the changes its rows record, as the specs that apply them
     again, and the rows behind each spec (by the spec's id), in two queries."""
     rows = (
@@ -512,7 +516,7 @@ def _specs_of(rows: list[Change]) -> tuple[list, dict]:
             i = j
             continue
         if kind == Change.Kind.CREATED:
-            spec = _Recreate(
+            spec = Recreate(
                 unit=row.unit.slug, parent=target, name=row.name, short_name=row.short_name
             )
         elif kind == Change.Kind.RENAMED:
@@ -590,7 +594,11 @@ def _refuse_stranded_responsibilities(since: datetime.date | None, units: set[in
         .values_list("unit_id", "valid_from", "valid_to")
     ):
         placements[unit_id].append((start, end))
-    stranded = [row for row in rows if not _covered(row, placements[row["unit_id"]])]
+    stranded = [
+        row
+        for row in rows
+        if not lies_within(row["valid_from"], row["valid_to"], placements[row["unit_id"]])
+    ]
     if stranded:
         raise ValidationError(
             _(
@@ -604,20 +612,6 @@ def _refuse_stranded_responsibilities(since: datetime.date | None, units: set[in
                 "period": format_period(stranded[0]["valid_from"], stranded[0]["valid_to"]),
             }
         )
-
-
-def _covered(row, placements) -> bool:
-    """Whether consecutive placements, in order, cover the row's whole period."""
-    cursor = row["valid_from"]
-    for start, end in placements:
-        if end is not None and cursor is not None and end <= cursor:
-            continue  # ends before the period does
-        if not (start is None or (cursor is not None and start <= cursor)):
-            return False  # a gap
-        if end is None or (row["valid_to"] is not None and row["valid_to"] <= end):
-            return True
-        cursor = end
-    return False
 
 
 @contextmanager
@@ -742,22 +736,26 @@ class _History:
     the signal (which builds a manager class on every save), is what makes a reorganisation
     of thousands of rows affordable; nothing reads history while a reorganisation runs."""
 
-    def __init__(self):
+    def __init__(self, *, user, reason: str):
         self.pending: dict[type, tuple[list, list]] = {}
         self.deleted: list = []
-        # One moment for every row of one write: `?recorded=` sees all of it or none of it,
-        # never a replay half done. Rows of one record keep their order by their ids.
+        # One moment, one user and one reason for every row of one write: `?recorded=` sees
+        # all of it or none of it, never a replay half done. Rows of one record keep their
+        # order by their ids.
         self.moment = timezone.now()
-        self.user = None
-        self.reason = ""
+        self.user, self.reason = user, reason
         self.superseded = projection.Superseded()
+
+    def _row(self, obj):
+        row = copy.copy(obj)
+        row._history_date = self.moment
+        row._history_user, row._change_reason = self.user, self.reason
+        return row
 
     def created(self, objs) -> None:
         """Rows inserted together (by `bulk_create`): their history rows, as `save` keeps."""
         for obj in objs:
-            row = copy.copy(obj)
-            row._history_date = self.moment
-            self.pending.setdefault(type(obj), ([], []))[0].append(row)
+            self.pending.setdefault(type(obj), ([], []))[0].append(self._row(obj))
 
     def placed_units(self) -> set[int]:
         """The units whose placements this write created, changed or deleted."""
@@ -787,19 +785,13 @@ class _History:
         queryset._raw_delete(queryset.db)
 
     def save(self, obj):
-        # Rows the writer did not validate itself (a row reopened by a replay, a citation
-        # moved to a row written again) are this run's writes too, by its user, for its reason.
-        if not hasattr(obj, "_history_user"):
-            obj._history_user, obj._change_reason = self.user, self.reason
         created = obj._state.adding
         obj.skip_history_when_saving = True  # simple-history's switch for this one save
         try:
             obj.save()
         finally:
             del obj.skip_history_when_saving
-        row = copy.copy(obj)
-        row._history_date = self.moment
-        self.pending.setdefault(type(obj), ([], []))[0 if created else 1].append(row)
+        self.pending.setdefault(type(obj), ([], []))[0 if created else 1].append(self._row(obj))
 
     def write(self):
         """Insert the history rows: creations, then updates, then deletions, so that a row
@@ -831,8 +823,7 @@ class _Writer:
         self.units: dict[str, Unit] = {}
         self.deferral = deferral
         self.nodes_placed = 0
-        self.history = history or _History()
-        self.history.user, self.history.reason = user, reason
+        self.history = history or _History(user=user, reason=reason)
         # A replay applies recorded changes again: the rows behind each spec, by its id.
         self.replaying: dict[int, list[Change]] | None = None
         # A replay's creations insert their names and placements together (`flush`), not
@@ -852,6 +843,11 @@ class _Writer:
         # the check constraints: each model's clean() states them in words (the period, a
         # range's order, a date unless before the records), the database enforces them, and
         # validating them again costs three queries per row.
+        self.validate(obj, exclude=exclude, validate_unique=validate_unique)
+        self.history.save(obj)
+        return obj
+
+    def validate(self, obj, *, exclude=(), validate_unique=True):
         self.inherit(obj)
         foreign_keys = [f.name for f in obj._meta.fields if f.many_to_one]
         obj.full_clean(
@@ -859,10 +855,6 @@ class _Writer:
             validate_unique=validate_unique,
             validate_constraints=False,
         )
-        obj._history_user = self.user
-        obj._change_reason = self.reason
-        self.history.save(obj)
-        return obj
 
     def inherit(self, obj):
         """A name or responsibility written again by a replay keeps what archivists
@@ -877,13 +869,7 @@ class _Writer:
     def queue(self, obj):
         """Validate a new name or placement as `save` does, and insert it at the next
         `flush`. Only while the tree's numbering waits for the end (a replay)."""
-        self.inherit(obj)
-        foreign_keys = [f.name for f in obj._meta.fields if f.many_to_one]
-        obj.full_clean(
-            exclude=[*MPTT_FIELDS, *foreign_keys], validate_unique=False, validate_constraints=False
-        )
-        obj._history_user = self.user
-        obj._change_reason = self.reason
+        self.validate(obj, exclude=MPTT_FIELDS, validate_unique=False)
         self.queued.append(obj)
         self.queued_units.add(obj.unit_id)
         return obj
@@ -935,7 +921,7 @@ class _Writer:
         owner handed it on still has one."""
         methods = {
             Create: self.create,
-            _Recreate: self.recreate,
+            Recreate: self.recreate,
             Place: self.place,
             Rename: self.rename,
             Move: self.move,
@@ -945,14 +931,14 @@ class _Writer:
             Dissolve: self.dissolve,
         }
         self.prefetch_units(changes)
-        self.prefetch_recreated([c for c in changes if isinstance(c, _Recreate)])
+        self.prefetch_recreated([c for c in changes if isinstance(c, Recreate)])
         for change in sorted(changes, key=lambda c: PHASES.index(type(c))):
-            if self.date is None and not isinstance(change, (Create, _Recreate)):
+            if self.date is None and not isinstance(change, (Create, Recreate)):
                 raise ValidationError(
                     _("Only creations can be recorded without a date (“%(title)s”).")
                     % {"title": self.reorganisation.title}
                 )
-            if not isinstance(change, _Recreate):
+            if not isinstance(change, Recreate):
                 self.flush()  # later phases read the rows the creations wrote
             methods[type(change)](change)
         self.flush()
@@ -1051,13 +1037,17 @@ class _Writer:
         )
         name.of_a_new_unit = True  # its only name: no query for a clash
         self.save(name)
+        self.place_new(unit, parent, change)
+
+    def place_new(self, unit: Unit, parent: Unit | None, change: Change):
+        """Place a unit that has no placement under `parent` from the date on."""
         nodes = self.open_nodes(
             unit, parent, self.date, None, opened_by=change, closed_by=None, new_unit=True
         )
         if len(nodes) == 1 and nodes[0].valid_to is None:
             self.created_nodes[unit.pk] = nodes[0]
 
-    def prefetch_recreated(self, specs: list[_Recreate]):
+    def prefetch_recreated(self, specs: list[Recreate]):
         """What a replay's creations ask of each unit, in three queries instead of three per
         unit: which already have a place, which have any authorised name, and the names
         their records give them on the date."""
@@ -1073,7 +1063,7 @@ class _Writer:
             else {}
         )
 
-    def recreate(self, spec: _Recreate):
+    def recreate(self, spec: Recreate):
         unit = self.unit(spec.unit)
         if unit.pk in self.placed:
             raise ValidationError(
@@ -1099,13 +1089,9 @@ class _Writer:
             name.of_a_new_unit = unit.pk not in self.named
             self.queue(name) if self.queueing else self.save(name)
         try:
-            nodes = self.open_nodes(
-                unit, parent, self.date, None, opened_by=change, closed_by=None, new_unit=True
-            )
+            self.place_new(unit, parent, change)
         finally:
             self.queueing = False
-        if len(nodes) == 1 and nodes[0].valid_to is None:
-            self.created_nodes[unit.pk] = nodes[0]
 
     @property
     def date_display(self) -> str:
@@ -1265,21 +1251,32 @@ class _Writer:
             self.save(old)
             if (old.task_id, old.role) in kept:
                 continue
-            self.save(
-                Responsibility(
-                    task=old.task,
-                    unit=into,
-                    role=old.role,
-                    post=None,
-                    valid_from=self.date,
-                    certainty=self.reorganisation.certainty,
-                    not_before=self.reorganisation.not_before,
-                    not_after=self.reorganisation.not_after,
-                    inferred=old.inferred,
-                    note=change.note,
-                    opened_by=change,
-                )
+            # The sources name the merge, not where each task went: the registry's reading.
+            self.hand_on(
+                old,
+                into,
+                change,
+                role=old.role,
+                post=None,
+                inferred=True,
+                note=change.note
+                or _("Handed on with the merge into “%(into)s”.") % {"into": into.slug},
             )
+
+    def hand_on(self, old: Responsibility, unit: Unit, change: Change, **fields):
+        """`old`'s task held by `unit` from the date, as certain as the reorganisation."""
+        return self.save(
+            Responsibility(
+                task=old.task,
+                unit=unit,
+                valid_from=self.date,
+                certainty=self.reorganisation.certainty,
+                not_before=self.reorganisation.not_before,
+                not_after=self.reorganisation.not_after,
+                opened_by=change,
+                **fields,
+            )
+        )
 
     def split(self, spec: Split):
         unit = self.unit(spec.unit)
@@ -1366,20 +1363,14 @@ class _Writer:
                 if old.is_owner:  # ended on purpose: fine, unless others still hold the task
                     self.ownership_handed_on[old.task_id] = old.task
                 continue
-            new = self.save(
-                Responsibility(
-                    task=old.task,
-                    unit=to_unit,
-                    role=spec.role or old.role,
-                    post=old.post if spec.post is ... else post,
-                    valid_from=self.date,
-                    certainty=self.reorganisation.certainty,
-                    not_before=self.reorganisation.not_before,
-                    not_after=self.reorganisation.not_after,
-                    inferred=spec.inferred,
-                    note=spec.note,
-                    opened_by=change,
-                )
+            new = self.hand_on(
+                old,
+                to_unit,
+                change,
+                role=spec.role or old.role,
+                post=old.post if spec.post is ... else post,
+                inferred=spec.inferred,
+                note=spec.note,
             )
             if not new.inherited:  # else it keeps its predecessor's citations
                 self.cite(new, spec.cite)

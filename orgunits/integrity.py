@@ -7,12 +7,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from history.locks import lock_structure
+from socialforvaltning.lib.transactions import rolled_back
 
 from .models import UnitIdentifier, UnitName, UnitNode, format_period, periods_overlap
-
-
-class _RollBack(Exception):
-    pass
 
 
 def tree_numbers_problems() -> list[str]:
@@ -24,13 +21,9 @@ def tree_numbers_problems() -> list[str]:
     with transaction.atomic():
         lock_structure()
         stored = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
-        try:
-            with transaction.atomic():
-                UnitNode.objects.rebuild()
-                rebuilt = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
-                raise _RollBack
-        except _RollBack:
-            pass
+        with rolled_back():
+            UnitNode.objects.rebuild()
+            rebuilt = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
     wrong = sorted(pk for pk in stored if stored[pk] != rebuilt.get(pk))
     if not wrong:
         return []

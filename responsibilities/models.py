@@ -259,15 +259,7 @@ class Responsibility(Period):
             .order_by(F("valid_from").asc(nulls_first=True))
             .values_list("valid_from", "valid_to")
         )
-        cursor, covered = self.valid_from, False
-        for start, end in nodes:
-            if not _starts_by(start, cursor):
-                break  # a gap: the unit did not exist at `cursor`
-            cursor = end
-            if _ends_by(self.valid_to, end):
-                covered = True
-                break
-        if not covered:
+        if not lies_within(self.valid_from, self.valid_to, nodes):
             raise ValidationError(
                 _(
                     "“%(unit)s” does not exist for the whole period %(period)s: a responsibility "
@@ -356,6 +348,21 @@ class Responsibility(Period):
     @property
     def period_display(self) -> str:
         return format_period(self.valid_from, self.valid_to)
+
+
+def lies_within(valid_from, valid_to, placements) -> bool:
+    """Whether consecutive placements (start, end), ordered by start, cover the whole period
+    [valid_from, valid_to) of a responsibility without a gap."""
+    cursor = valid_from
+    for start, end in placements:
+        if end is not None and cursor is not None and end <= cursor:
+            continue  # over before the period begins
+        if not _starts_by(start, cursor):
+            return False  # a gap: the unit did not exist at `cursor`
+        if _ends_by(valid_to, end):
+            return True
+        cursor = end
+    return False
 
 
 def _starts_by(start, cursor) -> bool:
