@@ -26,7 +26,17 @@ from .services import apply_reorganisation
 class ChangeInline(admin.TabularInline):
     model = Change
     extra = 0
-    fields = ["kind", "unit", "target", "previous_parent", "name", "short_name", "note"]
+    fields = [
+        "kind",
+        "unit",
+        "target",
+        "previous_parent",
+        "name",
+        "short_name",
+        "unit_kind",
+        "target_group",
+        "note",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

@@ -19,6 +19,7 @@ from .services import (
     Merge,
     Move,
     Place,
+    Reclassify,
     Recreate,
     Rename,
     Split,
@@ -179,12 +180,17 @@ class RevisionForm(forms.Form):
         return revise_reorganisation, {"reason": self.cleaned_data["reason"], "changes": specs}
 
 
+# The target group "none", told apart from "—" (not given: a reclassification keeps it).
+NO_TARGET_GROUP = "none"
+
+
 class ChangeForm(forms.Form):
     KINDS = [
         ("", "—"),
         ("create", _("create a unit")),
         ("place", _("place a draft unit")),
         ("rename", _("rename")),
+        ("reclassify", _("reclassify (new kind or target group)")),
         ("move", _("move / re-anchor")),
         ("merge", _("merge (units into one)")),
         ("split", _("split (a unit into units)")),
@@ -219,12 +225,16 @@ class ChangeForm(forms.Form):
     name = forms.CharField(label=_("New name"), max_length=300, required=False)
     short_name = forms.CharField(label=_("Short name"), max_length=100, required=False)
     unit_kind = forms.ChoiceField(
-        label=_("Kind (new unit)"), choices=[("", "—"), *Kind.choices], required=False
+        label=_("Kind"),
+        choices=[("", "—"), *Kind.choices],
+        required=False,
+        help_text=_("Of a new unit, or what a reclassified unit becomes (— keeps its kind)."),
     )
     target_group = forms.ChoiceField(
-        label=_("Target group (new unit)"),
-        choices=[("", "—"), *TargetGroup.choices],
+        label=_("Target group"),
+        choices=[("", "—"), (NO_TARGET_GROUP, _("none")), *TargetGroup.choices],
         required=False,
+        help_text=_("Of a new unit, or a reclassified unit's new one (— keeps it)."),
     )
     role = forms.ChoiceField(
         label=_("Role (transfer)"),
@@ -265,6 +275,7 @@ class ChangeForm(forms.Form):
             "create": ("unit", "target", "name", "unit_kind"),
             "place": ("unit", "target"),
             "rename": ("unit", "name"),
+            "reclassify": ("unit",),
             "move": ("unit", "target"),
             "merge": ("unit", "target"),
             "split": ("unit", "target"),
@@ -274,6 +285,8 @@ class ChangeForm(forms.Form):
         for field in needs:
             if not data.get(field):
                 self.add_error(field, _("Needed for this kind of change."))
+        if kind == "reclassify" and not (data.get("unit_kind") or data.get("target_group")):
+            self.add_error("unit_kind", _("Give the new kind, the new target group or both."))
         return data
 
     def spec(self):
@@ -289,7 +302,7 @@ class ChangeForm(forms.Form):
                 short_name=d["short_name"],
                 parent=d["target"],
                 kind=d["unit_kind"],
-                target_group=d["target_group"],
+                target_group=_target_group(d["target_group"]) or "",
                 note=note,
             )
         if kind == "place":
@@ -302,6 +315,13 @@ class ChangeForm(forms.Form):
             )
         if kind == "rename":
             return Rename(unit=d["unit"], name=d["name"], short_name=d["short_name"], note=note)
+        if kind == "reclassify":
+            return Reclassify(
+                unit=d["unit"],
+                kind=d["unit_kind"] or None,
+                target_group=_target_group(d["target_group"]),
+                note=note,
+            )
         if kind == "move":
             return Move(unit=d["unit"], to=d["target"], note=note)
         if kind == "merge":
@@ -327,6 +347,16 @@ class ChangeForm(forms.Form):
                 note=note,
             )
         return Dissolve(unit=d["unit"], note=note)
+
+
+def _target_group(value: str) -> str | None:
+    """The form's target group as a spec's: None not given, "" none."""
+    return "" if value == NO_TARGET_GROUP else (value or None)
+
+
+def _target_group(value: str) -> str | None:
+    """The form's target group as a spec's: None not given, "" none."""
+    return "" if value == NO_TARGET_GROUP else (value or None)
 
 
 ChangeFormSet = forms.formset_factory(ChangeForm, extra=3, max_num=50, validate_max=True)
@@ -390,6 +420,14 @@ def row_of(spec) -> dict:
             "unit": spec.unit,
             "name": spec.name,
             "short_name": spec.short_name,
+        }
+    if isinstance(spec, Reclassify):
+        return {
+            **row,
+            "kind": "reclassify",
+            "unit": spec.unit,
+            "unit_kind": spec.kind or "",
+            "target_group": NO_TARGET_GROUP if spec.target_group == "" else spec.target_group or "",
         }
     if isinstance(spec, Move):
         return {**row, "kind": "move", "unit": spec.unit, "target": spec.to}

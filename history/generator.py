@@ -3,7 +3,8 @@
 `generate_organisation` builds an organisation of its own beside whatever the registry holds:
 a root created on a start date, centres of a few hundred units under a direktion, offices and
 sub-units down to depth 6–8, three tasks per unit, and then years of reorganisations of every
-kind (creations, moves, renames, merges, splits, dissolutions, task transfers). Structure is
+kind (creations, moves, renames, new target groups, merges, splits, dissolutions, task
+transfers). Structure is
 written only by `apply_reorganisation`, so the data is valid by construction; tasks are not
 structure and are written in bulk with their history rows, like the tests' synthetic units.
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from orgunits.models import Kind, TargetGroup, Unit, UnitName, UnitNode
+from orgunits.models import Kind, TargetGroup, Unit, UnitClassification, UnitName, UnitNode
 from responsibilities.models import Category, Responsibility, Task
 from socialforvaltning.lib.dates import LATEST
 
@@ -36,6 +37,7 @@ from .services import (
     Dissolve,
     Merge,
     Move,
+    Reclassify,
     Rename,
     Split,
     TransferTasks,
@@ -138,6 +140,7 @@ DUTIES = [
 WEIGHTS = {
     "create": 12,
     "rename": 14,
+    "reclassify": 4,
     "move": 20,
     "merge": 12,
     "split": 10,
@@ -147,6 +150,7 @@ WEIGHTS = {
 TITLES = {
     "create": "Oprettelse af %s",
     "rename": "Navneændring for %s",
+    "reclassify": "Ny målgruppe for %s",
     "move": "Flytning af %s",
     "merge": "Sammenlægning i %s",
     "split": "Opdeling af %s",
@@ -651,6 +655,17 @@ class _Operation:
         change = Rename(unit=unit.slug, name=name, short_name=unit.short_name)
         return self._done("rename", unit, [change], busy=[unit.slug])
 
+    def _op_reclassify(self, budget: int) -> bool:
+        # Another target group, not another kind: the kinds follow the levels of the tree.
+        unit = self._pick(lambda u: u.depth >= CENTRE_DEPTH)
+        if unit is None:
+            return False
+        unit.target_group = self.gen.rng.choice(
+            [g for g in TargetGroup.values if g != unit.target_group]
+        )
+        change = Reclassify(unit=unit.slug, target_group=unit.target_group)
+        return self._done("reclassify", unit, [change], busy=[unit.slug])
+
     def _op_move(self, budget: int) -> bool:
         gen = self.gen
         unit = self._pick(lambda u: u.depth >= OFFICE_DEPTH and self._free(u.slug))
@@ -792,6 +807,9 @@ def organisation_digest(prefix: str) -> str:
         ),
         UnitName.objects.filter(unit__slug__startswith=stem).values_list(
             "unit__slug", "kind", "name", "short_name", "valid_from", "valid_to"
+        ),
+        UnitClassification.objects.filter(unit__slug__startswith=stem).values_list(
+            "unit__slug", "kind", "target_group", "valid_from", "valid_to"
         ),
         Change.objects.filter(reorganisation__key__startswith=stem).values_list(
             "reorganisation__key",

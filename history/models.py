@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from orgunits.models import Citation, Unit
+from orgunits.models import Citation, TargetGroup, Unit
+from orgunits.models import Kind as UnitKind
 from socialforvaltning.lib.dates import format_date
 
 # How far around an approximate date ("about the end of 2008") a fact counts as uncertain.
@@ -224,6 +225,7 @@ class Change(models.Model):
         CREATED = "created", _("created")
         DISSOLVED = "dissolved", _("dissolved")
         RENAMED = "renamed", _("renamed")
+        RECLASSIFIED = "reclassified", _("reclassified")
         MOVED = "moved", _("moved / re-anchored")
         MERGED = "merged", _("merged")
         SPLIT = "split", _("split")
@@ -257,6 +259,12 @@ class Change(models.Model):
     )
     name = models.CharField(_("name"), max_length=300, blank=True)
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    # A reclassification's new kind and target group; blank: the same as before. The target
+    # group is None when kept, for "" says it has none from the date.
+    unit_kind = models.CharField(_("new kind"), max_length=20, choices=UnitKind, blank=True)
+    target_group = models.CharField(  # noqa: DJ001
+        _("new target group"), max_length=10, choices=TargetGroup, null=True, blank=True
+    )
     note = models.TextField(_("note"), blank=True)
     # What a replay needs beyond the units: the change is the event, and its row says all
     # that applying it again takes.

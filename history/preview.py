@@ -30,7 +30,21 @@ def affected_branch(structure: Structure, unit_ids: set[int]):
         if node.unit_id in unit_ids:
             keep.update(n.pk for n in structure.path(node))
             keep.update(c.pk for c in structure.children[node.pk])
-    return [(n, structure.name(n), n.unit_id in unit_ids) for n in structure.nodes if n.pk in keep]
+    return [
+        (
+            n,
+            structure.name(n),
+            n.unit_id in unit_ids,
+            # What a touched unit is on the date: a reclassification shows here.
+            " · ".join(
+                label
+                for label in (structure.kind_label(n), structure.target_group_label(n))
+                if label
+            ),
+        )
+        for n in structure.nodes
+        if n.pk in keep
+    ]
 
 
 def branch_on(date: datetime.date, unit_ids: set[int]):

@@ -1,13 +1,14 @@
 """The structure as the projection of the reorganisations in force.
 
-Every placement, every name a change gave and every responsibility a change handed on points
-at the change that opened it and, once ended, the change that closed it; each such row starts
-on its opening change's date and ends on its closing change's date. That makes the projection
-from a date on easy to take back: rows opened on or after the date go, rows closed on or after
-it are open again. What is left is the structure as the reorganisations before the date made
-it, and replaying the reorganisations in force from the date on (`history.services`) writes the
-rest again. Rows no change opened (a record's own names, the responsibilities the sources give
-from a date) are facts of the record, not of the projection, and stay.
+Every placement, every name a change gave, every reclassification and every responsibility a
+change handed on points at the change that opened it and, once ended, the change that closed
+it; each such row starts on its opening change's date and ends on its closing change's date.
+That makes the projection from a date on easy to take back: rows opened on or after the date
+go, rows closed on or after it are open again. What is left is the structure as the
+reorganisations before the date made it, and replaying the reorganisations in force from the
+date on (`history.services`) writes the rest again. Rows no change opened (a record's own
+names, the responsibilities the sources give from a date, what a unit was from its beginning)
+are facts of the record, not of the projection, and stay.
 
 `snapshot()` reads the projection in a form that does not depend on row ids, so a stored
 projection can be compared with a fresh replay (`replay_structure --check`, `check_registry`).
@@ -23,14 +24,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from orgunits.models import Citation, UnitName, UnitNode
+from orgunits.models import Citation, Unit, UnitClassification, UnitName, UnitNode
 from responsibilities.models import Responsibility
 from socialforvaltning.lib.transactions import rolled_back
 
 from .locks import lock_structure
 from .models import Change, Reorganisation
 
-PROJECTED = (UnitNode, UnitName, Responsibility)
+PROJECTED = (UnitNode, UnitName, UnitClassification, Responsibility)
 
 
 def _opened_from(date: datetime.date | None) -> Q:
@@ -55,15 +56,24 @@ class Scope:
     recorded change (a change joins the units it names: a unit and its parent, the merged
     and the merging), and the reorganisations that name them. The other components of the
     registry (another administration in the same registry, say) are independent of it: their
-    projection stays as it is and their reorganisations are not replayed. `units` None: all."""
+    projection stays as it is and their reorganisations are not replayed. `units` None: all.
+
+    Where the scope holds most of the registry, the rows are picked by the shorter list: those
+    outside it are left out (`outside`), rather than thousands of ids named in each query."""
 
     units: frozenset[int] | None = None
     reorganisations: frozenset[int] | None = None
+    outside: frozenset[int] | None = None
+    reorganisations_outside: frozenset[int] | None = None
 
     def rows(self, qs):
+        if self.outside is not None:
+            return qs.exclude(unit_id__in=self.outside)
         return qs if self.units is None else qs.filter(unit_id__in=self.units)
 
     def reorganisations_in(self, qs):
+        if self.reorganisations_outside is not None:
+            return qs.exclude(pk__in=self.reorganisations_outside)
         return qs if self.reorganisations is None else qs.filter(pk__in=self.reorganisations)
 
 
@@ -72,7 +82,7 @@ EVERYTHING = Scope()
 
 def scope_of(unit_ids) -> Scope:
     """The scope of a correction naming `unit_ids` (see `Scope`), from one read of the
-    recorded changes."""
+    recorded changes and one of the units' ids."""
     parent: dict[int, int] = {}
 
     def find(u):
@@ -103,12 +113,16 @@ def scope_of(unit_ids) -> Scope:
             named_first[reorganisation] = unit
     roots = {find(u) for u in unit_ids}
     units = frozenset(u for u in list(parent) if find(u) in roots) | frozenset(unit_ids)
+    reorganisations = frozenset(r for r, u in named_first.items() if find(u) in roots)
+    every_unit = frozenset(Unit.objects.values_list("pk", flat=True))
+    outside = every_unit - units
+    if len(outside) < len(units) and len(outside) <= MAX_SCOPED_UNITS:
+        return Scope(
+            outside=outside, reorganisations_outside=frozenset(named_first) - reorganisations
+        )
     if len(units) > MAX_SCOPED_UNITS:
         return EVERYTHING
-    return Scope(
-        units=units,
-        reorganisations=frozenset(r for r, u in named_first.items() if find(u) in roots),
-    )
+    return Scope(units=units, reorganisations=reorganisations)
 
 
 def truncate(date: datetime.date | None, history, scope: Scope = EVERYTHING) -> None:
@@ -218,6 +232,17 @@ def snapshot() -> dict[str, set]:
             "closed_by_id",
         )
     )
+    classifications = set(
+        UnitClassification.objects.values_list(
+            "unit_id",
+            "kind",
+            "target_group",
+            "valid_from",
+            "valid_to",
+            "opened_by_id",
+            "closed_by_id",
+        )
+    )
     responsibilities = set(
         Responsibility.objects.values_list(
             "task_id",
@@ -238,6 +263,7 @@ def snapshot() -> dict[str, set]:
     return {
         "placements": nodes,
         "names": names,
+        "classifications": classifications,
         "responsibilities": responsibilities,
         "changes": changes,
     }

@@ -22,6 +22,7 @@ their size:
 """
 
 import copy
+import dataclasses
 import datetime
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -41,12 +42,13 @@ from orgunits.models import (
     Citation,
     SourceDocument,
     Unit,
+    UnitClassification,
     UnitName,
     UnitNode,
     format_period,
     periods_overlap,
 )
-from responsibilities.models import Post, Responsibility, Task, lies_within
+from responsibilities.models import Post, Responsibility, Task, lie_within_units, lies_within
 from socialforvaltning.lib.dates import format_date
 
 from . import projection
@@ -116,6 +118,18 @@ class Rename:
 
 
 @dataclass(frozen=True)
+class Reclassify:
+    """From the date the unit is another kind of unit, or for another target group (an
+    office that became a centre). None keeps what it was; "" for the target group: none."""
+
+    unit: str
+    kind: str | None = None
+    target_group: str | None = None
+    note: str = ""
+    cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
 class Merge:
     """Join `units` into `into` on the date. The tasks the merged units still hold pass to
     `into` in the same role unless `hands_on_tasks` is False (then each must be transferred
@@ -179,14 +193,27 @@ class Recreate:
 # before the units giving them up end (merges, splits and dissolutions end units, and refuse
 # to leave a task behind), and a dissolution comes after the moves that empty the dissolved
 # unit. Transfers keep the order they are given in.
-PHASES = (Create, Recreate, Place, Rename, Move, TransferTasks, Merge, Split, Dissolve)
+PHASES = (
+    Create,
+    Recreate,
+    Place,
+    Rename,
+    Reclassify,
+    Move,
+    TransferTasks,
+    Merge,
+    Split,
+    Dissolve,
+)
 
 
 def apply_reorganisation(
     *,
     title: str,
     date: datetime.date | None,
-    changes: Sequence[Create | Place | Move | Rename | TransferTasks | Merge | Split | Dissolve],
+    changes: Sequence[
+        Create | Place | Move | Rename | Reclassify | TransferTasks | Merge | Split | Dissolve
+    ],
     reason: str,
     user=None,
     key: str = "",
@@ -323,7 +350,9 @@ def redate_reorganisation(
 def revise_reorganisation(
     reorganisation: Reorganisation,
     *,
-    changes: Sequence[Create | Place | Move | Rename | TransferTasks | Merge | Split | Dissolve],
+    changes: Sequence[
+        Create | Place | Move | Rename | Reclassify | TransferTasks | Merge | Split | Dissolve
+    ],
     reason: str,
     user=None,
 ) -> Reorganisation:
@@ -339,6 +368,7 @@ def revise_reorganisation(
         since = current.date
         later = list(projection.in_force_from(since, scope))
         run.truncate(since, scope)
+        changes = _keeping_citations(current, changes)
         old = Change.objects.filter(reorganisation=current)
         run.history.delete(
             Citation.objects.filter(
@@ -355,6 +385,41 @@ def revise_reorganisation(
             run.replay_from(since, scope)
         _refuse_stranded_responsibilities(since, run.history.placed_units())
     return current
+
+
+def _keeping_citations(reorganisation: Reorganisation, changes) -> list:
+    """The revised changes, each citing what the recorded change of the same kind and unit
+    cited (the source of a move still supports the move once its parent is corrected), unless
+    it cites sources of its own."""
+    specs, behind = _recorded_changes([reorganisation])[reorganisation.pk]
+    cited: dict[tuple, list[Cite]] = {}
+    for spec in specs:
+        cites = {
+            Cite(
+                document=c.document.key,
+                heading=c.heading,
+                excerpt=c.excerpt,
+                role=c.role,
+                note=c.note,
+            ): None
+            for row in behind[id(spec)]
+            for c in row.citations.all()
+        }
+        cited.setdefault(_kind_and_unit(spec), list(cites))
+    return [
+        change
+        if change.cite or not cited.get(_kind_and_unit(change))
+        else dataclasses.replace(change, cite=tuple(cited.pop(_kind_and_unit(change))))
+        for change in changes
+    ]
+
+
+def _kind_and_unit(spec) -> tuple:
+    # A creation comes back to the form as the placement of its unit.
+    kind = Place if isinstance(spec, Recreate) else type(spec)
+    names = ("unit", "slug", "from_unit", "into")
+    unit = next((getattr(spec, name) for name in names if hasattr(spec, name)), None)
+    return kind, unit
 
 
 def _correct(reorganisation: Reorganisation, edit, *, reason: str, user) -> Reorganisation:
@@ -521,6 +586,10 @@ def _specs_of(rows: list[Change]) -> tuple[list, dict]:
             )
         elif kind == Change.Kind.RENAMED:
             spec = Rename(unit=row.unit.slug, name=row.name, short_name=row.short_name)
+        elif kind == Change.Kind.RECLASSIFIED:
+            spec = Reclassify(
+                unit=row.unit.slug, kind=row.unit_kind or None, target_group=row.target_group
+            )
         elif kind == Change.Kind.MOVED:
             spec = Move(unit=row.unit.slug, to=target)
         elif kind == Change.Kind.DISSOLVED:
@@ -834,6 +903,7 @@ class _Writer:
         # The node of each unit this reorganisation creates, by unit id. Such a node keeps
         # its period [date, open) throughout: a unit cannot move or end on its first day.
         self.created_nodes: dict[int, UnitNode] = {}
+        self.responsibilities_written: list[Responsibility] = []
 
     # Writing rows -------------------------------------------------------------------
 
@@ -849,6 +919,9 @@ class _Writer:
 
     def validate(self, obj, *, exclude=(), validate_unique=True):
         self.inherit(obj)
+        if isinstance(obj, Responsibility):
+            obj.within_unit_checked_later = True  # at the end of `apply`, all in one query
+            self.responsibilities_written.append(obj)
         foreign_keys = [f.name for f in obj._meta.fields if f.many_to_one]
         obj.full_clean(
             exclude=[*exclude, *foreign_keys],
@@ -924,6 +997,7 @@ class _Writer:
             Recreate: self.recreate,
             Place: self.place,
             Rename: self.rename,
+            Reclassify: self.reclassify,
             Move: self.move,
             TransferTasks: self.transfer_tasks,
             Merge: self.merge,
@@ -942,6 +1016,9 @@ class _Writer:
                 self.flush()  # later phases read the rows the creations wrote
             methods[type(change)](change)
         self.flush()
+        if self.responsibilities_written:
+            lie_within_units(self.responsibilities_written)
+            self.responsibilities_written = []
         self.check_handed_on_ownership()
 
     def record(self, kind, unit, spec, **fields) -> Change:
@@ -1182,22 +1259,66 @@ class _Writer:
         change = self.record(
             Change.Kind.RENAMED, unit, spec, name=spec.name, short_name=spec.short_name
         )
-        valid_to, closed_by = None, None
+        self.succeed(
+            current,
+            UnitName(unit=unit, name=spec.name, short_name=spec.short_name),
+            change,
+        )
+
+    def reclassify(self, spec: Reclassify):
+        unit = self.unit(spec.unit)
+        node = self.node_on_date(unit)
+        created_today = unit.pk in self.created_nodes or (
+            node.valid_from == self.date
+            and node.opened_by_id is not None
+            and node.opened_by.kind == Change.Kind.CREATED
+        )
+        if created_today:
+            raise ValidationError(
+                _(
+                    "“%(unit)s” is created on %(date)s: give its kind and target group in its "
+                    "creation, not as a reclassification the same day."
+                )
+                % {"unit": unit.slug, "date": format_date(self.date)}
+            )
+        current = unit.classifications.valid_on(self.date).first()
+        was = (current.kind, current.target_group) if current else (unit.kind, unit.target_group)
+        becomes = (
+            was[0] if spec.kind is None else spec.kind,
+            was[1] if spec.target_group is None else spec.target_group,
+        )
+        if becomes == was:
+            raise ValidationError(
+                _("“%(unit)s” already is that kind of unit, for that target group, on %(date)s.")
+                % {"unit": unit.slug, "date": format_date(self.date)}
+            )
+        if current and current.valid_from == self.date:
+            raise ValidationError(
+                _("“%(unit)s” was already reclassified on %(date)s.")
+                % {"unit": unit.slug, "date": format_date(self.date)}
+            )
+        change = self.record(
+            Change.Kind.RECLASSIFIED,
+            unit,
+            spec,
+            unit_kind=spec.kind or "",
+            target_group=spec.target_group,
+        )
+        self.succeed(
+            current,
+            UnitClassification(unit=unit, kind=becomes[0], target_group=becomes[1]),
+            change,
+        )
+
+    def succeed(self, current, successor, change: Change):
+        """`successor` (a name, a classification) from the date in place of `current` (None:
+        there is none), until whenever `current` would have ended."""
+        successor.valid_from, successor.opened_by = self.date, change
         if current:
-            valid_to, closed_by = current.valid_to, current.closed_by
+            successor.valid_to, successor.closed_by = current.valid_to, current.closed_by
             current.valid_to, current.closed_by = self.date, change
             self.save(current)
-        self.save(
-            UnitName(
-                unit=unit,
-                name=spec.name,
-                short_name=spec.short_name,
-                valid_from=self.date,
-                valid_to=valid_to,
-                opened_by=change,
-                closed_by=closed_by,
-            )
-        )
+        self.save(successor)
 
     def merge(self, spec: Merge):
         into = self.unit(spec.into)
@@ -1519,7 +1640,8 @@ class _Writer:
         node = self.node_on_date(unit)
         self._refuse_same_day(node, _("its end"))
         later_name = unit.names.authorised().filter(valid_from__gt=self.date).exists()
-        if node.valid_to is not None or later_name:
+        later_classification = unit.classifications.filter(valid_from__gt=self.date).exists()
+        if node.valid_to is not None or later_name or later_classification:
             raise ValidationError(
                 _("“%(unit)s” has recorded changes after %(date)s; it cannot end before them.")
                 % {"unit": unit.slug, "date": format_date(self.date)}
@@ -1540,9 +1662,20 @@ class _Writer:
         self._refuse_orphaned_tasks(unit)
         node.valid_to, node.closed_by = self.date, change
         self.save_node(node)
-        for name in unit.names.authorised().valid_on(self.date):
-            name.valid_to, name.closed_by = self.date, change
-            self.save(name)
+        for row in [
+            *unit.names.authorised().valid_on(self.date),
+            *unit.classifications.valid_on(self.date),
+        ]:
+            if row.valid_from == self.date:
+                raise ValidationError(
+                    _(
+                        "“%(unit)s” gets a new name or kind on %(date)s; it cannot also end "
+                        "that day."
+                    )
+                    % {"unit": unit.slug, "date": format_date(self.date)}
+                )
+            row.valid_to, row.closed_by = self.date, change
+            self.save(row)
 
     def _refuse_orphaned_tasks(self, unit: Unit):
         """Nothing the unit is responsible for may be left behind when it ends: the same

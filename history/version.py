@@ -53,3 +53,24 @@ def data_version() -> str:
             raise
         connection.close()
         return _read()
+
+
+def bump_data_version_on(*tables):
+    """A migration's operation: the trigger that bumps the data version on each of `tables`
+    (migration 0006). A new history table needs its own, and SQLite drops a table's triggers
+    when it rebuilds the table to add a column."""
+
+    def create(apps, schema_editor):
+        for table in tables:
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(
+                    f'CREATE OR REPLACE TRIGGER bump_data_version AFTER INSERT ON "{table}" '
+                    "FOR EACH STATEMENT EXECUTE FUNCTION registry_bump_data_version()"
+                )
+            else:
+                schema_editor.execute(
+                    f'CREATE TRIGGER IF NOT EXISTS "{table}_bump_data_version" AFTER INSERT ON '
+                    f'"{table}" BEGIN UPDATE {TABLE} SET counter = counter + 1 WHERE id = 1; END'
+                )
+
+    return create

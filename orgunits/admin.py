@@ -17,7 +17,9 @@ from socialforvaltning.lib.dates import InvalidDate, format_date, parse_date
 from .eaccpf.admin_views import import_eaccpf
 from .models import (
     Citation,
+    Kind,
     SourceDocument,
+    TargetGroup,
     Unit,
     UnitIdentifier,
     UnitName,
@@ -48,6 +50,33 @@ class NameInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ClassifiedOnFilter(admin.SimpleListFilter):
+    """What the units were on the list's date (see `UnitAdmin.get_queryset`)."""
+
+    options = ()
+    annotation = ""
+
+    def lookups(self, request, model_admin):
+        return self.options
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.annotation: self.value()})
+        return queryset
+
+
+class KindOnFilter(ClassifiedOnFilter):
+    title = _("kind")
+    parameter_name, annotation = "kind", "kind_on"
+    options = Kind.choices
+
+
+class TargetGroupOnFilter(ClassifiedOnFilter):
+    title = _("target group")
+    parameter_name, annotation = "target_group", "target_group_on"
+    options = TargetGroup.choices
 
 
 class ExistingOnFilter(admin.SimpleListFilter):
@@ -104,8 +133,8 @@ class UnitAdmin(ReasonedHistoryAdmin):
     the same few queries at any size. There is no drag and drop: a new place in the structure
     is a dated reorganisation."""
 
-    list_display = ["tree_name", "slug", "kind", "target_group", "existence", "record_status"]
-    list_filter = [ExistingOnFilter, "kind", "target_group", "record_status"]
+    list_display = ["tree_name", "slug", "kind_on", "target_group_on", "existence", "record_status"]
+    list_filter = [ExistingOnFilter, KindOnFilter, TargetGroupOnFilter, "record_status"]
     search_fields = [
         "slug",
         "names__name",
@@ -173,6 +202,7 @@ class UnitAdmin(ReasonedHistoryAdmin):
                 level_on=Subquery(node.values("level")[:1]),
             )
             .with_names_on(date)
+            .classified_on(date)
             .prefetch_related("names", "nodes")
         )
 
@@ -243,6 +273,14 @@ class UnitAdmin(ReasonedHistoryAdmin):
         if unit.level_on is None:
             return format_html('<span class="tree-unplaced">{}</span>', name)
         return format_html('<span class="tree-level-{}">{}</span>', min(unit.level_on, 9), name)
+
+    @admin.display(description=_("kind"))
+    def kind_on(self, unit):
+        return unit.classification_display[0]
+
+    @admin.display(description=_("target group"))
+    def target_group_on(self, unit):
+        return unit.classification_display[1]
 
     @admin.display(description=_("existed"))
     def existence(self, unit):

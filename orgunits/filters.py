@@ -27,13 +27,20 @@ class IsoDateFilter(django_filters.Filter):
 
 class UnitFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Name or identifier"), method="search", max_length=200)
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices)
-    target_group = django_filters.ChoiceFilter(label=_("Target group"), choices=TargetGroup.choices)
+    # What the units were on the date given (else now): see `UnitQuerySet.classified_on`.
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices, field_name="kind_on")
+    target_group = django_filters.ChoiceFilter(
+        label=_("Target group"), choices=TargetGroup.choices, field_name="target_group_on"
+    )
     date = IsoDateFilter(label=_("Existing on (YYYY-MM-DD)"), method="existing_on")
 
     class Meta:
         model = Unit
         fields = ["q", "kind", "target_group", "date"]
+
+    def filter_queryset(self, queryset):
+        queryset = queryset.classified_on(self.form.cleaned_data.get("date"))
+        return super().filter_queryset(queryset)
 
     def search(self, queryset, name, value):
         return queryset.filter(

@@ -5,6 +5,8 @@ The @context is inline: the machines that read the export may be offline.
 
 import datetime
 
+from .structure import Structure
+
 ORG = "http://www.w3.org/ns/org#"
 
 
@@ -44,12 +46,13 @@ def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisat
         unit = node.unit
         iri = unit_iri(base_url, unit.slug)
         name = unit.name_on(date)
+        kind, target_group = Structure.classification(node)
         item = {
             "@id": iri,
             "@type": "org:FormalOrganization"
             if node.parent_id is None
             else "org:OrganizationalUnit",
-            "sof:kind": unit.kind,
+            "sof:kind": kind,
         }
         if name:
             item["skos:prefLabel"] = {"@value": name.name, "@language": "da"}
@@ -61,8 +64,8 @@ def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisat
             item["org:subOrganizationOf"] = unit_iri(base_url, slug_of_node[node.parent_id])
             if root_iri:
                 item["org:unitOf"] = root_iri
-        if unit.target_group:
-            item["sof:targetGroup"] = unit.target_group
+        if target_group:
+            item["sof:targetGroup"] = target_group
         if unit.description:
             item["dct:description"] = {"@value": unit.description, "@language": "da"}
         identifiers = [

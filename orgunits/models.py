@@ -15,7 +15,20 @@ from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelatio
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, Subquery, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FilteredRelation,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
@@ -46,6 +59,12 @@ class TargetGroup(models.TextChoices):
     BORN = "born", _("Children and families")
     HAPS = "haps", _("Mentally ill and disabled people")
     UDSATTE = "udsatte", _("Socially vulnerable groups, addiction and housing")
+
+
+def classification_labels(kind: str, target_group: str) -> tuple[str, str]:
+    """What a person reads for a kind and a target group ("" for none)."""
+    kinds, groups = dict(Kind.choices), dict(TargetGroup.choices)
+    return str(kinds.get(kind, kind)), str(groups.get(target_group, target_group or ""))
 
 
 class SourceDocument(models.Model):
@@ -126,6 +145,20 @@ class PeriodQuerySet(models.QuerySet):
         return qs
 
 
+def classified_on(queryset, date: datetime.date, path: str = ""):
+    """`queryset` with `kind_on` and `target_group_on`: what its units (`path` leads to the
+    unit) were on `date` — the reclassification in force then, else what the unit was from
+    its beginning. A join, not a query per row."""
+    rows = f"{path}classifications"
+    starts = Q(**{f"{rows}__valid_from__isnull": True}) | Q(**{f"{rows}__valid_from__lte": date})
+    ends = Q(**{f"{rows}__valid_to__isnull": True}) | Q(**{f"{rows}__valid_to__gt": date})
+    valid = starts & ends
+    return queryset.annotate(classified=FilteredRelation(rows, condition=valid)).annotate(
+        kind_on=Coalesce("classified__kind", f"{path}kind"),
+        target_group_on=Coalesce("classified__target_group", f"{path}target_group"),
+    )
+
+
 def period_constraint(name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(valid_from__isnull=True)
@@ -195,6 +228,19 @@ class UnitQuerySet(models.QuerySet):
         page's end."""
         return self.filter(Exists(UnitNode.objects.filter(unit=OuterRef("pk")).valid_on(date)))
 
+    def classified_on(self, date: datetime.date | None):
+        """Each unit with `kind_on` and `target_group_on`: what it was on `date`, or (None)
+        what it is now or was when it ended."""
+        if date is not None:
+            return classified_on(self, date)
+        latest = UnitClassification.objects.filter(unit=OuterRef("pk")).order_by("-valid_from")
+        return self.annotate(
+            kind_on=Coalesce(Subquery(latest.values("kind")[:1]), F("kind")),
+            target_group_on=Coalesce(
+                Subquery(latest.values("target_group")[:1]), F("target_group")
+            ),
+        )
+
     def with_names_on(self, date: datetime.date):
         return self.prefetch_related(
             Prefetch(
@@ -225,7 +271,14 @@ class Unit(models.Model):
     maintenance notes, language of the record)."""
 
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    # What the unit was from its beginning. A later change of kind or target group is a
+    # dated change (a reclassification, `UnitClassification`), as a new name is.
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=Kind,
+        help_text=_("What it was from its beginning; a later change is a dated change."),
+    )
     target_group = models.CharField(
         _("target group"), max_length=10, choices=TargetGroup, blank=True
     )
@@ -292,6 +345,22 @@ class Unit(models.Model):
         """The name on `date`, or else the last name it had (for units that had ended)."""
         name = self.name_on(date) or self.current_name()
         return name.name if name else self.slug
+
+    def classification_on(self, date: datetime.date | None) -> tuple[str, str]:
+        """(kind, target group) on `date` (None: from its beginning). Uses `kind_on` and
+        `target_group_on` when the query gave them (`classified_on`)."""
+        if hasattr(self, "kind_on"):
+            return self.kind_on, self.target_group_on
+        if date is not None:
+            row = self.classifications.valid_on(date).first()
+            if row is not None:
+                return row.kind, row.target_group
+        return self.kind, self.target_group
+
+    @property
+    def classification_display(self) -> tuple[str, str]:
+        """The labels of `kind_on` and `target_group_on` (see `UnitQuerySet.classified_on`)."""
+        return classification_labels(self.kind_on, self.target_group_on)
 
     def node_on(self, date: datetime.date) -> "UnitNode | None":
         return self.nodes.valid_on(date).first()
@@ -384,6 +453,64 @@ class UnitName(Period):
             )
 
 
+class UnitClassification(Period):
+    """What kind of unit it was, and for which target group, from a reclassification on (an
+    office that became a centre, say). Only reclassifications write these rows: before the
+    first one the unit is what its record says it was from its beginning (`Unit.kind`). Like
+    placements, they are the projection of the reorganisations in force."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="classifications", verbose_name=_("unit")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    target_group = models.CharField(
+        _("target group"), max_length=10, choices=TargetGroup, blank=True
+    )
+    opened_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        related_name="opened_classifications",
+        verbose_name=_("opened by"),
+    )
+    closed_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closed_classifications",
+        verbose_name=_("closed by"),
+    )
+
+    history = HistoricalRecords()
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit", F("valid_from").asc(nulls_first=True)]
+        constraints = [period_constraint("unitclassification_period_valid")]
+        verbose_name = _("classification")
+        verbose_name_plural = _("classifications")
+
+    def __str__(self) -> str:
+        return f"{self.unit.slug}: {self.get_kind_display()} [{self.period_display}]"
+
+    def clean(self):
+        super().clean()
+        if not self.unit_id:
+            return
+        clash = (
+            UnitClassification.objects.filter(unit_id=self.unit_id)
+            .exclude(pk=self.pk)
+            .overlapping(self.valid_from, self.valid_to)
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                _("The unit is already reclassified in the period %(period)s.")
+                % {"period": clash.period_display}
+            )
+
+
 class UnitIdentifier(models.Model):
     """An identifier of a unit in an outside system (the archive's Starbas, ASTA7, …)."""
 
@@ -458,9 +585,10 @@ class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
             return cursor.fetchall()
 
     def tree_on(self, date: datetime.date):
-        """The structure valid on `date`, in tree order, with what a page needs to show it."""
+        """The structure valid on `date`, in tree order, with what a page needs to show it
+        (each unit's kind and target group on the date as `kind_on`, `target_group_on`)."""
         return (
-            self.valid_on(date)
+            classified_on(self.valid_on(date), date, path="unit__")
             .select_related("unit", "opened_by__reorganisation", "closed_by__reorganisation")
             .prefetch_related(
                 Prefetch(

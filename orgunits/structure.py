@@ -29,6 +29,8 @@ class ChartNode:
     staff: list["ChartNode"] = field(default_factory=list)
     children: list["ChartNode"] = field(default_factory=list)
     folded: int = 0  # children valid on the date but not drawn (folded below the depth limit)
+    kind: str = ""
+    target_group: str = ""
     kind_label: str = ""
     target_group_label: str = ""
 
@@ -87,11 +89,21 @@ class Structure:
             {value: str(label) for value, label in TargetGroup.choices},
         )
 
-    def kind_label(self, unit) -> str:
-        return self._labels[0].get(unit.kind, unit.kind)
+    @staticmethod
+    def classification(node: UnitNode) -> tuple[str, str]:
+        """(kind, target group) of the node's unit on the date: read with the tree
+        (`tree_on`), or else, for a structure as recorded, its record's."""
+        if hasattr(node, "kind_on"):
+            return node.kind_on, node.target_group_on
+        return node.unit.kind, node.unit.target_group
 
-    def target_group_label(self, unit) -> str:
-        return self._labels[1].get(unit.target_group, unit.target_group)
+    def kind_label(self, node: UnitNode) -> str:
+        kind = self.classification(node)[0]
+        return self._labels[0].get(kind, kind)
+
+    def target_group_label(self, node: UnitNode) -> str:
+        target_group = self.classification(node)[1]
+        return self._labels[1].get(target_group, target_group)
 
     def path(self, node: UnitNode) -> list[UnitNode]:
         """The node and its ancestors on the date, from the top."""
@@ -110,20 +122,23 @@ class Structure:
         return [self._chart_node(n) for n in ([root] if root else self.roots())]
 
     def _chart_node(self, node: UnitNode) -> ChartNode:
+        kind, target_group = self.classification(node)
         item = ChartNode(
             node=node,
             name=self.name(node),
             short_name=self.short_name(node),
             uncertain=node.uncertain_on(self.date),
             folded=self.folded.get(node.pk, 0),
-            kind_label=self.kind_label(node.unit),
-            target_group_label=self.target_group_label(node.unit),
+            kind=kind,
+            target_group=target_group,
+            kind_label=self.kind_label(node),
+            target_group_label=self.target_group_label(node),
         )
         for child in self.children[node.pk]:
             drawn = self._chart_node(child)
-            if child.unit.kind in POST_KINDS:
+            if drawn.kind in POST_KINDS:
                 item.posts.append(drawn)
-            elif child.unit.kind in STAFF_KINDS:
+            elif drawn.kind in STAFF_KINDS:
                 item.staff.append(drawn)
             else:
                 item.children.append(drawn)

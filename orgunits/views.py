@@ -21,7 +21,15 @@ from socialforvaltning.lib.dates import date_from_request, format_date, recorded
 
 from . import jsonld
 from .filters import UnitFilter
-from .models import Kind, TargetGroup, Unit, UnitName, UnitNode
+from .models import (
+    Kind,
+    TargetGroup,
+    Unit,
+    UnitClassification,
+    UnitName,
+    UnitNode,
+    classification_labels,
+)
 from .structure import CHART_BUDGET, Structure, chart_window
 
 MAX_PARAM_LENGTH = 200
@@ -238,11 +246,15 @@ def unit_detail(request, slug):
     )
     unit = unit_or_404(
         slug,
-        Unit.objects.prefetch_related(
+        Unit.objects.classified_on(date).prefetch_related(
             "names",
             "identifiers",
             "citations__document",
             Prefetch("nodes", queryset=placements),
+            Prefetch(
+                "classifications",
+                queryset=UnitClassification.objects.select_related("opened_by__reorganisation"),
+            ),
         ),
     )
     nodes = list(unit.nodes.all())
@@ -327,6 +339,13 @@ def unit_detail(request, slug):
             "reorganisations": reorganisations,
             "edits": edits[:100],
             "tasks": unit_tasks(unit, date),
+            "kind": unit.kind_on,
+            "classification": unit.classification_display,
+            "classifications": [
+                (period, *classification_labels(period.kind, period.target_group))
+                for period in unit.classifications.all()
+            ],
+            "first_classification": classification_labels(unit.kind, unit.target_group),
             "uncertain": node_on_date is not None and node_on_date.uncertain_on(date),
         },
     )
@@ -379,8 +398,8 @@ def units_csv(request):
                 " / ".join(structure.name(n) for n in structure.path(node)),
                 name.name if name else "",
                 name.short_name if name else "",
-                structure.kind_label(unit),
-                structure.target_group_label(unit),
+                structure.kind_label(node),
+                structure.target_group_label(node),
                 node.unit_exists_from.isoformat() if node.unit_exists_from else "",
                 node.unit_exists_until.isoformat() if node.unit_exists_until else "",
                 node.valid_from.isoformat() if node.valid_from else "",

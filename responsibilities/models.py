@@ -9,6 +9,7 @@ end a unit that still holds tasks.
 """
 
 import datetime
+from collections import defaultdict
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
@@ -212,7 +213,8 @@ class Responsibility(Period):
         super().clean()
         self._clean_certainty()
         if self.unit_id:
-            self._clean_within_unit()
+            if not self.within_unit_checked_later:
+                self._clean_within_unit()
             if self.post_id and self.post.unit_id != self.unit_id:
                 raise ValidationError(
                     {
@@ -228,6 +230,10 @@ class Responsibility(Period):
                 )
         if self.task_id and self.role == self.Role.OWNER:
             self._clean_one_owner()
+
+    # Set by the reorganisation writer, which checks the responsibilities a reorganisation
+    # writes against their units' placements at its end, in one query (`lie_within_units`).
+    within_unit_checked_later = False
 
     def _clean_certainty(self):
         # The same rules as for a reorganisation's date, applied to the start of the period.
@@ -269,14 +275,14 @@ class Responsibility(Period):
             )
 
     def _clean_one_owner(self):
-        clash = (
+        others = (
             Responsibility.objects.owners()
             .filter(task_id=self.task_id)
             .exclude(pk=self.pk)
             .overlapping(self.valid_from, self.valid_to)
-            .select_related("unit")
-            .first()
         )
+        # Asked first without reading a row: a clash is the exception.
+        clash = others.select_related("unit").first() if others.exists() else None
         if clash:
             raise ValidationError(
                 _(
@@ -348,6 +354,22 @@ class Responsibility(Period):
     @property
     def period_display(self) -> str:
         return format_period(self.valid_from, self.valid_to)
+
+
+def lie_within_units(responsibilities) -> None:
+    """`_clean_within_unit` for many responsibilities, in one query: raise its error for the
+    first that does not lie within its unit's existence."""
+    placements = defaultdict(list)
+    rows = (
+        UnitNode.objects.filter(unit_id__in={r.unit_id for r in responsibilities})
+        .order_by("unit_id", F("valid_from").asc(nulls_first=True))
+        .values_list("unit_id", "valid_from", "valid_to")
+    )
+    for unit_id, start, end in rows:
+        placements[unit_id].append((start, end))
+    for r in responsibilities:
+        if not lies_within(r.valid_from, r.valid_to, placements[r.unit_id]):
+            r._clean_within_unit()  # says why, in words
 
 
 def lies_within(valid_from, valid_to, placements) -> bool:

@@ -63,6 +63,12 @@ def check_rename():
     assert unit.name_at(DAY) == "Børnekontoret"
 
 
+def check_reclassify():
+    unit = Unit.objects.get(slug="mr-born")
+    assert unit.classification_on(DAY_BEFORE) == ("kontor", "born")
+    assert unit.classification_on(DAY) == ("center", "born")
+
+
 def check_move():
     assert parent_on("effektstyring", DAY_BEFORE) == "mr-born"
     assert parent_on("effektstyring", DAY) == "mr-voksne"
@@ -104,6 +110,10 @@ KINDS = {
         check_create,
     ),
     "rename": ([{"kind": "rename", "unit": "mr-born", "name": "Børnekontoret"}], check_rename),
+    "reclassify": (
+        [{"kind": "reclassify", "unit": "mr-born", "unit_kind": "center"}],
+        check_reclassify,
+    ),
     "move": ([{"kind": "move", "unit": "effektstyring", "target": "mr-voksne"}], check_move),
     "merge": (
         [

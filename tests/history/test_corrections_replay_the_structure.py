@@ -399,3 +399,30 @@ def test_a_preview_reads_the_affected_branch_not_the_whole_tree(archivist):
     assert queries[0] == queries[1]
     assert UnitNode.objects.valid_on(LARGE_ON).count() > 1000
     assert max(placements_read) < 60
+
+
+def test_a_revised_change_keeps_the_source_the_recorded_one_cited(archivist):
+    from history.models import Change
+    from history.services import Cite, apply_reorganisation, revise_reorganisation
+
+    passage = Cite(
+        document="archive", heading="Fundet i et referat", excerpt="Effektstyring flyttes."
+    )
+    reorganisation = apply_reorganisation(
+        title="Effektstyring flyttes",
+        date=datetime.date(2012, 1, 1),
+        changes=[Move(unit="effektstyring", to="mr-voksne", cite=[passage])],
+        user=archivist,
+        reason="Referat",
+    )
+    revise_reorganisation(
+        reorganisation,
+        changes=[Move(unit="effektstyring", to="center-for-maal-og-rammer")],
+        reason="Forkert overordnet enhed",
+        user=archivist,
+    )
+    move = Change.objects.get(reorganisation=reorganisation)
+    assert move.target.slug == "center-for-maal-og-rammer"
+    assert [(c.document.key, c.excerpt) for c in move.citations.all()] == [
+        ("archive", "Effektstyring flyttes.")
+    ]
