@@ -393,7 +393,7 @@ def test_a_preview_reads_the_affected_branch_not_the_whole_tree(archivist):
                 )
         finally:
             post_init.disconnect(count, sender=UnitNode)
-        assert any(touched for _node, _name, touched in preview.after)
+        assert any(touched for _node, _name, touched, _classification in preview.after)
         queries.append(len(captured))
         placements_read.append(len(read))
     assert queries[0] == queries[1]
