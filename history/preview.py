@@ -36,11 +36,7 @@ def affected_branch(structure: Structure, unit_ids: set[int]):
             structure.name(n),
             n.unit_id in unit_ids,
             # What a touched unit is on the date: a reclassification shows here.
-            " · ".join(
-                label
-                for label in (structure.kind_label(n), structure.target_group_label(n))
-                if label
-            ),
+            " · ".join(label for label in structure.labels(n) if label),
         )
         for n in structure.nodes
         if n.pk in keep

@@ -48,7 +48,14 @@ from orgunits.models import (
     format_period,
     periods_overlap,
 )
-from responsibilities.models import Post, Responsibility, Task, lie_within_units, lies_within
+from responsibilities.models import (
+    Post,
+    Responsibility,
+    Task,
+    lie_within_units,
+    lies_within,
+    placements_of,
+)
 from socialforvaltning.lib.dates import format_date
 
 from . import projection
@@ -394,17 +401,8 @@ def _keeping_citations(reorganisation: Reorganisation, changes) -> list:
     specs, behind = _recorded_changes([reorganisation])[reorganisation.pk]
     cited: dict[tuple, list[Cite]] = {}
     for spec in specs:
-        cites = {
-            Cite(
-                document=c.document.key,
-                heading=c.heading,
-                excerpt=c.excerpt,
-                role=c.role,
-                note=c.note,
-            ): None
-            for row in behind[id(spec)]
-            for c in row.citations.all()
-        }
+        # A merge's or split's rows cite the same passages: each once.
+        cites = dict.fromkeys(_cites(c for row in behind[id(spec)] for c in row.citations.all()))
         cited.setdefault(_kind_and_unit(spec), list(cites))
     return [
         change
@@ -412,6 +410,20 @@ def _keeping_citations(reorganisation: Reorganisation, changes) -> list:
         else dataclasses.replace(change, cite=tuple(cited.pop(_kind_and_unit(change))))
         for change in changes
     ]
+
+
+def _cites(citations) -> tuple[Cite, ...]:
+    """Recorded citations as the `Cite`s that write them again."""
+    return tuple(
+        Cite(
+            document=c.document.key,
+            heading=c.heading,
+            excerpt=c.excerpt,
+            role=c.role,
+            note=c.note,
+        )
+        for c in citations
+    )
 
 
 def _kind_and_unit(spec) -> tuple:
@@ -604,16 +616,7 @@ def _specs_of(rows: list[Change]) -> tuple[list, dict]:
                 inferred=row.inferred,
                 note=row.note,
                 # The responsibilities a transfer opens carry its citations.
-                cite=tuple(
-                    Cite(
-                        document=c.document.key,
-                        heading=c.heading,
-                        excerpt=c.excerpt,
-                        role=c.role,
-                        note=c.note,
-                    )
-                    for c in row.citations.all()
-                ),
+                cite=_cites(row.citations.all()),
             )
         add(spec, [row])
         i += 1
@@ -656,13 +659,7 @@ def _refuse_stranded_responsibilities(since: datetime.date | None, units: set[in
     rows = list(held.values("unit_id", "unit__slug", "task__name", "valid_from", "valid_to"))
     if not rows:
         return
-    placements = defaultdict(list)
-    for unit_id, start, end in (
-        UnitNode.objects.filter(unit_id__in={r["unit_id"] for r in rows})
-        .order_by("unit_id", F("valid_from").asc(nulls_first=True))
-        .values_list("unit_id", "valid_from", "valid_to")
-    ):
-        placements[unit_id].append((start, end))
+    placements = placements_of(r["unit_id"] for r in rows)
     stranded = [
         row
         for row in rows

@@ -10,6 +10,7 @@ Structure is written only by `history.services.apply_reorganisation`.
 """
 
 import datetime
+import functools
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
@@ -30,6 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
@@ -62,9 +64,15 @@ class TargetGroup(models.TextChoices):
 
 
 def classification_labels(kind: str, target_group: str) -> tuple[str, str]:
-    """What a person reads for a kind and a target group ("" for none)."""
+    """What a person reads for a kind and a target group ("" for none), in the language of
+    the request. Remembered per language: an export asks it once a row."""
+    return _classification_labels(get_language(), kind, target_group or "")
+
+
+@functools.lru_cache(maxsize=512)
+def _classification_labels(language, kind: str, target_group: str) -> tuple[str, str]:
     kinds, groups = dict(Kind.choices), dict(TargetGroup.choices)
-    return str(kinds.get(kind, kind)), str(groups.get(target_group, target_group or ""))
+    return str(kinds.get(kind, kind)), str(groups.get(target_group, target_group))
 
 
 class SourceDocument(models.Model):
@@ -347,10 +355,8 @@ class Unit(models.Model):
         return name.name if name else self.slug
 
     def classification_on(self, date: datetime.date | None) -> tuple[str, str]:
-        """(kind, target group) on `date` (None: from its beginning). Uses `kind_on` and
-        `target_group_on` when the query gave them (`classified_on`)."""
-        if hasattr(self, "kind_on"):
-            return self.kind_on, self.target_group_on
+        """(kind, target group) on `date` (None: from its beginning), in one query; a list of
+        units reads them with the units instead (`UnitQuerySet.classified_on`)."""
         if date is not None:
             row = self.classifications.valid_on(date).first()
             if row is not None:

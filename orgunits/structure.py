@@ -8,11 +8,10 @@ and the tree itself (children, paths from the top) without further queries.
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from django.db.models import Count, Q
 
-from .models import Kind, TargetGroup, UnitNode
+from .models import Kind, UnitNode, classification_labels
 
 # Kinds drawn beside their parent's box (staff) or inside it (posts) rather than below it.
 STAFF_KINDS = {Kind.SEKRETARIAT}
@@ -80,15 +79,6 @@ class Structure:
         name = node.unit.name_on(self.date)
         return (name.short_name or name.name) if name else node.unit.slug
 
-    @cached_property
-    def _labels(self) -> tuple[dict, dict]:
-        # Translated once per structure, not once a unit: a model's get_…_display() rebuilds
-        # its choices at every call, which cost a chart or an export of thousands of rows.
-        return (
-            {value: str(label) for value, label in Kind.choices},
-            {value: str(label) for value, label in TargetGroup.choices},
-        )
-
     @staticmethod
     def classification(node: UnitNode) -> tuple[str, str]:
         """(kind, target group) of the node's unit on the date: read with the tree
@@ -97,13 +87,9 @@ class Structure:
             return node.kind_on, node.target_group_on
         return node.unit.kind, node.unit.target_group
 
-    def kind_label(self, node: UnitNode) -> str:
-        kind = self.classification(node)[0]
-        return self._labels[0].get(kind, kind)
-
-    def target_group_label(self, node: UnitNode) -> str:
-        target_group = self.classification(node)[1]
-        return self._labels[1].get(target_group, target_group)
+    def labels(self, node: UnitNode) -> tuple[str, str]:
+        """What a person reads for the unit's kind and target group on the date."""
+        return classification_labels(*self.classification(node))
 
     def path(self, node: UnitNode) -> list[UnitNode]:
         """The node and its ancestors on the date, from the top."""
@@ -123,6 +109,7 @@ class Structure:
 
     def _chart_node(self, node: UnitNode) -> ChartNode:
         kind, target_group = self.classification(node)
+        kind_label, target_group_label = self.labels(node)
         item = ChartNode(
             node=node,
             name=self.name(node),
@@ -131,8 +118,8 @@ class Structure:
             folded=self.folded.get(node.pk, 0),
             kind=kind,
             target_group=target_group,
-            kind_label=self.kind_label(node),
-            target_group_label=self.target_group_label(node),
+            kind_label=kind_label,
+            target_group_label=target_group_label,
         )
         for child in self.children[node.pk]:
             drawn = self._chart_node(child)

@@ -356,17 +356,24 @@ class Responsibility(Period):
         return format_period(self.valid_from, self.valid_to)
 
 
-def lie_within_units(responsibilities) -> None:
-    """`_clean_within_unit` for many responsibilities, in one query: raise its error for the
-    first that does not lie within its unit's existence."""
+def placements_of(unit_ids) -> dict[int, list[tuple]]:
+    """Each unit's placements as (start, end), ordered by start, in one query: what
+    `lies_within` takes."""
     placements = defaultdict(list)
     rows = (
-        UnitNode.objects.filter(unit_id__in={r.unit_id for r in responsibilities})
+        UnitNode.objects.filter(unit_id__in=set(unit_ids))
         .order_by("unit_id", F("valid_from").asc(nulls_first=True))
         .values_list("unit_id", "valid_from", "valid_to")
     )
     for unit_id, start, end in rows:
         placements[unit_id].append((start, end))
+    return placements
+
+
+def lie_within_units(responsibilities) -> None:
+    """`_clean_within_unit` for many responsibilities, in one query: raise its error for the
+    first that does not lie within its unit's existence."""
+    placements = placements_of(r.unit_id for r in responsibilities)
     for r in responsibilities:
         if not lies_within(r.valid_from, r.valid_to, placements[r.unit_id]):
             r._clean_within_unit()  # says why, in words

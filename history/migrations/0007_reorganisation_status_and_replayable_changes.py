@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from history.version import bump_data_version_on
+
 
 def describe_existing_changes(apps, schema_editor):
     """Say on each recorded change what applying it again takes, read off what it wrote:
@@ -34,18 +36,6 @@ def describe_existing_changes(apps, schema_editor):
         if not ended:
             change.ends = False
             change.save(update_fields=["ends"])
-
-
-def restore_sqlite_triggers(apps, schema_editor):
-    """SQLite rebuilds a table to add a foreign key, and the rebuild drops its triggers: put
-    back the data version's triggers (migration 0006) on the history tables rebuilt here."""
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for table in ("history_historicalchange", "history_historicalreorganisation"):
-        schema_editor.execute(
-            f'CREATE TRIGGER IF NOT EXISTS "{table}_bump_data_version" AFTER INSERT ON "{table}" '
-            "BEGIN UPDATE registry_data_version SET counter = counter + 1 WHERE id = 1; END"
-        )
 
 
 class Migration(migrations.Migration):
@@ -169,5 +159,9 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='withdrawn by'),
         ),
         migrations.RunPython(describe_existing_changes, migrations.RunPython.noop),
-        migrations.RunPython(restore_sqlite_triggers, migrations.RunPython.noop),
+        migrations.RunPython(
+            # SQLite rebuilt these tables to add their foreign keys, dropping their triggers.
+            bump_data_version_on("history_historicalchange", "history_historicalreorganisation"),
+            migrations.RunPython.noop,
+        ),
     ]
