@@ -91,7 +91,9 @@ def preview_correction(correct, reorganisation, **kwargs) -> CorrectionPreview:
     with rolled_back():
         corrected = correct(reorganisation, **kwargs)
         since = projection.earliest_date(reorganisation.date, corrected.date)
-        replayed = projection.in_force_from(since, correction_scope(corrected))
+        replayed = projection.in_force_from(
+            since, correction_scope(corrected, since, dates=[reorganisation.date])
+        )
         return CorrectionPreview(
             dates=[(day, before[day], branch_on(day, touched)) for day in days],
             replayed=list(replayed.exclude(pk=reorganisation.pk)),

@@ -49,14 +49,17 @@ def _closed_from(date: datetime.date | None) -> Q:
 # that long would outgrow the databases' limits on parameters.
 MAX_SCOPED_UNITS = 20_000
 
+# The changes that carry the units below their unit along: a move, and a merge (whose
+# continuing sub-units pass to the unit merged into).
+CARRYING = (Change.Kind.MOVED, Change.Kind.MERGED)
+
 
 @dataclass(frozen=True)
 class Scope:
-    """What a correction can affect: the units connected to the ones it names, by any
-    recorded change (a change joins the units it names: a unit and its parent, the merged
-    and the merging), and the reorganisations that name them. The other components of the
-    registry (another administration in the same registry, say) are independent of it: their
-    projection stays as it is and their reorganisations are not replayed. `units` None: all.
+    """What a correction can affect: the units whose projection it may change, and the
+    reorganisations from its date on that write any of them, which are replayed. The rest of
+    the registry keeps its projection as it is, and its reorganisations are not replayed
+    (see `scope_of`). `units` None: all.
 
     Where the scope holds most of the registry, the rows are picked by the shorter list: those
     outside it are left out (`outside`), rather than thousands of ids named in each query."""
@@ -80,49 +83,93 @@ class Scope:
 EVERYTHING = Scope()
 
 
-def scope_of(unit_ids) -> Scope:
-    """The scope of a correction naming `unit_ids` (see `Scope`), from one read of the
-    recorded changes and one of the units' ids."""
-    parent: dict[int, int] = {}
+class _Below:
+    """The units below a unit from a date on, in the stored structure: those a move or a
+    merge of it on that date carries along. The placements are read once, in one query."""
 
-    def find(u):
-        root = u
-        while parent.setdefault(root, root) != root:
-            root = parent[root]
-        while parent[u] != root:  # path compression
-            parent[u], u = root, parent[u]
-        return root
+    def __init__(self):
+        self.nodes = defaultdict(list)  # unit -> [(node, valid_to)]
+        self.children = defaultdict(list)  # node -> [(node, unit, valid_to)]
+        for pk, unit, parent, valid_to in UnitNode.objects.values_list(
+            "pk", "unit_id", "parent_id", "valid_to"
+        ):
+            self.nodes[unit].append((pk, valid_to))
+            if parent is not None:
+                self.children[parent].append((pk, unit, valid_to))
+        self.known: dict[tuple, frozenset[int]] = {}
 
-    rows = list(
-        Change.objects.values_list(
-            "reorganisation_id", "unit_id", "target_id", "previous_parent_id"
-        )
-    )
-    for _reorganisation, *units in rows:
-        first = find(units[0])
-        for other in units[1:]:
-            if other is not None:
-                parent[find(other)] = first
-    # A reorganisation joins all the units it names, whatever its changes.
-    named_first: dict[int, int] = {}
-    for reorganisation, unit, *_rest in rows:
-        if reorganisation in named_first:
-            a, b = find(named_first[reorganisation]), find(unit)
-            parent[b] = a
-        else:
-            named_first[reorganisation] = unit
-    roots = {find(u) for u in unit_ids}
-    units = frozenset(u for u in list(parent) if find(u) in roots) | frozenset(unit_ids)
-    reorganisations = frozenset(r for r, u in named_first.items() if find(u) in roots)
-    every_unit = frozenset(Unit.objects.values_list("pk", flat=True))
-    outside = every_unit - units
-    if len(outside) < len(units) and len(outside) <= MAX_SCOPED_UNITS:
-        return Scope(
-            outside=outside, reorganisations_outside=frozenset(named_first) - reorganisations
-        )
+    def __call__(self, unit: int, date: datetime.date | None) -> frozenset[int]:
+        if (unit, date) not in self.known:
+            # Placed on the day before the date or after it: what a change of the date
+            # carries, before it is applied and (ending on the date) after.
+            def lasting(valid_to):
+                return valid_to is None or date is None or valid_to >= date
+
+            stack = [pk for pk, valid_to in self.nodes[unit] if lasting(valid_to)]
+            found = set()
+            while stack:
+                for pk, child, valid_to in self.children[stack.pop()]:
+                    if lasting(valid_to):
+                        found.add(child)
+                        stack.append(pk)
+            self.known[unit, date] = frozenset(found)
+        return self.known[unit, date]
+
+
+def scope_of(unit_ids, since: datetime.date | None, carried=()) -> Scope:
+    """The scope of a correction from `since` that names `unit_ids` and moves or merges the
+    units of `carried`, (unit id, date) pairs, with what lies below them on that date.
+
+    It grows from those units, forwards: a reorganisation in force from `since` on is
+    replayed when it names a unit in the scope, or moves or merges a unit that has one below
+    it; then the units it names, and those below the units it moves or merges, are in the
+    scope too; until no more reorganisation joins. Every other reorganisation reads and
+    writes only units outside the scope, whose rows the correction leaves as they are, so
+    it would write them the same again. (A unit of the scope can come to lie below a unit it
+    did not lie below before only by a change that names its new parent, which is in the
+    scope, so the stored structure tells what lies below whom.)"""
+    rows = Change.objects.filter(reorganisation__status=Reorganisation.Status.IN_FORCE)
+    if since is not None:
+        rows = rows.filter(reorganisation__date__gte=since)
+    named: dict[int, set[int]] = defaultdict(set)
+    carrying: dict[int, list[tuple]] = defaultdict(list)
+    for reorganisation, date, kind, *units in rows.values_list(
+        "reorganisation_id",
+        "reorganisation__date",
+        "kind",
+        "unit_id",
+        "target_id",
+        "previous_parent_id",
+    ):
+        named[reorganisation].update(u for u in units if u is not None)
+        if kind in CARRYING:
+            carrying[reorganisation].append((units[0], date))
+    below = _Below()
+    units = set(unit_ids)
+    for unit, date in carried:
+        units |= below(unit, date)
+    pending, replayed = sorted(named), set()
+    joined = True
+    while joined:
+        joined, waiting = False, []
+        for reorganisation in pending:
+            moved = carrying[reorganisation]
+            if named[reorganisation] & units or any(below(u, d) & units for u, d in moved):
+                replayed.add(reorganisation)
+                units |= named[reorganisation]
+                for unit, date in moved:
+                    units |= below(unit, date)
+                joined = True
+            else:
+                waiting.append(reorganisation)
+        pending = waiting
     if len(units) > MAX_SCOPED_UNITS:
         return EVERYTHING
-    return Scope(units=units, reorganisations=reorganisations)
+    if 2 * len(units) > Unit.objects.count():
+        outside = frozenset(Unit.objects.values_list("pk", flat=True)) - units
+        if len(outside) <= MAX_SCOPED_UNITS:
+            return Scope(outside=outside, reorganisations_outside=frozenset(pending))
+    return Scope(units=frozenset(units), reorganisations=frozenset(replayed))
 
 
 def truncate(date: datetime.date | None, history, scope: Scope = EVERYTHING) -> None:

@@ -249,9 +249,8 @@ def apply_reorganisation(
         after = date + datetime.timedelta(days=1) if date else datetime.date.min
         later = []
         if projection.in_force_from(after).exists():  # entered out of order: what follows?
-            scope = projection.scope_of(
-                Unit.objects.filter(slug__in=_named_slugs(changes)).values_list("pk", flat=True)
-            )
+            named, moving = _units_of_specs(changes)
+            scope = projection.scope_of(named, after, [(u, date) for u in moving])
             later = list(projection.in_force_from(after, scope))
         if later:
             run.truncate(after, scope)
@@ -273,7 +272,7 @@ def apply_reorganisation(
             # Checked and recorded as it would apply; then out of the structure again.
             reorganisation.status = status
             writer.save(reorganisation)
-            run.replay_from(date, correction_scope(reorganisation))
+            run.replay_from(date, correction_scope(reorganisation, date))
         _refuse_stranded_responsibilities(date, run.history.placed_units())
     return reorganisation
 
@@ -370,9 +369,8 @@ def revise_reorganisation(
         raise ValidationError(_("Give at least one change."))
     with _writing(reason=reason, user=user) as run:
         current = Reorganisation.objects.get(pk=reorganisation.pk)
-        named = Unit.objects.filter(slug__in=_named_slugs(changes)).values_list("pk", flat=True)
-        scope = projection.scope_of({*named, *_named_units(current)})
         since = current.date
+        scope = correction_scope(current, since, specs=changes)
         later = list(projection.in_force_from(since, scope))
         run.truncate(since, scope)
         changes = _keeping_citations(current, changes)
@@ -440,11 +438,11 @@ def _correct(reorganisation: Reorganisation, edit, *, reason: str, user) -> Reor
     reorganisation that no longer applies."""
     with _writing(reason=reason, user=user) as run:
         current = Reorganisation.objects.get(pk=reorganisation.pk)  # as committed
-        shaped_before = current.in_force
+        shaped_before, dated_before = current.in_force, current.date
         since = edit(current)
         run.writer(current).save(current)
         if shaped_before or current.in_force:
-            run.replay_from(since, correction_scope(current))
+            run.replay_from(since, correction_scope(current, since, dates=[dated_before]))
             _refuse_stranded_responsibilities(since, run.history.placed_units())
     return current
 
@@ -525,16 +523,37 @@ class _Run:
                 ) from error
 
 
-def correction_scope(reorganisation: Reorganisation) -> projection.Scope:
-    """What a correction of `reorganisation` can affect (see `projection.Scope`)."""
-    return projection.scope_of(_named_units(reorganisation))
+def correction_scope(
+    reorganisation: Reorganisation, since: datetime.date | None, *, dates=(), specs=()
+) -> projection.Scope:
+    """What a correction of `reorganisation` from `since` can affect (see `projection.Scope`):
+    the units its recorded changes and the revised ones (`specs`) name, and those below the
+    units they move or merge, on its date and on each of `dates` (its date before a re-dating)."""
+    named, moving = set(), set()
+    for kind, *units in reorganisation.changes.values_list(
+        "kind", "unit_id", "target_id", "previous_parent_id"
+    ):
+        named.update(u for u in units if u is not None)
+        if kind in projection.CARRYING:
+            moving.add(units[0])
+    if specs:
+        spec_named, spec_moving = _units_of_specs(specs)
+        named |= spec_named
+        moving |= spec_moving
+    carried = [(u, d) for u in moving for d in {reorganisation.date, *dates}]
+    return projection.scope_of(named, since, carried)
 
 
-def _named_units(reorganisation: Reorganisation) -> set[int]:
-    named = set()
-    for row in reorganisation.changes.values_list("unit_id", "target_id", "previous_parent_id"):
-        named.update(u for u in row if u is not None)
-    return named
+def _units_of_specs(specs) -> tuple[set[int], set[int]]:
+    """The ids of the units the specs name, and of those they move or merge."""
+    units = Unit.objects.in_bulk(_named_slugs(specs), field_name="slug")
+    moving = set()
+    for spec in specs:
+        if isinstance(spec, Move):
+            moving.add(spec.unit)
+        elif isinstance(spec, Merge):
+            moving.update(spec.units)
+    return {u.pk for u in units.values()}, {units[s].pk for s in moving if s in units}
 
 
 def recorded_specs(reorganisation: Reorganisation) -> list:
@@ -1018,6 +1037,12 @@ class _Writer:
             self.responsibilities_written = []
         self.check_handed_on_ownership()
 
+    def record_creation(self, unit, spec, parent, name, short_name) -> Change:
+        # The parent and name, so that a replay places and names the unit from the row alone.
+        return self.record(
+            Change.Kind.CREATED, unit, spec, target=parent, name=name, short_name=short_name
+        )
+
     def record(self, kind, unit, spec, **fields) -> Change:
         if self.replaying is not None:
             # The change is recorded already; only where a moved unit came from is read off
@@ -1094,14 +1119,7 @@ class _Writer:
             validate_unique=False,  # the slug, its one unique field, was checked just above
         )
         self.units[unit.slug] = unit
-        change = self.record(
-            Change.Kind.CREATED,
-            unit,
-            spec,
-            target=parent,
-            name=spec.name,
-            short_name=spec.short_name,
-        )
+        change = self.record_creation(unit, spec, parent, spec.name, spec.short_name)
         name = UnitName(
             unit=unit,
             name=spec.name,
@@ -1148,7 +1166,7 @@ class _Writer:
         parent = self.unit(spec.parent) if spec.parent else None
         if parent is not None and parent.pk in self.queued_units:
             self.flush()  # the child's placement needs its parent's row
-        change = self.record(Change.Kind.CREATED, unit, spec)
+        change = self.record_creation(unit, spec, parent, spec.name, spec.short_name)
         self.queueing = not UnitNode._mptt_updates_enabled
         # A draft placed by the change keeps its record's own name; a unit the change
         # created gets the name the change gave it.
@@ -1199,14 +1217,7 @@ class _Writer:
         name = current or UnitName(
             unit=unit, name=spec.name, short_name=spec.short_name, valid_from=self.date
         )
-        change = self.record(
-            Change.Kind.CREATED,
-            unit,
-            spec,
-            target=parent,
-            name=name.name,
-            short_name=name.short_name,
-        )
+        change = self.record_creation(unit, spec, parent, name.name, name.short_name)
         if current is None:
             name.opened_by = change
             self.save(name)
