@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from orgunits.models import Kind, SourceDocument, TargetGroup, Unit, UnitName
+from orgunits.models import NO_TARGET_GROUP, Kind, SourceDocument, TargetGroup, Unit, UnitName
 from responsibilities.models import Responsibility, Task
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 
@@ -180,10 +180,6 @@ class RevisionForm(forms.Form):
         return revise_reorganisation, {"reason": self.cleaned_data["reason"], "changes": specs}
 
 
-# The target group "none", told apart from "—" (not given: a reclassification keeps it).
-NO_TARGET_GROUP = "none"
-
-
 class ChangeForm(forms.Form):
     KINDS = [
         ("", "—"),
@@ -347,11 +343,6 @@ class ChangeForm(forms.Form):
                 note=note,
             )
         return Dissolve(unit=d["unit"], note=note)
-
-
-def _target_group(value: str) -> str | None:
-    """The form's target group as a spec's: None not given, "" none."""
-    return "" if value == NO_TARGET_GROUP else (value or None)
 
 
 def _target_group(value: str) -> str | None:

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from django.db.models import OuterRef, Q, Subquery
 
-from orgunits.models import Unit, UnitIdentifier, UnitName, UnitNode
+from orgunits.models import Unit, UnitClassification, UnitIdentifier, UnitName, UnitNode
 
 from .models import Change
 
@@ -40,7 +40,8 @@ def _valid_on(qs, date):
 
 
 def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -> list[UnitNode]:
-    """The nodes valid on `date` as recorded at `recorded_at`, in tree order (5 queries)."""
+    """The nodes valid on `date` as recorded at `recorded_at`, in tree order (6 queries),
+    each with what its unit was on the date as recorded (`kind_on`, `target_group_on`)."""
     recorded_nodes = _valid_on(_latest_versions(UnitNode, recorded_at), date)
     node_rows = list(
         recorded_nodes.values(
@@ -64,6 +65,13 @@ def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -
         "id", "unit_id", "scheme", "value"
     ):
         identifiers[row["unit_id"]].append(UnitIdentifier(**row))
+    # A unit not reclassified by the date is what its record says (from its beginning).
+    classified = {
+        row["unit_id"]: (row["kind"], row["target_group"])
+        for row in _valid_on(_latest_versions(UnitClassification, recorded_at), date).values(
+            "unit_id", "kind", "target_group"
+        )
+    }
     units = {}
     for row in _latest_versions(Unit, recorded_at).values(
         "id", "slug", "kind", "target_group", "position", "description", "archival_type"
@@ -85,6 +93,9 @@ def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -
     for row in node_rows:
         node = UnitNode(**row)
         node.unit = units.get(row["unit_id"]) or Unit(id=row["unit_id"], slug=str(row["unit_id"]))
+        node.kind_on, node.target_group_on = classified.get(
+            node.unit_id, (node.unit.kind, node.unit.target_group)
+        )
         node.opened_by = changes.get(row["opened_by_id"])
         node.closed_by = changes.get(row["closed_by_id"])
         nodes[node.pk] = node

@@ -57,6 +57,7 @@ from responsibilities.models import (
     placements_of,
 )
 from socialforvaltning.lib.dates import format_date
+from socialforvaltning.lib.text import danish_slug
 
 from . import projection
 from .locks import STRUCTURE_LOCK_KEY, lock_structure  # noqa: F401 (the key, for others)
@@ -784,9 +785,7 @@ def refresh_statistics() -> None:
 
 
 def _unique_key(date, title) -> str:
-    from django.utils.text import slugify
-
-    base = slugify(f"{date or 'udateret'}-{title}")[:80] or "omorganisering"
+    base = danish_slug(f"{date or 'udateret'}-{title}")[:80] or "omorganisering"
     key, n = base, 2
     while Reorganisation.objects.filter(key=key).exists():
         key, n = f"{base}-{n}", n + 1

@@ -16,15 +16,16 @@ from socialforvaltning.lib.dates import InvalidDate, format_date, parse_date
 
 from .eaccpf.admin_views import import_eaccpf
 from .models import (
+    TARGET_GROUP_CHOICES_AND_NONE,
     Citation,
     Kind,
     SourceDocument,
-    TargetGroup,
     Unit,
     UnitIdentifier,
     UnitName,
     UnitNode,
     format_period,
+    stored_target_group,
 )
 
 
@@ -63,7 +64,7 @@ class ClassifiedOnFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(**{self.annotation: self.value()})
+            return queryset.filter(**{self.annotation: stored_target_group(self.value())})
         return queryset
 
 
@@ -76,7 +77,7 @@ class KindOnFilter(ClassifiedOnFilter):
 class TargetGroupOnFilter(ClassifiedOnFilter):
     title = _("target group")
     parameter_name, annotation = "target_group", "target_group_on"
-    options = TargetGroup.choices
+    options = TARGET_GROUP_CHOICES_AND_NONE
 
 
 class ExistingOnFilter(admin.SimpleListFilter):

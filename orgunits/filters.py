@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 
-from .models import Kind, TargetGroup, Unit
+from .models import TARGET_GROUP_CHOICES_AND_NONE, Kind, Unit, stored_target_group
 
 
 class IsoDateField(forms.CharField):
@@ -30,7 +30,7 @@ class UnitFilter(django_filters.FilterSet):
     # What the units were on the date given (else now): see `UnitQuerySet.classified_on`.
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices, field_name="kind_on")
     target_group = django_filters.ChoiceFilter(
-        label=_("Target group"), choices=TargetGroup.choices, field_name="target_group_on"
+        label=_("Target group"), choices=TARGET_GROUP_CHOICES_AND_NONE, method="with_target_group"
     )
     date = IsoDateFilter(label=_("Existing on (YYYY-MM-DD)"), method="existing_on")
 
@@ -49,6 +49,9 @@ class UnitFilter(django_filters.FilterSet):
             | Q(identifiers__value__iexact=value)
             | Q(slug__icontains=value)
         ).distinct()
+
+    def with_target_group(self, queryset, name, value):
+        return queryset.filter(target_group_on=stored_target_group(value))
 
     def existing_on(self, queryset, name, value):
         return queryset.existing_on(value)

@@ -63,6 +63,15 @@ class TargetGroup(models.TextChoices):
     UDSATTE = "udsatte", _("Socially vulnerable groups, addiction and housing")
 
 
+# "No target group" where a filter or a form offers it as a choice; stored as "".
+NO_TARGET_GROUP = "none"
+TARGET_GROUP_CHOICES_AND_NONE = [*TargetGroup.choices, (NO_TARGET_GROUP, _("No target group"))]
+
+
+def stored_target_group(choice: str) -> str:
+    return "" if choice == NO_TARGET_GROUP else choice
+
+
 def classification_labels(kind: str, target_group: str) -> tuple[str, str]:
     """What a person reads for a kind and a target group ("" for none), in the language of
     the request. Remembered per language: an export asks it once a row."""

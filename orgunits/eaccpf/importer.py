@@ -45,6 +45,7 @@ from orgunits.models import (
     UnitIdentifier,
     UnitName,
 )
+from socialforvaltning.lib.text import danish_slug
 
 from .export import DETAIL_LEVELS_2
 from .record import Bound, Event, Identifier, Name, Record, Relation, Source
@@ -1021,7 +1022,7 @@ class _Writer:
             )
 
     def document(self, source: Source) -> SourceDocument:
-        key = source.document_key or slugify(source.title)[:50] or "kilde"
+        key = source.document_key or danish_slug(source.title)[:50] or "kilde"
         existing = SourceDocument.objects.filter(key=key).first()
         if existing is not None and existing.filename == (source.filename or existing.filename):
             return existing

@@ -73,6 +73,15 @@ def test_the_list_can_be_filtered_by_kind_and_target_group(client, staff_archivi
     assert all("Børn" in name for name in listed), listed
 
 
+def test_the_list_can_be_filtered_to_the_units_with_no_target_group(client, staff_archivist):
+    client.force_login(staff_archivist)
+    listed = [
+        name for _, name in rows(client.get(URL, {"on": "2010-01-01", "target_group": "none"}))
+    ]
+    assert "Socialforvaltningen" in listed
+    assert not [name for name in listed if "Børn" in name]
+
+
 def test_a_malformed_date_is_explained_and_dropped(client, staff_archivist):
     client.force_login(staff_archivist)
     response = client.get(URL, {"on": "2011-02-30", "kind": "kontor"}, follow=True)

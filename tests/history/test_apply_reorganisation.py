@@ -197,3 +197,14 @@ def test_a_unit_cannot_end_before_a_later_recorded_rename_and_the_refusal_names_
     unit = Unit.objects.get(slug="trykkeriet")
     assert unit.node_on(dt.date(2014, 6, 1)) is not None
     assert unit.name_on(dt.date(2015, 6, 1)).name == "Trykkeriet og kopicentret"
+
+
+def test_a_reorganisations_key_spells_the_danish_letters_out_as_the_seed_does(tree, archivist):
+    reorganisation = apply_reorganisation(
+        title="Kontorer på Østerbro lægges sammen",
+        date=D2,
+        changes=[Rename(unit="t-b", name="Kontor Ø")],
+        reason="test",
+        user=archivist,
+    )
+    assert reorganisation.key == "2002-01-01-kontorer-paa-oesterbro-laegges-sammen"

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError as Refused
+from django.utils import timezone
 
 from history.models import Change, Reorganisation
 from history.projection import replay_differences
@@ -42,9 +43,9 @@ def classification(slug, date):
     return Unit.objects.get(slug=slug).classification_on(date)
 
 
-def box_classes(client, date, name):
-    """The CSS classes of the chart box that shows `name` on `date`."""
-    html = client.get(f"/?date={date.isoformat()}").content.decode()
+def box_classes(client, date, name, **recorded):
+    """The CSS classes of the chart box that shows `name` on `date` (as `recorded=`)."""
+    html = client.get("/", {"date": date.isoformat(), **recorded}).content.decode()
     at = html.index(f">{name}<")
     start = html.rindex('<div class="box ', 0, at)
     return html[start : html.index('"', start + len('<div class="'))].split()
@@ -66,6 +67,18 @@ def test_past_charts_show_past_colours(client, archivist):
     after = box_classes(client, DAY, name)
     assert {"kind-kontor", "tg-born"} <= set(before)
     assert {"kind-center", "tg-none"} <= set(after)
+
+
+def test_a_chart_as_recorded_shows_the_kind_the_registry_recorded_then(client, archivist):
+    name = "Mål- og Rammekontoret for Børn og familier"
+    before = timezone.now().isoformat()
+    reorganisation = reclassify(archivist, kind="center", target_group="")
+    between = timezone.now().isoformat()
+    withdraw_reorganisation(reorganisation, reason="Omklassificeret ved en fejl", user=archivist)
+
+    assert {"kind-kontor", "tg-born"} <= set(box_classes(client, DAY, name, recorded=before))
+    assert {"kind-center", "tg-none"} <= set(box_classes(client, DAY, name, recorded=between))
+    assert {"kind-kontor", "tg-born"} <= set(box_classes(client, DAY, name))
 
 
 def test_the_unit_page_and_list_say_what_the_unit_was_on_the_date(client, archivist):

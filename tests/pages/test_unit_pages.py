@@ -75,6 +75,14 @@ def test_the_list_finds_units_by_name_kind_and_date(client):
     assert 'href="/units/center-for-maal-og-rammer/' in html
 
 
+def test_the_list_finds_the_units_with_no_target_group(client):
+    html = client.get("/units/", {"target_group": "none", "date": "2010-01-01"}).content
+    html = html.decode()
+    assert 'href="/units/direktion/' in html  # for every target group
+    assert 'href="/units/mr-born/' not in html
+    assert "Ingen målgruppe" in html  # the choice in the filter
+
+
 def test_the_list_is_paginated(client):
     html = client.get("/units/", {"page": "2"}).content.decode()
     assert "Side 2 af" in html
