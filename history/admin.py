@@ -14,8 +14,10 @@ from .forms import (
     GrowingChangeFormSet,
     ReorganisationForm,
     RevisionForm,
+    given_rows,
     initial_rows,
     registry_choices,
+    show_refusal,
     with_another_row,
 )
 from .models import Change, Reorganisation
@@ -163,7 +165,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
                     )
                 preview = preview_correction(correct, reorganisation, user=request.user, **kwargs)
             except ValidationError as error:
-                form.add_error(None, error.messages)
+                show_refusal(form, changes, error)
         return TemplateResponse(
             request,
             "admin/history/reorganisation/correct.html",
@@ -190,7 +192,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
             changes = ChangeFormSet(request.POST or None, prefix="changes")
         preview = None
         if request.method == "POST" and form.is_bound and form.is_valid() and changes.is_valid():
-            specs = [s for s in (f.spec() for f in changes.forms) if s is not None]
+            specs = [spec for _row, spec in given_rows(changes)]
             kwargs = form.reorganisation_kwargs(specs)
             try:
                 if not specs:
@@ -218,7 +220,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
                 preview = preview_reorganisation(user=request.user, **kwargs)
             except ValidationError as error:
                 # A refusal may name model fields the form does not have: say it in full.
-                form.add_error(None, error.messages)
+                show_refusal(form, changes, error)
         return TemplateResponse(
             request,
             "admin/history/reorganisation/apply.html",

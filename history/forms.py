@@ -176,7 +176,7 @@ class RevisionForm(forms.Form):
     def correction(self, changes):
         from .services import revise_reorganisation
 
-        specs = [s for s in (f.spec() for f in changes.forms) if s is not None]
+        specs = [spec for _row, spec in given_rows(changes)]
         return revise_reorganisation, {"reason": self.cleaned_data["reason"], "changes": specs}
 
 
@@ -348,6 +348,28 @@ class ChangeForm(forms.Form):
 def _target_group(value: str) -> str | None:
     """The form's target group as a spec's: None not given, "" none."""
     return "" if value == NO_TARGET_GROUP else (value or None)
+
+
+def given_rows(changes) -> list[tuple]:
+    """(row form, spec) of each row of the formset that gives a change, in order."""
+    return [(row, spec) for row in changes.forms if (spec := row.spec()) is not None]
+
+
+def show_refusal(form, changes, error: ValidationError) -> None:
+    """Put a refusal of the writer beside the row whose change it refused (the writer says
+    which: `change_position`), and say at the top where to look; else at the top."""
+    position = getattr(error, "change_position", None)
+    rows = given_rows(changes) if changes is not None else []
+    if position is None or position >= len(rows):
+        form.add_error(None, error.messages)
+        return
+    row, _spec = rows[position]
+    row.add_error(None, error.messages)
+    form.add_error(
+        None,
+        _("Change %(n)s cannot be applied; see the message above its row.")
+        % {"n": changes.forms.index(row) + 1},
+    )
 
 
 ChangeFormSet = forms.formset_factory(ChangeForm, extra=3, max_num=50, validate_max=True)

@@ -507,21 +507,25 @@ class _Run:
         recorded = _recorded_changes(reorganisations)
         for reorganisation in reorganisations:
             writer = self.writer(reorganisation)
-            if revised and reorganisation.pk == revised[0]:
+            is_revised = bool(revised) and reorganisation.pk == revised[0]
+            if is_revised:
                 specs = revised[1]
             else:
                 specs, writer.replaying = recorded[reorganisation.pk]
             try:
                 writer.apply(specs)
             except ValidationError as error:
-                raise ValidationError(
+                refusal = ValidationError(
                     _("“%(title)s” (%(date)s) can no longer be applied: %(error)s")
                     % {
                         "title": reorganisation.title,
                         "date": reorganisation.date_display,
                         "error": " ".join(error.messages),
                     }
-                ) from error
+                )
+                if is_revised:  # the archivist's own rows: shown beside the one refused
+                    refusal.change_position = getattr(error, "change_position", None)
+                raise refusal from error
 
 
 def correction_scope(
@@ -1021,15 +1025,21 @@ class _Writer:
         }
         self.prefetch_units(changes)
         self.prefetch_recreated([c for c in changes if isinstance(c, Recreate)])
-        for change in sorted(changes, key=lambda c: PHASES.index(type(c))):
-            if self.date is None and not isinstance(change, (Create, Recreate)):
-                raise ValidationError(
-                    _("Only creations can be recorded without a date (“%(title)s”).")
-                    % {"title": self.reorganisation.title}
-                )
-            if not isinstance(change, Recreate):
-                self.flush()  # later phases read the rows the creations wrote
-            methods[type(change)](change)
+        in_phases = sorted(enumerate(changes), key=lambda ic: PHASES.index(type(ic[1])))
+        for position, change in in_phases:
+            try:
+                if self.date is None and not isinstance(change, (Create, Recreate)):
+                    raise ValidationError(
+                        _("Only creations can be recorded without a date (“%(title)s”).")
+                        % {"title": self.reorganisation.title}
+                    )
+                if not isinstance(change, Recreate):
+                    self.flush()  # later phases read the rows the creations wrote
+                methods[type(change)](change)
+            except ValidationError as error:
+                # Which of the given changes was refused: a form shows it beside that row.
+                error.change_position = position
+                raise
         self.flush()
         if self.responsibilities_written:
             lie_within_units(self.responsibilities_written)

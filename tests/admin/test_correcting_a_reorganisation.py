@@ -334,3 +334,53 @@ def test_more_rows_than_a_dated_change_takes_are_refused_with_a_message(logged_i
     response = logged_in.post("/admin/history/reorganisation/apply/", data)
     assert response.status_code == 200
     assert "50" in response.content.decode() and "errorlist" in response.content.decode()
+
+
+def refused_row(html) -> tuple[str, str]:
+    """The message above the refused row, and that row's HTML."""
+    start = html.index('<tr class="row-refused">')
+    message_end = html.index("</tr>", start)
+    row_end = html.index("</tr>", message_end + 5)
+    return html[start:message_end], html[message_end:row_end]
+
+
+def test_a_refused_change_is_explained_beside_its_row(logged_in):
+    data = {
+        "title": "To ændringer",
+        "date": "2012-01-01",
+        "certainty": "exact",
+        "status": "in_force",
+        "reason": "Referat",
+        "changes-TOTAL_FORMS": "3",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "50",
+        "changes-0-kind": "rename",
+        "changes-0-unit": "mr-born",
+        "changes-0-name": "Børnekontoret",
+        "changes-2-kind": "move",  # the second change given, in the third row
+        "changes-2-unit": "center-for-maal-og-rammer",
+        "changes-2-target": "mr-born",
+        "_apply": "1",
+    }
+    before = Reorganisation.objects.count()
+    response = logged_in.post("/admin/history/reorganisation/apply/", data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    message, row = refused_row(html)
+    assert "som ligger i dens eget undertræ" in message
+    assert 'name="changes-2-unit" value="center-for-maal-og-rammer"' in row
+    assert "Ændring 3 kan ikke gennemføres" in html  # said at the top, pointing there
+    assert Reorganisation.objects.count() == before
+
+
+def test_a_refused_change_of_a_revision_is_explained_beside_its_row(logged_in):
+    url = correct_url("r-juridisk-enhed-flyttes").replace("/correct/", "/revise/")
+    changes = logged_in.get(url).context["changes"]
+    data = formset_post(changes, reason="Flytningen gik et andet sted hen", _apply="1")
+    move_row = next(n for n, f in enumerate(changes.forms) if f["kind"].value() == "move")
+    data[f"changes-{move_row}-target"] = "findes-ikke"
+    html = logged_in.post(url, data).content.decode()
+    message, row = refused_row(html)
+    assert "findes-ikke" in message
+    assert f'name="changes-{move_row}-target" value="findes-ikke"' in row
