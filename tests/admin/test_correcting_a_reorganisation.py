@@ -205,17 +205,24 @@ def test_revising_a_move_with_the_wrong_parent_replays_the_later_dissolution(log
     assert transfer.post.slug == "kontorchef-mr-haps" and len(transfer.tasks) == 7
 
 
-def test_a_row_is_added_without_javascript_keeping_what_was_typed(logged_in):
-    data = {
-        "title": "Halvfærdig",
+def three_empty_rows(*, title, reason) -> dict:
+    """The dated-change form of 2012-01-01 as posted with three rows, none filled in yet."""
+    return {
+        "title": title,
         "date": "2012-01-01",
         "certainty": "exact",
         "status": "in_force",
-        "reason": "",
+        "reason": reason,
         "changes-TOTAL_FORMS": "3",
         "changes-INITIAL_FORMS": "0",
         "changes-MIN_NUM_FORMS": "0",
         "changes-MAX_NUM_FORMS": "50",
+    }
+
+
+def test_a_row_is_added_without_javascript_keeping_what_was_typed(logged_in):
+    data = {
+        **three_empty_rows(title="Halvfærdig", reason=""),
         "changes-0-kind": "rename",
         "changes-0-unit": "mr-born",
         "_add_row": "1",
@@ -346,15 +353,7 @@ def refused_row(html) -> tuple[str, str]:
 
 def test_a_refused_change_is_explained_beside_its_row(logged_in):
     data = {
-        "title": "To ændringer",
-        "date": "2012-01-01",
-        "certainty": "exact",
-        "status": "in_force",
-        "reason": "Referat",
-        "changes-TOTAL_FORMS": "3",
-        "changes-INITIAL_FORMS": "0",
-        "changes-MIN_NUM_FORMS": "0",
-        "changes-MAX_NUM_FORMS": "50",
+        **three_empty_rows(title="To ændringer", reason="Referat"),
         "changes-0-kind": "rename",
         "changes-0-unit": "mr-born",
         "changes-0-name": "Børnekontoret",
