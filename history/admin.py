@@ -14,10 +14,12 @@ from .forms import (
     GrowingChangeFormSet,
     ReorganisationForm,
     RevisionForm,
+    confirms_the_preview,
     given_rows,
     initial_rows,
     registry_choices,
     show_refusal,
+    what_the_form_says,
     with_another_row,
 )
 from .models import Change, Reorganisation
@@ -153,7 +155,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
         if request.method == "POST" and "_add_row" not in request.POST and valid:
             correct, kwargs = form.correction(changes)
             try:
-                if "_apply" in request.POST:
+                if confirmed(request):
                     correct(reorganisation, user=request.user, **kwargs)
                     messages.success(
                         request,
@@ -178,6 +180,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
                 "form": form,
                 "changes": changes,
                 "preview": preview,
+                "previewed": what_the_form_says(request.POST) if preview else "",
             },
         )
 
@@ -197,7 +200,7 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
             try:
                 if not specs:
                     raise ValidationError(_("Give at least one change."))
-                if "_apply" in request.POST:
+                if confirmed(request):
                     reorganisation = apply_reorganisation(user=request.user, **kwargs)
                     message = (
                         _(
@@ -232,8 +235,26 @@ class ReorganisationAdmin(ReasonedHistoryAdmin):
                 "form": form,
                 "changes": changes,
                 "preview": preview,
+                "previewed": what_the_form_says(request.POST) if preview else "",
             },
         )
+
+
+def confirmed(request) -> bool:
+    """Whether to apply: "Confirm" pressed on the form as previewed. Confirming a form changed
+    since its preview applies nothing: the archivist is told, and sees the new preview."""
+    if "_apply" not in request.POST:
+        return False
+    if confirms_the_preview(request.POST):
+        return True
+    messages.warning(
+        request,
+        _(
+            "The form was changed after its preview, so nothing was applied: below is the "
+            "preview of what it says now. Confirm again to apply it."
+        ),
+    )
+    return False
 
 
 @admin.register(Change)

@@ -1,6 +1,9 @@
 """The archivists' form for a dated change: a reorganisation with its changes, which the
 admin previews and then applies through `apply_reorganisation`."""
 
+import hashlib
+import json
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Subquery
@@ -348,6 +351,26 @@ class ChangeForm(forms.Form):
 def _target_group(value: str) -> str | None:
     """The form's target group as a spec's: None not given, "" none."""
     return "" if value == NO_TARGET_GROUP else (value or None)
+
+
+# What a post says besides the form itself: the buttons, the token, the preview's digest.
+NOT_SAID = {"csrfmiddlewaretoken", "_preview", "_apply", "_add_row", "previewed"}
+
+
+def what_the_form_says(data) -> str:
+    """A digest of everything the posted form says: a preview carries it (`previewed`), so
+    that a confirmation of a form changed after its preview is caught."""
+    said = sorted(
+        (key, value) for key, values in data.lists() if key not in NOT_SAID for value in values
+    )
+    return hashlib.sha256(json.dumps(said).encode()).hexdigest()[:32]
+
+
+def confirms_the_preview(data) -> bool:
+    """Whether the form posted is the one previewed (a post with no preview behind it, from a
+    script, stands for itself)."""
+    previewed = data.get("previewed")
+    return previewed is None or previewed == what_the_form_says(data)
 
 
 def given_rows(changes) -> list[tuple]:

@@ -618,18 +618,27 @@ def _specs_of(rows: list[Change]) -> tuple[list, dict]:
             continue
         if kind == Change.Kind.CREATED:
             spec = Recreate(
-                unit=row.unit.slug, parent=target, name=row.name, short_name=row.short_name
+                unit=row.unit.slug,
+                parent=target,
+                name=row.name,
+                short_name=row.short_name,
+                note=row.note,
             )
         elif kind == Change.Kind.RENAMED:
-            spec = Rename(unit=row.unit.slug, name=row.name, short_name=row.short_name)
+            spec = Rename(
+                unit=row.unit.slug, name=row.name, short_name=row.short_name, note=row.note
+            )
         elif kind == Change.Kind.RECLASSIFIED:
             spec = Reclassify(
-                unit=row.unit.slug, kind=row.unit_kind or None, target_group=row.target_group
+                unit=row.unit.slug,
+                kind=row.unit_kind or None,
+                target_group=row.target_group,
+                note=row.note,
             )
         elif kind == Change.Kind.MOVED:
-            spec = Move(unit=row.unit.slug, to=target)
+            spec = Move(unit=row.unit.slug, to=target, note=row.note)
         elif kind == Change.Kind.DISSOLVED:
-            spec = Dissolve(unit=row.unit.slug)
+            spec = Dissolve(unit=row.unit.slug, note=row.note)
         else:
             spec = TransferTasks(
                 from_unit=row.unit.slug,
@@ -794,6 +803,30 @@ def _unique_key(date, title) -> str:
     while Reorganisation.objects.filter(key=key).exists():
         key, n = f"{base}-{n}", n + 1
     return key
+
+
+def _held_later(unit: Unit, tasks: list[str], date: datetime.date) -> str:
+    """Where a later reorganisation hands any of `tasks` to `unit`: which, and when (often
+    one dated "at some point" within a range, and placed at its end). Read off the recorded
+    changes: a replay has taken back what they wrote."""
+    later = (
+        Change.objects.filter(
+            kind=Change.Kind.TASKS_TRANSFERRED,
+            target=unit,
+            reorganisation__status=Reorganisation.Status.IN_FORCE,
+            reorganisation__date__gt=date,
+        )
+        .select_related("reorganisation")
+        .order_by("reorganisation__date", "reorganisation_id")
+    )
+    handing = next((c for c in later if set(c.tasks) & set(tasks)), None)
+    if handing is None:
+        return ""
+    reorganisation = handing.reorganisation
+    return _(
+        "It gets them by “%(title)s” (%(dated)s): date that reorganisation earlier first, or "
+        "this one later."
+    ) % {"title": reorganisation.title, "dated": reorganisation.date_display}
 
 
 def _before(a, b) -> bool:
@@ -1463,14 +1496,13 @@ class _Writer:
         )
         not_held = [slug for slug in spec.tasks if all(r.task.slug != slug for r in held)]
         if not_held:
-            raise ValidationError(
-                _("“%(unit)s” holds no responsibility for %(tasks)s on %(date)s.")
-                % {
-                    "unit": from_unit.slug,
-                    "tasks": ", ".join(not_held),
-                    "date": format_date(self.date),
-                }
-            )
+            message = _("“%(unit)s” holds no responsibility for %(tasks)s on %(date)s.") % {
+                "unit": from_unit.slug,
+                "tasks": ", ".join(not_held),
+                "date": format_date(self.date),
+            }
+            later = _held_later(from_unit, not_held, self.date)
+            raise ValidationError(f"{message} {later}".strip())
         change = self.record(
             Change.Kind.TASKS_TRANSFERRED,
             from_unit,

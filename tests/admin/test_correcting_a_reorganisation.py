@@ -383,3 +383,65 @@ def test_a_refused_change_of_a_revision_is_explained_beside_its_row(logged_in):
     message, row = refused_row(html)
     assert "findes-ikke" in message
     assert f'name="changes-{move_row}-target" value="findes-ikke"' in row
+
+
+def test_a_revision_keeps_the_notes_of_the_rows_it_does_not_change(logged_in):
+    merger = Reorganisation.objects.get(key="r2011-03-01")
+    notes = dict(merger.changes.values_list("id", "note"))
+    created = merger.changes.get(kind="created")
+    assert created.note  # the seed explains the creation
+    url = correct_url("r2011-03-01").replace("/correct/", "/revise/")
+    changes = logged_in.get(url).context["changes"]
+    data = formset_post(changes, reason="Noten til sammenlægningen præciseres", _apply="1")
+    merge_row = next(n for n, f in enumerate(changes.forms) if f["kind"].value() == "merge")
+    data[f"changes-{merge_row}-note"] = "Præciseret note"
+    assert logged_in.post(url, data).status_code == 302
+    merger.refresh_from_db()
+    assert merger.changes.get(kind="created").note == created.note
+    assert set(merger.changes.filter(kind="merged").values_list("note", flat=True)) == {
+        "Præciseret note"
+    }
+    assert len(notes) == merger.changes.count()
+
+
+def test_confirming_a_form_changed_after_its_preview_applies_nothing_and_previews_it_again(
+    logged_in,
+):
+    url = "/admin/history/reorganisation/apply/"
+    data = {
+        **three_empty_rows(title="Trykkeriet flyttes", reason="Referat"),
+        "changes-0-kind": "move",
+        "changes-0-unit": "trykkeriet",
+        "changes-0-target": "personale-og-organisationskontoret",
+        "_preview": "1",
+    }
+    preview = logged_in.post(url, data)
+    previewed = preview.context["previewed"]
+    assert f'name="previewed" value="{previewed}"' in preview.content.decode()
+    before = Reorganisation.objects.count()
+
+    del data["_preview"]
+    changed = {**data, "changes-0-target": "oekonomi-og-regnskab", "previewed": previewed}
+    response = logged_in.post(url, {**changed, "_apply": "1"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert Reorganisation.objects.count() == before
+    assert "Formularen blev ændret efter forhåndsvisningen" in html
+    assert "Økonomi og Regnskab" in html  # the preview of what it says now
+
+    confirmed = {**changed, "previewed": response.context["previewed"], "_apply": "1"}
+    assert logged_in.post(url, confirmed).status_code == 302
+    move = Change.objects.get(reorganisation__title="Trykkeriet flyttes")
+    assert move.target.slug == "oekonomi-og-regnskab"
+
+
+def test_a_row_with_a_missing_field_is_announced_at_the_top_of_the_form(logged_in):
+    data = {
+        **three_empty_rows(title="Omklassificering", reason="Referat"),
+        "changes-0-kind": "reclassify",
+        "changes-0-unit": "mr-born",
+        "_preview": "1",
+    }
+    html = logged_in.post("/admin/history/reorganisation/apply/", data).content.decode()
+    notice = html.index("Ret rækkerne markeret nedenfor")
+    assert notice < html.index("Angiv den nye type, den nye målgruppe eller begge.")

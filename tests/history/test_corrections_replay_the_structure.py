@@ -99,6 +99,9 @@ def test_redating_the_dissolution_before_the_units_recorded_move_is_refused_and_
     message = " ".join(refusal.value.messages)
     assert "Den tværgående juridiske enhed opløses" in message
     assert "1. oktober 2010" in message
+    # The cause: the move before it is dated "at some point" up to 30 November 2010.
+    assert "Den får det ved «Tværgående juridisk enhed overgår til MR Handicap" in message
+    assert "mellem 2. september 2008 og 30. november 2010" in message
     # Nothing changed.
     assert reorganisation("r2010-12-01").date == DISSOLUTION
     assert "tvaergaaende-juridisk-enhed" in units_on(DISSOLUTION - datetime.timedelta(days=1))
