@@ -190,6 +190,39 @@ class Reorganisation(models.Model):
             return str(_("%(date)s at the earliest") % {"date": format_date(self.not_before)})
         return format_date(self.date)
 
+    def record_of_corrections(self) -> list[dict]:
+        """Each time the record of this reorganisation changed after it was entered: when, by
+        whom, why and what (withdrawn, put in force, re-dated, its changes revised), oldest
+        first, read off its history (one query)."""
+        versions = list(self.history.select_related("history_user").order_by("history_id"))
+        entries = []
+        for previous, version in zip(versions, versions[1:], strict=False):
+            was, now = previous.instance, version.instance
+            if was.status != now.status:
+                what = {
+                    Reorganisation.Status.WITHDRAWN: _("Withdrawn"),
+                    Reorganisation.Status.IN_FORCE: _("Put in force"),
+                    Reorganisation.Status.PLANNED: _("Planned"),
+                }[now.status]
+            elif was.date_display != now.date_display:
+                what = _("Re-dated from %(old)s to %(new)s") % {
+                    "old": was.date_display,
+                    "new": now.date_display,
+                }
+            elif (was.title, was.description) != (now.title, now.description):
+                what = _("Its title or description edited")
+            else:
+                what = _("Its changes revised")
+            entries.append(
+                {
+                    "when": version.history_date,
+                    "who": version.history_user,
+                    "why": version.history_change_reason or "",
+                    "what": what,
+                }
+            )
+        return entries
+
     def uncertain_on(self, date: datetime.date) -> bool:
         """Whether it is unknown if the change had taken effect by `date`.
 

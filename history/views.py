@@ -82,6 +82,7 @@ def reorganisation_detail(request, pk):
         {
             "reorganisation": reorganisation,
             "changes": changes,
+            "corrections": reorganisation.record_of_corrections(),
             "before": before,
             "after": after,
             "day_before": reorganisation.day_before,

@@ -429,3 +429,26 @@ def test_a_revised_change_keeps_the_source_the_recorded_one_cited(archivist):
     assert [(c.document.key, c.excerpt) for c in move.citations.all()] == [
         ("archive", "Effektstyring flyttes.")
     ]
+
+
+def test_the_public_page_of_a_reorganisation_lists_its_corrections_with_who_and_why(
+    client, archivist
+):
+    merger = reorganisation("r2011-03-01")
+    withdraw_reorganisation(merger, reason="Tastet for tidligt", user=archivist)
+    put_in_force(reorganisation("r2011-03-01"), reason="Kilden fundet igen", user=archivist)
+    redate_reorganisation(
+        reorganisation("r2011-03-01"),
+        date=datetime.date(2011, 3, 2),
+        reason="Referatet siger 2.",
+        user=archivist,
+    )
+    html = client.get(f"/changes/{merger.pk}/").content.decode()
+    section = html[html.index("Rettet siden den blev registreret") :]
+    who = archivist.get_full_name() or archivist.get_username()
+    assert f"{who}: Trukket tilbage — Tastet for tidligt" in section
+    assert f"{who}: Sat i kraft — Kilden fundet igen" in section
+    assert "Omdateret fra 1. marts 2011 til 2. marts 2011 — Referatet siger 2." in section
+    assert (
+        section.index("Trukket tilbage") < section.index("Sat i kraft") < section.index("Omdateret")
+    )
