@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from orgunits.models import NO_TARGET_GROUP, Kind, SourceDocument, TargetGroup, Unit, UnitName
 from responsibilities.models import Responsibility, Task
 from socialforvaltning.lib.dates import InvalidDate, parse_date
+from socialforvaltning.lib.text import hidden_characters
 
 from .models import Certainty, Reorganisation
 from .services import (
@@ -45,7 +46,23 @@ class IsoDateField(forms.CharField):
             raise ValidationError(str(e)) from None
 
 
-class ReorganisationForm(forms.Form):
+class PlainTextForm(forms.Form):
+    """A form whose text is stored as typed: characters that would show as something else
+    (control characters, direction overrides) are refused beside their field."""
+
+    def clean(self):
+        data = super().clean()
+        for name, value in list(data.items()):
+            if isinstance(value, str) and (hidden := hidden_characters(value)):
+                self.add_error(
+                    name,
+                    _("Remove the invisible characters %(chars)s (pasted from elsewhere?).")
+                    % {"chars": ", ".join(hidden)},
+                )
+        return data
+
+
+class ReorganisationForm(PlainTextForm):
     title = forms.CharField(label=_("Title"), max_length=300)
     date = IsoDateField(
         label=_("Effective date"),
@@ -127,7 +144,7 @@ def correction_reason() -> forms.CharField:
     )
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(PlainTextForm):
     """A correction of a recorded reorganisation: withdraw it, re-date it, or put it (back)
     in force. Each is previewed, needs a reason and replays the structure."""
 
@@ -171,7 +188,7 @@ class CorrectionForm(forms.Form):
         }
 
 
-class RevisionForm(forms.Form):
+class RevisionForm(PlainTextForm):
     """The reason for revising a reorganisation's changes (the rows are a formset)."""
 
     reason = correction_reason()
@@ -183,7 +200,7 @@ class RevisionForm(forms.Form):
         return revise_reorganisation, {"reason": self.cleaned_data["reason"], "changes": specs}
 
 
-class ChangeForm(forms.Form):
+class ChangeForm(PlainTextForm):
     KINDS = [
         ("", "—"),
         ("create", _("create a unit")),
@@ -212,6 +229,14 @@ class ChangeForm(forms.Form):
         help_text=_(
             "New parent (create, move), the resulting unit (merge), the resulting units "
             "separated by commas (split), or the unit taking over the tasks (transfer)."
+        ),
+    )
+    no_target = forms.BooleanField(
+        label=_("No unit"),
+        required=False,
+        help_text=_(
+            "Instead of “To / under”: a unit at the top, under no other (create, place), or "
+            "tasks ended on purpose, taken over by no unit (transfer)."
         ),
     )
     tasks = forms.CharField(
@@ -250,6 +275,11 @@ class ChangeForm(forms.Form):
         label=_("Transfer: keep each task's post"),
         required=False,
     )
+    inferred = forms.BooleanField(
+        label=_("Transfer: the registry's reading"),
+        required=False,
+        help_text=_("Tick when no source says where the tasks went: the registry infers it."),
+    )
     split_continues = forms.BooleanField(
         label=_("Split: the unit continues"),
         required=False,
@@ -281,7 +311,15 @@ class ChangeForm(forms.Form):
             "dissolve": ("unit",),
             "transfer": ("unit", "target", "tasks"),
         }[kind]
+        may_have_no_target = kind in ("create", "place", "transfer")
+        if data.get("no_target"):
+            if not may_have_no_target:
+                self.add_error("no_target", _("Only a creation, a placement or a transfer."))
+            elif data.get("target"):
+                self.add_error("target", _("Leave this empty when “No unit” is ticked."))
         for field in needs:
+            if field == "target" and data.get("no_target") and may_have_no_target:
+                continue
             if not data.get(field):
                 self.add_error(field, _("Needed for this kind of change."))
         if kind == "reclassify" and not (data.get("unit_kind") or data.get("target_group")):
@@ -294,12 +332,13 @@ class ChangeForm(forms.Form):
         if not kind:
             return None
         listed = [s.strip() for s in d.get("target", "").split(",") if s.strip()]
+        target = None if d.get("no_target") else d["target"]
         if kind == "create":
             return Create(
                 slug=d["unit"],
                 name=d["name"],
                 short_name=d["short_name"],
-                parent=d["target"],
+                parent=target,
                 kind=d["unit_kind"],
                 target_group=_target_group(d["target_group"]) or "",
                 note=note,
@@ -307,7 +346,7 @@ class ChangeForm(forms.Form):
         if kind == "place":
             return Place(
                 unit=d["unit"],
-                parent=d["target"],
+                parent=target,
                 name=d["name"],
                 short_name=d["short_name"],
                 note=note,
@@ -339,10 +378,11 @@ class ChangeForm(forms.Form):
             # for a correction of the responsibility afterwards, when a source says so.
             return TransferTasks(
                 from_unit=d["unit"],
-                to_unit=d["target"],
+                to_unit=target,
                 tasks=tasks,
                 role=d.get("role") or None,
                 post=... if d.get("keep_post") else (d.get("post") or None),
+                inferred=bool(d.get("inferred")),
                 note=note,
             )
         return Dissolve(unit=d["unit"], note=note)
@@ -446,6 +486,7 @@ def row_of(spec) -> dict:
             "kind": "place",
             "unit": spec.unit,
             "target": spec.parent or "",
+            "no_target": spec.parent is None,
             "name": spec.name,
             "short_name": spec.short_name,
         }
@@ -490,8 +531,10 @@ def row_of(spec) -> dict:
         "kind": "transfer",
         "unit": spec.from_unit,
         "target": spec.to_unit or "",
+        "no_target": spec.to_unit is None,
         "tasks": ", ".join(spec.tasks),
         "role": spec.role or "",
         "post": spec.post if isinstance(spec.post, str) else "",
         "keep_post": spec.post is ...,
+        "inferred": spec.inferred,
     }

@@ -388,7 +388,8 @@ def revise_reorganisation(
         run.writer(current).save(current)  # the revision is an entry in its history
         run.replay(later, revised=(current.pk, list(changes)))
         if not current.in_force:
-            run.replay_from(since, scope)
+            # Taken out again: what its new changes wrote, units they created included.
+            run.replay_from(since, correction_scope(current, since))
         _refuse_stranded_responsibilities(since, run.history.placed_units())
     return current
 
@@ -1061,7 +1062,9 @@ class _Writer:
         in_phases = sorted(enumerate(changes), key=lambda ic: PHASES.index(type(ic[1])))
         for position, change in in_phases:
             try:
-                if self.date is None and not isinstance(change, (Create, Recreate)):
+                # Undated: the units there were before the records (a revision shows their
+                # creations as placements).
+                if self.date is None and not isinstance(change, (Create, Recreate, Place)):
                     raise ValidationError(
                         _("Only creations can be recorded without a date (“%(title)s”).")
                         % {"title": self.reorganisation.title}
@@ -1242,11 +1245,14 @@ class _Writer:
                 % {"unit": unit.slug}
             )
         parent = self.unit(spec.parent) if spec.parent else None
-        current = unit.names.authorised().valid_on(self.date).first()
+        names = unit.names.authorised()
+        # Undated (before the records): the name its record gives it from its beginning.
+        names = names.filter(valid_from=None) if self.date is None else names.valid_on(self.date)
+        current = names.first()
         if current is None and not spec.name:
             raise ValidationError(
                 _("“%(unit)s” has no authorised name on %(date)s: give it one.")
-                % {"unit": unit.slug, "date": format_date(self.date)}
+                % {"unit": unit.slug, "date": self.date_display}
             )
         if current is not None and spec.name and spec.name != current.name:
             raise ValidationError(
@@ -1254,7 +1260,7 @@ class _Writer:
                     "“%(unit)s” is called “%(name)s” on %(date)s according to its record: leave "
                     "the name empty, or correct the record's name first."
                 )
-                % {"unit": unit.slug, "name": current.name, "date": format_date(self.date)}
+                % {"unit": unit.slug, "name": current.name, "date": self.date_display}
             )
         name = current or UnitName(
             unit=unit, name=spec.name, short_name=spec.short_name, valid_from=self.date

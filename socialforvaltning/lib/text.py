@@ -9,3 +9,18 @@ _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "
 
 def danish_slug(text: str) -> str:
     return slugify(text.translate(_DANISH))
+
+
+# Characters no one types into a name, a note or a reason, which show as something other
+# than what was stored: control characters (tab and line breaks aside), the direction
+# overrides that reorder what follows them, and the noncharacters.
+_HIDDEN = {
+    *(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"),
+    *(chr(c) for c in range(0x7F, 0xA0)),
+    *"\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufffe\uffff",
+}
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The characters of `text` that would not show as typed, as U+XXXX."""
+    return sorted({f"U+{ord(c):04X}" for c in text if c in _HIDDEN})

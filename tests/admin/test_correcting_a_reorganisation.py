@@ -445,3 +445,56 @@ def test_a_row_with_a_missing_field_is_announced_at_the_top_of_the_form(logged_i
     html = logged_in.post("/admin/history/reorganisation/apply/", data).content.decode()
     notice = html.index("Ret rækkerne markeret nedenfor")
     assert notice < html.index("Angiv den nye type, den nye målgruppe eller begge.")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "r2010-12-01",  # a transfer that ends tasks: taken over by no unit
+        "r-foer-2008",  # creations, the top unit's among them: under no other
+    ],
+)
+def test_a_recorded_reorganisation_posted_back_unchanged_revises_to_itself(logged_in, key):
+    from history.projection import replay_differences, snapshot
+
+    before = snapshot()
+    url = correct_url(key).replace("/correct/", "/revise/")
+    changes = logged_in.get(url).context["changes"]
+    data = formset_post(changes, reason="Gennemset uden ændringer", _apply="1")
+    response = logged_in.post(url, data)
+    assert response.status_code == 302, [
+        f.non_field_errors() or f.errors for f in response.context["changes"].forms if f.errors
+    ]
+    after = snapshot()
+
+    def without_changes(rows, ids_at):  # the revision's change rows are new rows
+        return {tuple(v for i, v in enumerate(row) if i not in ids_at) for row in rows}
+
+    assert without_changes(after["placements"], (4, 5)) == without_changes(
+        before["placements"], (4, 5)
+    )
+    a, b = (
+        without_changes(after["responsibilities"], (10, 11)),
+        without_changes(before["responsibilities"], (10, 11)),
+    )
+    assert a == b
+    assert replay_differences() == []
+
+
+def test_invisible_characters_pasted_into_a_dated_change_are_refused_beside_their_field(
+    logged_in,
+):
+    data = {
+        **three_empty_rows(title="Omdøbning\x1b[31m", reason="Referat\u202e"),
+        "changes-0-kind": "rename",
+        "changes-0-unit": "mr-born",
+        "changes-0-name": "Børne\x08kontoret",
+        "_apply": "1",
+    }
+    before = Reorganisation.objects.count()
+    response = logged_in.post("/admin/history/reorganisation/apply/", data)
+    assert response.status_code == 200
+    assert Reorganisation.objects.count() == before
+    form, row = response.context["form"], response.context["changes"].forms[0]
+    assert "U+001B" in form.errors["title"][0] and "U+202E" in form.errors["reason"][0]
+    assert "Fjern de usynlige tegn U+0008" in row.errors["name"][0]

@@ -366,6 +366,37 @@ def test_a_unit_a_plan_creates_is_not_public_until_the_plan_is_in_force(archivis
     assert client.get("/units/planlagt-kontor/").status_code == 200
 
 
+@pytest.mark.parametrize("status", ["planned", "withdrawn"])
+def test_a_unit_a_revision_adds_to_a_reorganisation_out_of_force_stays_out_of_the_structure(
+    archivist, client, status
+):
+    from history.services import Create, Rename, apply_reorganisation, revise_reorganisation
+
+    plan = apply_reorganisation(
+        title="Nyt navn planlægges",
+        date=datetime.date(2012, 1, 1),
+        changes=[Rename(unit="mr-born", name="Børnekontoret")],
+        reason="Beslutningsoplæg",
+        user=archivist,
+        status=Reorganisation.Status.PLANNED,
+    )
+    if status == "withdrawn":
+        put_in_force(plan, reason="Vedtaget", user=archivist)
+        withdraw_reorganisation(reorganisation(plan.key), reason="Fortrudt", user=archivist)
+    revise_reorganisation(
+        reorganisation(plan.key),
+        changes=[
+            Rename(unit="mr-born", name="Børnekontoret"),
+            Create(slug="nyt-kontor", name="Nyt kontor", parent="mr-born", kind="kontor"),
+        ],
+        reason="Planen får et nyt kontor",
+        user=archivist,
+    )
+    assert not UnitNode.objects.filter(unit__slug="nyt-kontor").exists()
+    assert "/units/nyt-kontor/" not in client.get("/", {"date": "2012-01-01"}).content.decode()
+    assert replay_differences() == []
+
+
 def test_a_preview_reads_the_affected_branch_not_the_whole_tree(archivist):
     """Its queries and the placements it reads are the same in the seed's small tree and in
     the generated tree of 1,000 units: it reads the affected branch alone."""

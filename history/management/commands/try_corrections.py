@@ -5,14 +5,22 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
 from history.models import Reorganisation
-from history.services import put_in_force, redate_reorganisation, withdraw_reorganisation
+from history.services import (
+    Move,
+    apply_reorganisation,
+    put_in_force,
+    redate_reorganisation,
+    withdraw_reorganisation,
+)
+from orgunits.models import UnitNode
 from orgunits.seed import system_user
 
 
 class Command(BaseCommand):
     help = (
-        "Make a series of random corrections, as archivists do: withdraw a reorganisation, "
-        "put it back, re-date one by a few weeks. A correction that a later reorganisation "
+        "Make a series of random corrections, as archivists do: enter a move found late, "
+        "before later reorganisations; withdraw a reorganisation, put it back, re-date one by "
+        "a few weeks. A correction that a later reorganisation "
         "refuses changes nothing; each is counted. For CI and trials on generated registries "
         "(`replay_structure --check` afterwards must find no difference)."
     )
@@ -40,7 +48,12 @@ class Command(BaseCommand):
             reorganisation = Reorganisation.objects.get(pk=rng.choice(candidates))
             reason = f"try_corrections --seed {seed}, step {n + 1}"
             try:
-                if reorganisation.in_force and rng.random() < 0.5:
+                if rng.random() < 0.3:
+                    # A move found late: entered the day after a recorded reorganisation.
+                    late = self.move_found_late(rng, reorganisation, reason, user)
+                    candidates.append(late.pk)  # later steps may correct it in turn
+                    reorganisation, what = late, "entered out of order"
+                elif reorganisation.in_force and rng.random() < 0.5:
                     withdraw_reorganisation(reorganisation, reason=reason, user=user)
                     what = "withdrew"
                 elif not reorganisation.in_force:
@@ -58,3 +71,21 @@ class Command(BaseCommand):
                     f"{reorganisation.pk} {reorganisation.key}: refused: {error.messages[0][:160]}"
                 )
         self.stdout.write(f"{done} corrections made, {refused} refused (and left nothing).")
+
+    @staticmethod
+    def move_found_late(rng, after: Reorganisation, reason: str, user) -> Reorganisation:
+        date = after.date + datetime.timedelta(days=1)
+        placed = list(
+            UnitNode.objects.valid_on(date)
+            .filter(level__gte=1)
+            .order_by("unit_id")
+            .values_list("unit__slug", flat=True)
+        )
+        unit, to = rng.sample(placed, 2) if len(placed) > 1 else (placed * 2)[:2]
+        return apply_reorganisation(
+            title=f"Flytning fundet sent: {unit}",
+            date=date,
+            changes=[Move(unit=unit, to=to)],
+            reason=reason,
+            user=user,
+        )
