@@ -91,7 +91,11 @@ class ConditionalGetMiddleware:
             or not settings.REGISTRY_PUBLIC
         ):
             return self.get_response(request)
-        key = "|".join((data_version(), chosen_language(request), request.get_full_path()))
+        # The exports write absolute addresses from the Host (unless REGISTRY_BASE_URL says
+        # where the registry lives): a page cached for one host and port is not another's.
+        # get_host() also refuses a Host that is not allowed, cached page or not.
+        origin = settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
+        key = "|".join((data_version(), chosen_language(request), origin, request.get_full_path()))
         etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
         if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
             response = HttpResponseNotModified()

@@ -187,3 +187,18 @@ def test_a_write_that_commits_after_a_later_one_still_changes_the_data_version(d
         a_may_commit.set()
         a.join(10)
         in_own_connection(lambda: historical.objects.filter(scheme="test").delete()).join(10)
+
+
+def test_a_page_cached_for_one_host_and_port_is_not_served_to_another(client):
+    forged = client.get("/export/org.jsonld", HTTP_HOST="testserver:6666")
+    assert "testserver:6666" in forged.content.decode()
+    plain = client.get("/export/org.jsonld")
+    assert plain.status_code == 200
+    assert "testserver:6666" not in plain.content.decode()
+    assert plain["ETag"] != forged["ETag"]
+
+
+def test_a_host_that_is_not_allowed_is_refused_even_for_a_cached_page(client):
+    assert get(client).status_code == 200  # now cached
+    response = client.get(*PAGE, HTTP_HOST="evil.example")
+    assert response.status_code == 400
