@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from orgunits.models import NO_TARGET_GROUP, Kind, SourceDocument, TargetGroup, Unit, UnitName
+from orgunits.models import (
+    NO_TARGET_GROUP,
+    Kind,
+    SourceDocument,
+    TargetGroup,
+    Unit,
+    UnitName,
+    stored_target_group,
+)
 from responsibilities.models import Responsibility, Task
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 from socialforvaltning.lib.text import hidden_characters
@@ -340,7 +348,7 @@ class ChangeForm(PlainTextForm):
                 short_name=d["short_name"],
                 parent=target,
                 kind=d["unit_kind"],
-                target_group=_target_group(d["target_group"]) or "",
+                target_group=stored_target_group(d["target_group"]),
                 note=note,
             )
         if kind == "place":
@@ -390,7 +398,7 @@ class ChangeForm(PlainTextForm):
 
 def _target_group(value: str) -> str | None:
     """The form's target group as a spec's: None not given, "" none."""
-    return "" if value == NO_TARGET_GROUP else (value or None)
+    return stored_target_group(value) if value else None
 
 
 # What a post says besides the form itself: the buttons, the token, the preview's digest.

@@ -195,8 +195,13 @@ class Reorganisation(models.Model):
         whom, why and what (withdrawn, put in force, re-dated, its changes revised), oldest
         first, read off its history (one query)."""
         versions = list(self.history.select_related("history_user").order_by("history_id"))
+        # Saved more than once as it was entered (a plan is checked in force, then planned):
+        # one moment, the entry itself.
+        entered = versions[0].history_date if versions else None
         entries = []
         for previous, version in zip(versions, versions[1:], strict=False):
+            if version.history_date == entered:
+                continue
             was, now = previous.instance, version.instance
             if was.status != now.status:
                 what = {

@@ -116,6 +116,25 @@ class _Below:
         return self.known[unit, date]
 
 
+def units_of_changes(changes) -> tuple[dict[int, set[int]], dict[int, list[tuple]]]:
+    """For the change rows `changes`, by reorganisation: the units it names, and the units
+    it moves or merges with its date, (unit id, date) (one query)."""
+    named: dict[int, set[int]] = defaultdict(set)
+    carrying: dict[int, list[tuple]] = defaultdict(list)
+    for reorganisation, date, kind, *units in changes.values_list(
+        "reorganisation_id",
+        "reorganisation__date",
+        "kind",
+        "unit_id",
+        "target_id",
+        "previous_parent_id",
+    ):
+        named[reorganisation].update(u for u in units if u is not None)
+        if kind in CARRYING:
+            carrying[reorganisation].append((units[0], date))
+    return named, carrying
+
+
 def scope_of(unit_ids, since: datetime.date | None, carried=()) -> Scope:
     """The scope of a correction from `since` that names `unit_ids` and moves or merges the
     units of `carried`, (unit id, date) pairs, with what lies below them on that date.
@@ -131,19 +150,7 @@ def scope_of(unit_ids, since: datetime.date | None, carried=()) -> Scope:
     rows = Change.objects.filter(reorganisation__status=Reorganisation.Status.IN_FORCE)
     if since is not None:
         rows = rows.filter(reorganisation__date__gte=since)
-    named: dict[int, set[int]] = defaultdict(set)
-    carrying: dict[int, list[tuple]] = defaultdict(list)
-    for reorganisation, date, kind, *units in rows.values_list(
-        "reorganisation_id",
-        "reorganisation__date",
-        "kind",
-        "unit_id",
-        "target_id",
-        "previous_parent_id",
-    ):
-        named[reorganisation].update(u for u in units if u is not None)
-        if kind in CARRYING:
-            carrying[reorganisation].append((units[0], date))
+    named, carrying = units_of_changes(rows)
     below = _Below()
     units = set(unit_ids)
     for unit, date in carried:

@@ -535,13 +535,9 @@ def correction_scope(
     """What a correction of `reorganisation` from `since` can affect (see `projection.Scope`):
     the units its recorded changes and the revised ones (`specs`) name, and those below the
     units they move or merge, on its date and on each of `dates` (its date before a re-dating)."""
-    named, moving = set(), set()
-    for kind, *units in reorganisation.changes.values_list(
-        "kind", "unit_id", "target_id", "previous_parent_id"
-    ):
-        named.update(u for u in units if u is not None)
-        if kind in projection.CARRYING:
-            moving.add(units[0])
+    named_by, carrying = projection.units_of_changes(reorganisation.changes.all())
+    named = named_by[reorganisation.pk]
+    moving = {unit for unit, _date in carrying[reorganisation.pk]}
     if specs:
         spec_named, spec_moving = _units_of_specs(specs)
         named |= spec_named

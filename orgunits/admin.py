@@ -62,9 +62,12 @@ class ClassifiedOnFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return self.options
 
+    def stored(self, choice: str) -> str:
+        return choice
+
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(**{self.annotation: stored_target_group(self.value())})
+            return queryset.filter(**{self.annotation: self.stored(self.value())})
         return queryset
 
 
@@ -78,6 +81,9 @@ class TargetGroupOnFilter(ClassifiedOnFilter):
     title = _("target group")
     parameter_name, annotation = "target_group", "target_group_on"
     options = TARGET_GROUP_CHOICES_AND_NONE
+
+    def stored(self, choice: str) -> str:
+        return stored_target_group(choice)
 
 
 class ExistingOnFilter(admin.SimpleListFilter):

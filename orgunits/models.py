@@ -140,11 +140,12 @@ class Citation(models.Model):
         return self.role == self.Role.DISPUTES
 
 
-def valid_on_q(date: datetime.date) -> Q:
-    """The condition that a row's half-open period [valid_from, valid_to) contains `date`."""
-    return (Q(valid_from__isnull=True) | Q(valid_from__lte=date)) & (
-        Q(valid_to__isnull=True) | Q(valid_to__gt=date)
-    )
+def valid_on_q(date: datetime.date, prefix: str = "") -> Q:
+    """The condition that a row's half-open period [valid_from, valid_to) contains `date`
+    (`prefix` leads to the row: "classifications__", say)."""
+    return (
+        Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": date})
+    ) & (Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": date}))
 
 
 class PeriodQuerySet(models.QuerySet):
@@ -167,9 +168,7 @@ def classified_on(queryset, date: datetime.date, path: str = ""):
     unit) were on `date` — the reclassification in force then, else what the unit was from
     its beginning. A join, not a query per row."""
     rows = f"{path}classifications"
-    starts = Q(**{f"{rows}__valid_from__isnull": True}) | Q(**{f"{rows}__valid_from__lte": date})
-    ends = Q(**{f"{rows}__valid_to__isnull": True}) | Q(**{f"{rows}__valid_to__gt": date})
-    valid = starts & ends
+    valid = valid_on_q(date, prefix=f"{rows}__")
     return queryset.annotate(classified=FilteredRelation(rows, condition=valid)).annotate(
         kind_on=Coalesce("classified__kind", f"{path}kind"),
         target_group_on=Coalesce("classified__target_group", f"{path}target_group"),

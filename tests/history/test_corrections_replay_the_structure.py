@@ -483,3 +483,21 @@ def test_the_public_page_of_a_reorganisation_lists_its_corrections_with_who_and_
     assert (
         section.index("Trukket tilbage") < section.index("Sat i kraft") < section.index("Omdateret")
     )
+
+
+def test_a_plan_put_in_force_lists_that_alone_not_how_it_was_entered(client, archivist):
+    from history.services import Rename, apply_reorganisation
+
+    plan = apply_reorganisation(
+        title="Nyt navn planlægges",
+        date=datetime.date(2012, 1, 1),
+        changes=[Rename(unit="mr-born", name="Børnekontoret")],
+        reason="Beslutningsoplæg",
+        user=archivist,
+        status=Reorganisation.Status.PLANNED,
+    )
+    put_in_force(plan, reason="Vedtaget", user=archivist)
+    html = client.get(f"/changes/{plan.pk}/").content.decode()
+    section = html[html.index("Rettet siden den blev registreret") :]
+    assert "Sat i kraft — Vedtaget" in section
+    assert "Planlagt" not in section
