@@ -46,6 +46,19 @@ def reorganisation(key) -> Reorganisation:
     return Reorganisation.objects.get(key=key)
 
 
+def planned_rename(archivist) -> Reorganisation:
+    from history.services import Rename, apply_reorganisation
+
+    return apply_reorganisation(
+        title="Nyt navn planlægges",
+        date=datetime.date(2012, 1, 1),
+        changes=[Rename(unit="mr-born", name="Børnekontoret")],
+        reason="Beslutningsoplæg",
+        user=archivist,
+        status=Reorganisation.Status.PLANNED,
+    )
+
+
 def test_withdrawing_the_2011_merger_brings_back_the_two_mr_offices_with_their_tasks(archivist):
     voksne_tasks = tasks_of("mr-voksne", MERGER)
     assert {"mr-voksne"} <= units_on(MERGER)
@@ -370,16 +383,9 @@ def test_a_unit_a_plan_creates_is_not_public_until_the_plan_is_in_force(archivis
 def test_a_unit_a_revision_adds_to_a_reorganisation_out_of_force_stays_out_of_the_structure(
     archivist, client, status
 ):
-    from history.services import Create, Rename, apply_reorganisation, revise_reorganisation
+    from history.services import Create, Rename, revise_reorganisation
 
-    plan = apply_reorganisation(
-        title="Nyt navn planlægges",
-        date=datetime.date(2012, 1, 1),
-        changes=[Rename(unit="mr-born", name="Børnekontoret")],
-        reason="Beslutningsoplæg",
-        user=archivist,
-        status=Reorganisation.Status.PLANNED,
-    )
+    plan = planned_rename(archivist)
     if status == "withdrawn":
         put_in_force(plan, reason="Vedtaget", user=archivist)
         withdraw_reorganisation(reorganisation(plan.key), reason="Fortrudt", user=archivist)
@@ -486,16 +492,7 @@ def test_the_public_page_of_a_reorganisation_lists_its_corrections_with_who_and_
 
 
 def test_a_plan_put_in_force_lists_that_alone_not_how_it_was_entered(client, archivist):
-    from history.services import Rename, apply_reorganisation
-
-    plan = apply_reorganisation(
-        title="Nyt navn planlægges",
-        date=datetime.date(2012, 1, 1),
-        changes=[Rename(unit="mr-born", name="Børnekontoret")],
-        reason="Beslutningsoplæg",
-        user=archivist,
-        status=Reorganisation.Status.PLANNED,
-    )
+    plan = planned_rename(archivist)
     put_in_force(plan, reason="Vedtaget", user=archivist)
     html = client.get(f"/changes/{plan.pk}/").content.decode()
     section = html[html.index("Rettet siden den blev registreret") :]
