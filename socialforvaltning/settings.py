@@ -248,9 +248,9 @@ LOGGING = {
 REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "").rstrip("/")
 
 # The official EAC-CPF schemas the exports are validated against (and imports checked with).
-EAC_CPF_SCHEMAS_DIR = Path(
-    os.environ.get("EAC_CPF_SCHEMAS_DIR", BASE_DIR.parent / "shared" / "schemas" / "eac-cpf")
-)
+# Both are in the repository (their READMEs say where they come from); a relative path in
+# the environment is taken from the project folder.
+EAC_CPF_SCHEMAS_DIR = BASE_DIR / os.environ.get("EAC_CPF_SCHEMAS_DIR", "orgunits/eaccpf/xsd")
 
 # Where the source documents the seed data cites are kept (checked by the tests).
-SEED_SOURCES_DIR = os.environ.get("SEED_SOURCES_DIR", str(BASE_DIR.parent / "shared" / "seeds"))
+SEED_SOURCES_DIR = BASE_DIR / os.environ.get("SEED_SOURCES_DIR", "fixtures/sources")

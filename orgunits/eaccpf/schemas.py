@@ -1,7 +1,7 @@
 """The official EAC-CPF schemas, loaded once, and validation against them.
 
 The 1.x schema imports XLink and the W3C `xml:` schema over the network; no network is needed
-(or reachable) here, so a resolver maps those imports to the local copies in `deps/`.
+(or reachable) here, so a resolver maps those imports to the local copies in `xsd/deps/`.
 """
 
 import threading
@@ -32,8 +32,7 @@ _FILES = {V1: "v1.1-2018/cpf.xsd", V2: "v2.0-2022/eac.xsd"}
 
 
 def schemas_dir() -> Path:
-    default = Path(settings.BASE_DIR).parent / "shared" / "schemas" / "eac-cpf"
-    return Path(getattr(settings, "EAC_CPF_SCHEMAS_DIR", default))
+    return Path(settings.EAC_CPF_SCHEMAS_DIR)
 
 
 class _LocalImports(etree.Resolver):
