@@ -5,34 +5,46 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test test-postgres browser lint format seed messages clean generate bench load \
+.PHONY: lock run serve test test-postgres browser lint format seed messages clean generate bench load \
 	stress check backup
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet -e .
+# What gets installed is pinned, with hashes, in requirements/ (`make lock` writes them).
+$(VENV)/.installed: requirements/run.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/run.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet -e '.[test]'
-	touch $@
+$(VENV)/.installed-test: requirements/test.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements/test.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.installed
 
-## run: set everything up and serve the seed registry on http://127.0.0.1:8000 (SQLite)
+## lock: pin the dependencies of pyproject.toml for Python 3.11-3.13 (uv's resolver)
+lock: | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet uv
+	for set in run test; do \
+		$(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+			--generate-hashes $$([ $$set = test ] && echo --extra test) -o requirements/$$set.txt; \
+	done
+
+## run: set everything up and serve the seed registry on http://127.0.0.1:8000 (SQLite), with
+## the background worker beside it (bin/serve; Ctrl-C stops both)
 run: $(VENV)/.installed
 	$(PY) manage.py bootstrap
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) bin/serve dev
 
-## serve: production serving: gunicorn on $(HOST):$(PORT), debug off, PostgreSQL from
-## DATABASE_URL, static files compressed and cache-busted by WhiteNoise. Needs
+## serve: production serving: gunicorn on $(HOST):$(PORT), debug off, the background worker,
+## Redis as the shared page cache (started if none answers at REGISTRY_CACHE_URL), PostgreSQL
+## from DATABASE_URL, static files compressed and cache-busted by WhiteNoise. Needs
 ## DJANGO_SECRET_KEY; WEB_CONCURRENCY sets the number of workers.
 serve: $(VENV)/.installed
 	DJANGO_DEBUG=false $(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=false $(PY) manage.py bootstrap
-	DJANGO_DEBUG=false $(VENV)/bin/gunicorn socialforvaltning.wsgi \
-		--bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( 2 * $$(nproc) + 1 ))}
+	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) bin/serve production
 
 ## test: install what the tests need and run them (SQLite unless DATABASE_URL says otherwise)
 test: $(VENV)/.installed-test browser

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
+from .admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin, guard_every_admin
 from .forms import (
     ChangeFormSet,
     CorrectionForm,
@@ -262,3 +262,8 @@ class ChangeAdmin(ReadOnlyHistoryAdmin):
     list_display = ["reorganisation", "kind", "unit", "target"]
     list_select_related = ["reorganisation", "unit", "target"]
     list_filter = ["kind"]
+
+
+# Django's and django-axes' admins are registered by now (their apps come before this one in
+# INSTALLED_APPS): they get the guard against malformed addresses too.
+guard_every_admin(admin.site)

@@ -1,13 +1,22 @@
 """Admin foundations shared by every registry model: each edit carries a reason into its
-history row, and structure is never rewritten by a plain revert."""
+history row, structure is never rewritten by a plain revert, and no address an archivist
+(or a mistyped link) gives a list or a record page ends in a server error."""
 
-from contextlib import contextmanager
+import logging
+from contextlib import contextmanager, nullcontext
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    PermissionDenied,
+    SuspiciousOperation,
+    ValidationError,
+)
+from django.db import connection, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,6 +25,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .locks import lock_structure
 from .versions import VersionComparison, VersionsForm
+
+log = logging.getLogger("registry.admin")
+
+NUL = "\x00"
 
 
 @contextmanager
@@ -38,7 +51,113 @@ class ReasonForm(forms.ModelForm):
     )
 
 
-class ReasonedHistoryAdmin(SimpleHistoryAdmin):
+class GuardedAdmin(admin.ModelAdmin):
+    """A list or a picker's search asked with a malformed address answers with the list and
+    a message, or with nothing found, never with a server error.
+
+    Django's list checks its filters while it builds the query; a value only the database
+    refuses fails later, when the query runs: a null character (PostgreSQL stores none in
+    text; SQLite takes it for the end of the text), a broken regular expression, a year out
+    of range. Null characters are refused before the list is built, each parameter with its
+    own message; any other failure while the list's query runs is Django's own invalid
+    lookup (the list without its filters, `?e=1`), here with a message saying so."""
+
+    def changelist_view(self, request, extra_context=None):
+        refused = self.refused_list_parameters(request)
+        if refused:
+            for message in refused.values():
+                messages.error(request, message)
+            query = request.GET.copy()
+            for key in refused:
+                del query[key]
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
+        return super().changelist_view(request, extra_context)
+
+    def refused_list_parameters(self, request) -> dict[str, str]:
+        """The list's parameters that cannot be used, each with why; the list is shown
+        without them. Admins add their own (a malformed date, say)."""
+        return {
+            key: _("The parameter “%(name)s” contains a null character.")
+            % {"name": key.replace(NUL, "\N{REPLACEMENT CHARACTER}")}
+            for key, values in request.GET.lists()
+            if NUL in key or any(NUL in value for value in values)
+        }
+
+    def get_changelist_instance(self, request):
+        # The list counts its rows while it is built, so a query the database refuses fails
+        # here. In a transaction (a test's, say) a savepoint keeps that failure from
+        # spoiling it; outside one there is nothing to spoil (and on SQLite a transaction
+        # would take the write lock).
+        filtered = any(key != ERROR_FLAG for key in request.GET)
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        try:
+            with savepoint:
+                return super().get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            self.say_the_list_is_unfiltered(request)
+            raise
+        except (SuspiciousOperation, ImproperlyConfigured, PermissionDenied):
+            raise
+        except Exception as error:
+            # As broad as Django's own check of the lookups (ChangeList.get_queryset), for its
+            # reason: what a lookup's value does is known only once it runs (a DataError, a
+            # ValueError for a year out of range, a NotImplementedError for a lookup of
+            # PostgreSQL's on SQLite, …). Without parameters the list must work: a failure
+            # there is a fault, and stays a server error, as is a database that went away.
+            # Logged in full either way.
+            if not filtered or not connection.is_usable():
+                raise
+            log.warning(
+                "list query refused",
+                exc_info=True,
+                extra={"fields": {"path": request.path}},
+            )
+            self.say_the_list_is_unfiltered(request)
+            raise IncorrectLookupParameters(error) from error
+
+    def say_the_list_is_unfiltered(self, request):
+        if ERROR_FLAG not in request.GET:
+            messages.error(
+                request,
+                _(
+                    "The list's address asks for a filter or a search the registry cannot "
+                    "use, so the list is shown in full."
+                ),
+            )
+
+    def get_search_results(self, request, queryset, search_term):
+        # The changelist's search form refuses a null character itself; a picker's search
+        # (the autocomplete view) does not. No record contains one: the answer is empty.
+        if NUL in search_term:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+def may_be_a_key(model, object_id: str) -> bool:
+    """Whether `object_id` from an address (quoted as the admin quotes keys) could be a
+    primary key of `model`: "abc" for a number is a record that cannot exist."""
+    value = unquote(object_id)
+    if NUL in value:
+        return False
+    try:
+        model._meta.pk.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def guard_every_admin(site) -> None:
+    """Give the admins other apps registered (Django's users and groups, django-axes' logs)
+    the same guard as ours: they cannot inherit it, so they are registered again as a
+    subclass of it. Call it once every other app's admin is registered."""
+    for model, model_admin in list(site._registry.items()):
+        if not isinstance(model_admin, GuardedAdmin):
+            cls = type(model_admin)
+            site.unregister(model)
+            site.register(model, type(cls.__name__, (GuardedAdmin, cls), {}))
+
+
+class ReasonedHistoryAdmin(GuardedAdmin, SimpleHistoryAdmin):
     """Edits need a reason; fields listed in `structural_fields` are read-only here and a
     revert to a version that differs in them is refused: structure changes only through a
     dated reorganisation."""
@@ -58,6 +177,16 @@ class ReasonedHistoryAdmin(SimpleHistoryAdmin):
             ),
             *super().get_urls(),
         ]
+
+    # simple-history looks up the record and the version an address names as they are, so
+    # "abc" for a number fails in the query: answered here as Django's own record pages do.
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not may_be_a_key(self.model, object_id):
+            return self._get_obj_does_not_exist_redirect(
+                request, self.model._meta, unquote(object_id)
+            )
+        return super().history_view(request, object_id, extra_context)
 
     def history_compare_view(self, request, object_id):
         """Two versions of a record side by side, the fields that differ marked."""
@@ -147,6 +276,11 @@ class ReasonedHistoryAdmin(SimpleHistoryAdmin):
             return super().delete_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not (
+            may_be_a_key(self.model, object_id)
+            and may_be_a_key(self.model.history.model, version_id)
+        ):
+            raise Http404
         with corrections_lock(request):
             if request.method == "POST":
                 refusal = self.revert_refusal(request, object_id, version_id)

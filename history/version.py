@@ -55,6 +55,18 @@ def data_version() -> str:
         return _read()
 
 
+def start_new_epoch() -> None:
+    """After a restore: the restored data may be older than pages already cached or held by
+    browsers under versions of this database's epoch, and its counter, rewound with it, would
+    give those versions again to other data. A new epoch makes every earlier version stale."""
+    import secrets
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET epoch = %s, counter = 0 WHERE id = 1", [secrets.token_hex(8)]
+        )
+
+
 def bump_data_version_on(*tables):
     """A migration's operation: the trigger that bumps the data version on each of `tables`
     (migration 0006). A new history table needs its own, and SQLite drops a table's triggers

@@ -5,7 +5,7 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from socialforvaltning.lib.dates import date_from_request
 
@@ -28,7 +28,7 @@ CHANGES = Prefetch(
 CHANGES_ON_TIMELINE = 25
 
 
-@require_GET
+@require_safe
 def timeline(request):
     first_changes = Prefetch(
         "changes",
@@ -57,7 +57,7 @@ def timeline(request):
     )
 
 
-@require_GET
+@require_safe
 def reorganisation_detail(request, pk):
     reorganisation = (
         Reorganisation.objects.on_record()
@@ -92,7 +92,7 @@ def reorganisation_detail(request, pk):
     )
 
 
-@require_GET
+@require_safe
 def compare(request):
     if not request.GET.get("from") and not request.GET.get("to"):
         return render(request, "history/compare.html", {"result": None})

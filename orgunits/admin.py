@@ -1,10 +1,9 @@
 import datetime
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db.models import F, OuterRef, Subquery
-from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -14,7 +13,7 @@ from history.admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
 from history.models import Change, Reorganisation
 from socialforvaltning.lib.dates import InvalidDate, format_date, parse_date
 
-from .eaccpf.admin_views import import_eaccpf
+from .eaccpf.admin_views import import_eaccpf, import_job
 from .models import (
     TARGET_GROUP_CHOICES_AND_NONE,
     Citation,
@@ -178,17 +177,18 @@ class UnitAdmin(ReasonedHistoryAdmin):
     ]
 
     def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "tree_date": self.tree_date(request)}
+        return super().changelist_view(request, extra_context)
+
+    def refused_list_parameters(self, request) -> dict[str, str]:
+        refused = super().refused_list_parameters(request)
         on = request.GET.get(ExistingOnFilter.parameter_name)
-        if on:
+        if on and ExistingOnFilter.parameter_name not in refused:
             try:
                 parse_date(on)
             except InvalidDate as error:
-                messages.error(request, str(error))
-                query = request.GET.copy()
-                del query[ExistingOnFilter.parameter_name]
-                return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
-        extra_context = {**(extra_context or {}), "tree_date": self.tree_date(request)}
-        return super().changelist_view(request, extra_context)
+                refused[ExistingOnFilter.parameter_name] = str(error)
+        return refused
 
     @staticmethod
     def tree_date(request) -> datetime.date:
@@ -302,6 +302,12 @@ class UnitAdmin(ReasonedHistoryAdmin):
                 self.admin_site.admin_view(import_eaccpf),
                 {"site": self.admin_site},
                 name="orgunits_unit_import_eaccpf",
+            ),
+            path(
+                "import-eac-cpf/<int:job_id>/",
+                self.admin_site.admin_view(import_job),
+                {"site": self.admin_site},
+                name="orgunits_unit_import_job",
             ),
             *super().get_urls(),
         ]

@@ -35,6 +35,8 @@ from django.db import connection, transaction
 from django.db.backends.postgresql.client import DatabaseClient
 from django.utils.translation import gettext as _
 
+from history.version import start_new_epoch
+
 POSTGRES, PORTABLE = "postgres", "portable"
 FORMATS = (POSTGRES, PORTABLE)
 REGISTRY_APPS = ("orgunits", "history", "responsibilities")
@@ -248,6 +250,7 @@ def restore(path: Path, *, force: bool, bin_dir: str | None = None) -> list[str]
         if force and not is_empty():
             call_command("flush", interactive=False, verbosity=0)
         _load_portable(path)
+    start_new_epoch()
     return _check_tree()
 
 

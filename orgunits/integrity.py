@@ -9,7 +9,15 @@ from django.utils.translation import gettext as _
 from history.locks import lock_structure
 from socialforvaltning.lib.transactions import rolled_back
 
-from .models import UnitIdentifier, UnitName, UnitNode, format_period, periods_overlap
+from .models import (
+    UnitIdentifier,
+    UnitName,
+    UnitNode,
+    first_day_uncovered,
+    format_day,
+    format_period,
+    periods_overlap,
+)
 
 
 def tree_numbers_problems() -> list[str]:
@@ -96,6 +104,16 @@ def structure_problems() -> list[str]:
         problems += _overlaps(
             unit_names, _("“%(unit)s” has two authorised names at once: %(a)s and %(b)s.")
         )
+    for unit_id, placements in by_unit.items():
+        day = first_day_uncovered(
+            [(p["valid_from"], p["valid_to"]) for p in placements],
+            [(n["valid_from"], n["valid_to"]) for n in names.get(unit_id, [])],
+        )
+        if day is not None:
+            problems.append(
+                _("“%(unit)s” has no authorised name on %(date)s: give it one.")
+                % {"unit": placements[0]["unit__slug"], "date": format_day(day)}
+            )
     duplicates = defaultdict(list)
     for ident in UnitIdentifier.objects.values("scheme", "value", "unit__slug"):
         duplicates[(ident["scheme"], ident["value"])].append(ident["unit__slug"])

@@ -197,6 +197,28 @@ def period_within(inner_from, inner_to, outer_from, outer_to) -> bool:
     return starts_inside and ends_inside
 
 
+def first_day_uncovered(periods, cover) -> datetime.date | None:
+    """The first day of `periods` that no period of `cover` contains, or None when `cover`
+    contains them all. Both are (valid_from, valid_to) pairs, half-open, either end open; an
+    open start left uncovered comes back as `datetime.date.min`."""
+    first, last = datetime.date.min, datetime.date.max
+    covering = sorted((start or first, end or last) for start, end in cover)
+    for start, end in sorted((start or first, end or last) for start, end in periods):
+        day = start
+        for cover_start, cover_end in covering:
+            if cover_start > day or day >= end:
+                break
+            day = max(day, cover_end)
+        if day < end:
+            return day
+    return None
+
+
+def format_day(day: datetime.date) -> str:
+    """A day from `first_day_uncovered`, its open start in words."""
+    return _("the start") if day == datetime.date.min else format_date(day)
+
+
 def format_period(valid_from, valid_to) -> str:
     start = format_date(valid_from) if valid_from else _("unknown start")
     end = format_date(valid_to) if valid_to else ""
@@ -400,7 +422,8 @@ class UnitNameQuerySet(PeriodQuerySet):
 
 
 class UnitName(Period):
-    """A name of a unit during a period. Authorised names of one unit never overlap."""
+    """A name of a unit during a period. A unit has exactly one authorised name at every
+    date it exists (while it has a placement); its other names are variants."""
 
     class Kind(models.TextChoices):
         AUTHORISED = "authorised", _("authorised name")
@@ -450,20 +473,44 @@ class UnitName(Period):
     of_a_new_unit = False
 
     def clean(self):
+        """A unit has exactly one authorised name at every date it exists: authorised names
+        never overlap, and none stops being authorised where no other takes its place."""
         super().clean()
-        if self.kind != self.Kind.AUTHORISED or not self.unit_id or self.of_a_new_unit:
+        if not self.unit_id or self.of_a_new_unit:
             return
-        clash = (
-            UnitName.objects.authorised()
-            .filter(unit_id=self.unit_id)
-            .exclude(pk=self.pk)
-            .overlapping(self.valid_from, self.valid_to)
-            .first()
-        )
+        others = UnitName.objects.authorised().filter(unit_id=self.unit_id).exclude(pk=self.pk)
+        if self.kind != self.Kind.AUTHORISED:
+            self._refuse_leaving_the_unit_unnamed(others)
+            return
+        clash = others.overlapping(self.valid_from, self.valid_to).first()
         if clash:
             raise ValidationError(
                 _("The unit already has the authorised name “%(name)s” in the period %(period)s.")
                 % {"name": clash.name, "period": clash.period_display}
+            )
+
+    def _refuse_leaving_the_unit_unnamed(self, others):
+        # Only an authorised name made another kind can leave days without one: the writer
+        # of structure never changes a name's kind, an archivist correcting names can.
+        if self.pk is None or not UnitName.objects.authorised().filter(pk=self.pk).exists():
+            return
+        cover = list(others.values_list("valid_from", "valid_to"))
+        # Days outside this name's own period are no concern of this edit.
+        if self.valid_from is not None:
+            cover.append((None, self.valid_from))
+        if self.valid_to is not None:
+            cover.append((self.valid_to, None))
+        placements = UnitNode.objects.filter(unit_id=self.unit_id)
+        day = first_day_uncovered(placements.values_list("valid_from", "valid_to"), cover)
+        if day is not None:
+            raise ValidationError(
+                _(
+                    "“%(name)s” must stay an authorised name: without it the unit has no "
+                    "authorised name on %(date)s, and a unit has one at every date it exists. "
+                    "Correct how the name is written instead, or give the unit a new name by "
+                    "a dated change."
+                )
+                % {"name": self.name, "date": format_day(day)}
             )
 
 
@@ -753,3 +800,120 @@ class UnitNode(MPTTModel, Period):
             change is not None and change.reorganisation.uncertain_on(date)
             for change in (self.opened_by, self.closed_by)
         )
+
+
+class ArchiveJob(models.Model):
+    """Long EAC-CPF work that the background worker does outside any request (see
+    `orgunits/eaccpf/jobs.py`): an import of an uploaded file, or the zip of every record,
+    built once per data version and address. The worker writes its progress here; the pages
+    that show a job read nothing else. Not registry data: it keeps no history, and changing
+    it does not change the data version."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", _("EAC-CPF import")
+        ZIP = "zip", _("EAC-CPF zip")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=100, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("file"), max_length=255, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    language = models.CharField(max_length=10, blank=True)  # of its messages: the asker's
+    upload = models.FileField(upload_to="jobs/uploads/", blank=True)
+    result = models.FileField(upload_to="jobs/zips/", blank=True)
+    summary = models.TextField(blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    data_version = models.CharField(max_length=64, blank=True)
+    base_url = models.CharField(max_length=300, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # A failed zip is built again on request, but not more often than this.
+    RETRY_AFTER = datetime.timedelta(minutes=1)
+    # The worker writes its progress at most this often (seconds), and at each new stage.
+    REPORT_EVERY = 0.5
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["data_version", "base_url"],
+                condition=Q(kind="zip"),
+                name="one_zip_per_data_version_and_address",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.total if self.total else 0
+
+    def may_retry(self) -> bool:
+        from django.utils import timezone
+
+        return (
+            self.status == self.Status.FAILED
+            and timezone.now() - self.finished_at > self.RETRY_AFTER
+        )
+
+    def restart(self):
+        self.status, self.stage, self.done, self.total, self.errors = "queued", "", 0, 0, []
+        self.started_at = self.finished_at = None
+        self.save()
+
+    def _write(self, **fields):
+        for name, value in fields.items():
+            setattr(self, name, value)
+        type(self).objects.filter(pk=self.pk).update(**fields)
+
+    def begin(self, stage: str):
+        from django.utils import timezone
+
+        self._write(status=self.Status.RUNNING, stage=stage, started_at=timezone.now())
+
+    def report(self, done: int, total: int, *, stage: str | None = None):
+        import time
+
+        now = time.monotonic()
+        if (
+            stage is None
+            and done < total
+            and now - getattr(self, "_reported", 0) < self.REPORT_EVERY
+        ):
+            return
+        self._reported = now
+        self._write(done=done, total=total, **({"stage": stage} if stage else {}))
+
+    def succeed(self, *, summary: str):
+        from django.utils import timezone
+
+        fields = {"status": self.Status.DONE, "summary": summary, "finished_at": timezone.now()}
+        if self.result:
+            fields["result"] = self.result.name
+        self._write(done=self.total, **fields)
+
+    def fail(self, errors: list[str]):
+        from django.utils import timezone
+
+        self._write(status=self.Status.FAILED, errors=list(errors), finished_at=timezone.now())

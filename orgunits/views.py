@@ -4,19 +4,21 @@ import json
 from itertools import chain
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.db.models import F, Prefetch, Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from history.models import Change, Reorganisation
 from history.recorded import structure_as_recorded
 from responsibilities.models import Responsibility
+from socialforvaltning.lib.csvsafe import ExcelDanish, neutralised
 from socialforvaltning.lib.dates import date_from_request, format_date, recorded_from_request
 
 from . import jsonld
@@ -90,7 +92,7 @@ def dates_around(days: list, date, each_side: int = STRIP_DATES_EACH_SIDE):
     return strip, start > 0, end < len(days)
 
 
-@require_GET
+@require_safe
 def switch_language(request, code):
     """Switch the interface language with a plain link (a preference cookie, no form)."""
     if code not in dict(settings.LANGUAGES):
@@ -109,18 +111,25 @@ def switch_language(request, code):
     return response
 
 
-@require_GET
+@require_safe
 def healthz(request):
+    """For load balancers (the status) and operators (the parts). Only the database makes
+    the registry unavailable: without the cache, pages are built uncached."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        database = "ok"
     except DatabaseError:
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
-    return HttpResponse("ok\n", content_type="text/plain")
+        database = "unavailable"
+    parts = {"database": database, "cache": cache.health()}
+    status = 200 if database == "ok" else 503
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "unavailable", **parts}, status=status
+    )
 
 
-@require_GET
+@require_safe
 def chart(request):
     date = date_from_request(request)
     root_slug = short_param(request, "root") or None
@@ -186,7 +195,7 @@ def chart(request):
     )
 
 
-@require_GET
+@require_safe
 def unit_list(request):
     filterset = UnitFilter(request.GET, queryset=Unit.objects.on_record())
     if not filterset.is_valid():
@@ -234,7 +243,7 @@ def _versions_with_changes(records):
     return rows[::-1]
 
 
-@require_GET
+@require_safe
 def unit_detail(request, slug):
     date = date_from_request(request)
     placements = (
@@ -361,9 +370,19 @@ def unit_tasks(unit: Unit, date):
     )
 
 
-@require_GET
+# The CSV's dialects: commas by default, and semicolons for Danish Excel (?dialect=excel-da).
+CSV_DIALECTS = {"": csv.excel, "excel-da": ExcelDanish}
+
+
+@require_safe
 def units_csv(request):
     date = date_from_request(request)
+    asked = short_param(request, "dialect")
+    if asked not in CSV_DIALECTS:
+        raise BadRequest(
+            _("Unknown CSV dialect “%(dialect)s”: leave it out, or write excel-da.")
+            % {"dialect": asked}
+        )
     structure = Structure(
         date,
         nodes=UnitNode.objects.tree_on(date)
@@ -373,7 +392,7 @@ def units_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="enheder-{date.isoformat()}.csv"'
     response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
-    writer = csv.writer(response)
+    writer = csv.writer(response, dialect=CSV_DIALECTS[asked])
     writer.writerow(
         [
             _("path"),
@@ -393,19 +412,24 @@ def units_csv(request):
     for node in structure.nodes:
         unit = node.unit
         name = unit.name_on(date)
+        # Every text cell is neutralised, as names and identifiers are typed by people; the
+        # dates are the registry's own ISO dates, which never start like a formula.
+        text = (
+            " / ".join(structure.name(n) for n in structure.path(node)),
+            name.name if name else "",
+            name.short_name if name else "",
+            *structure.labels(node),
+        )
         writer.writerow(
             [
-                " / ".join(structure.name(n) for n in structure.path(node)),
-                name.name if name else "",
-                name.short_name if name else "",
-                *structure.labels(node),
+                *map(neutralised, text),
                 node.unit_exists_from.isoformat() if node.unit_exists_from else "",
                 node.unit_exists_until.isoformat() if node.unit_exists_until else "",
                 node.valid_from.isoformat() if node.valid_from else "",
                 node.valid_to.isoformat() if node.valid_to else "",
-                _certainty_text(node, date),
-                "; ".join(str(i) for i in unit.identifiers.all()),
-                unit.slug,
+                neutralised(_certainty_text(node, date)),
+                neutralised("; ".join(str(i) for i in unit.identifiers.all())),
+                neutralised(unit.slug),
             ]
         )
     return response
@@ -421,7 +445,7 @@ def _certainty_text(node: UnitNode, date) -> str:
     return "; ".join(parts) or _("exact")
 
 
-@require_GET
+@require_safe
 def org_jsonld(request):
     date = date_from_request(request)
     recorded = recorded_from_request(request)

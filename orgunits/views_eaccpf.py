@@ -1,11 +1,13 @@
 """EAC-CPF exports: one unit's authority record in either version, and every record in a zip."""
 
-from django.http import HttpResponse
-from django.views.decorators.http import require_GET
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from .eaccpf import export
+from .eaccpf.jobs import zip_job
 from .eaccpf.schemas import V1, V2
-from .models import Unit
+from .models import ArchiveJob, Unit
 from .views import base_url, unit_or_404
 
 XML_TYPE = "application/xml; charset=utf-8"
@@ -21,21 +23,30 @@ def _record_response(request, slug: str, version: str, suffix: str) -> HttpRespo
     return response
 
 
-@require_GET
+@require_safe
 def unit_eac_cpf(request, slug):
     return _record_response(request, slug, V1, "eac-cpf.xml")
 
 
-@require_GET
+@require_safe
 def unit_eac_cpf_2(request, slug):
     return _record_response(request, slug, V2, "eac-cpf-2.xml")
 
 
-@require_GET
+@require_safe
 def eac_cpf_zip(request):
-    records = export.records_for(Unit.objects.on_record().order_by("slug"))
-    response = HttpResponse(
-        export.zip_of(records, base_url=base_url(request)), content_type="application/zip"
-    )
-    response["Content-Disposition"] = 'attachment; filename="eac-cpf.zip"'
+    """The zip of every record, built by the background worker once per data version and
+    served as a file; until it is ready, a page that follows the build and refreshes itself
+    (202), or says why it failed (503: a new build is tried a minute later)."""
+    job = zip_job(base_url(request))
+    if job.status == ArchiveJob.Status.DONE:
+        return FileResponse(
+            job.result.open("rb"),
+            as_attachment=True,
+            filename="eac-cpf.zip",
+            content_type="application/zip",
+        )
+    status = 503 if job.status == ArchiveJob.Status.FAILED else 202
+    response = render(request, "orgunits/zip_progress.html", {"job": job}, status=status)
+    response["Retry-After"] = "2" if status == 202 else "60"
     return response

@@ -3,7 +3,7 @@ from django.db.models import Count, F
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from socialforvaltning.lib.dates import date_from_request
 
@@ -16,7 +16,7 @@ from .search import close_names, word_filter
 SHOWN = 100
 
 
-@require_GET
+@require_safe
 def lookup(request):
     """Who held a task on a date: search by words (`q`) or browse a `category`."""
     date = date_from_request(request)
@@ -110,7 +110,7 @@ def _as_json(answer: Answer, holder) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def task_detail(request, slug):
     """One task and who held it over time: each responsibility in date order, with the
     reorganisation that began and ended it and its sources."""

@@ -71,32 +71,57 @@ class ConditionalGetMiddleware:
     A registry that is not public (REGISTRY_PUBLIC=false) is not cached at all."""
 
     SKIPPED_PREFIXES = ("/admin/", "/healthz", "/i18n/", "/language/", "/static/")
+    # The query parameters the public pages and exports read. A request with any other is
+    # answered, but not cached: `?cachebust=N` must not make a new entry per request.
+    PAGE_PARAMETERS = frozenset(
+        {"date", "recorded", "from", "to", "root", "depth", "q", "kind", "target_group",
+         "category", "page", "format", "dialect"}
+    )  # fmt: skip
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.last_version = None
 
-    def __call__(self, request):
+    @staticmethod
+    def etag(version: str, request, origin: str) -> str:
         import hashlib
 
+        key = "|".join((version, chosen_language(request), origin, request.get_full_path()))
+        return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+    def __call__(self, request):
         from django.conf import settings
         from django.core.cache import cache
+        from django.db import InterfaceError, OperationalError
+        from django.utils import translation
         from django.utils.cache import patch_vary_headers
 
         from history.version import data_version
+
+        from .errors import database_unavailable
 
         if (
             request.method not in ("GET", "HEAD")
             or request.path.startswith(self.SKIPPED_PREFIXES)
             or settings.SESSION_COOKIE_NAME in request.COOKIES
             or not settings.REGISTRY_PUBLIC
+            or not self.PAGE_PARAMETERS.issuperset(request.GET)
         ):
             return self.get_response(request)
         # The exports write absolute addresses from the Host (unless REGISTRY_BASE_URL says
         # where the registry lives): a page cached for one host and port is not another's.
         # get_host() also refuses a Host that is not allowed, cached page or not.
         origin = settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
-        key = "|".join((data_version(), chosen_language(request), origin, request.get_full_path()))
-        etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+        try:
+            version = self.last_version = data_version()
+        except (OperationalError, InterfaceError):
+            # The database is away: no edit can be made meanwhile, so the version last read
+            # still names the current pages, and those in the cache can still be served.
+            version = self.last_version
+            if version is None or cache.get(f"page:{self.etag(version, request, origin)}") is None:
+                with translation.override(chosen_language(request)):
+                    return database_unavailable(request)
+        etag = self.etag(version, request, origin)
         if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
             response = HttpResponseNotModified()
         else:

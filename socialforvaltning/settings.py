@@ -62,15 +62,19 @@ def database_from_url(url: str) -> dict:
         if not name:
             raise ImproperlyConfigured("DATABASE_URL for PostgreSQL needs a database name")
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        try:
+            port = parts.port
+        except ValueError:
+            raise ImproperlyConfigured(f"DATABASE_URL has a malformed port: {url!r}") from None
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
+            "PORT": str(port or ""),
             "OPTIONS": options,
-            "CONN_MAX_AGE": int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+            "CONN_MAX_AGE": env_int("DJANGO_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperlyConfigured(
@@ -100,6 +104,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_filters",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "orgunits",
     "history",
     "responsibilities",
@@ -136,6 +142,8 @@ AXES_FAILURE_LIMIT = env_int("REGISTRY_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("REGISTRY_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "socialforvaltning.errors.locked_out"
+CSRF_FAILURE_VIEW = "socialforvaltning.errors.csrf_failure"
 
 ROOT_URLCONF = "socialforvaltning.urls"
 
@@ -195,20 +203,34 @@ STORAGES = {
 }
 
 # Rendered pages are cached under the registry's data version (see history/version.py):
-# per process by default; REGISTRY_CACHE_URL=redis://… shares one cache between servers.
+# per process by default, bounded by REGISTRY_CACHE_MAX_MB; REGISTRY_CACHE_URL=redis://…
+# shares one cache between servers (bound it with Redis's own maxmemory; `make serve` starts
+# one so). Either may lose entries at any time: see socialforvaltning/cache.py.
+if os.environ.get("REGISTRY_CACHE_URL", "").split("://")[0] not in ("", "redis", "rediss", "unix"):
+    raise ImproperlyConfigured("REGISTRY_CACHE_URL must start with redis://, rediss:// or unix://")
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "socialforvaltning.cache.ResilientRedisCache",
             "LOCATION": os.environ["REGISTRY_CACHE_URL"],
         }
         if os.environ.get("REGISTRY_CACHE_URL")
         else {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 2000},
+            "BACKEND": "socialforvaltning.cache.BoundedLocMemCache",
+            "OPTIONS": {"MAX_BYTES": env_int("REGISTRY_CACHE_MAX_MB", 64) * 2**20},
         }
     )
 }
+
+# Long work (EAC-CPF imports, the zip of every record) runs in the background worker,
+# `manage.py db_worker`, which `make run` and `make serve` start beside the web server. The
+# queue is a table in the registry's database (see orgunits/eaccpf/jobs.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Files the web server and the worker hand each other (uploads to import, built zips): a
+# folder both can reach. A relative path is taken from the project folder.
+MEDIA_ROOT = BASE_DIR / os.environ.get("REGISTRY_FILES_DIR", "files")
+MEDIA_URL = "/files/"  # never served: files leave through views that check what they serve
 
 # Security. Production (debug off) is secure by default; TLS is expected to end at a load
 # balancer that sets X-Forwarded-Proto.

@@ -16,3 +16,7 @@ urlpatterns = [
     path("", include("history.urls")),
     path("", include("orgunits.urls")),
 ]
+
+handler400 = "socialforvaltning.errors.bad_request"
+handler404 = "socialforvaltning.errors.page_not_found"
+handler500 = "socialforvaltning.errors.server_error"

@@ -108,3 +108,12 @@ def clear_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def jobs_run_at_once(settings, tmp_path):
+    """In-process tests run background jobs at once, in the request that queues them
+    (django-tasks' immediate backend runs the same task code); tests/test_worker.py runs
+    the real worker process. Their files go to a folder of the test's own."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.MEDIA_ROOT = tmp_path / "files"

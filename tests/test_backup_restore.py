@@ -50,6 +50,11 @@ def edited_registry(url: str) -> dict:
     return answers
 
 
+def version_of(url: str) -> str:
+    code = "from history.version import data_version; print(data_version())"
+    return manage_ok(url, "shell", "-v", "0", "-c", code).strip().splitlines()[-1]
+
+
 def assert_same_registry(restored: dict, original: dict):
     for question in ("tree", "owners", "history"):
         assert restored[question] == original[question], f"the {question} differs"
@@ -84,7 +89,9 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(sqlite_regis
     url, folder, original = sqlite_registry
     backup = folder / "before-more-edits.json.gz"
     manage_ok(url, "backup_registry", str(backup))
+    seen = {version_of(url)}
     manage_ok(url, "shell", "-c", MORE_EDITS)
+    seen.add(version_of(url))
 
     refused = manage(url, "restore_registry", str(backup))
     assert refused.returncode != 0
@@ -92,6 +99,9 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(sqlite_regis
 
     manage_ok(url, "restore_registry", "--force", str(backup))
     assert_same_registry(answers_of(url), original)
+    # Pages cached or held by browsers under any earlier version are stale: a new epoch.
+    epoch = version_of(url).split(".")[0]
+    assert epoch not in {version.split(".")[0] for version in seen}
 
 
 def test_the_postgres_format_is_refused_on_sqlite(sqlite_registry, tmp_path: Path):
@@ -111,6 +121,8 @@ def test_a_backup_restores_the_same_registry_on_postgres(postgres_registry, fmt)
     with postgres_database("sf_backup_restored") as restored:
         manage_ok(restored, "restore_registry", str(backup))
         assert_same_registry(answers_of(restored), original)
+        # pg_restore brings the backup's version along; the restore starts a new epoch.
+        assert version_of(restored).split(".")[0] != version_of(url).split(".")[0]
 
 
 @pytest.mark.postgres

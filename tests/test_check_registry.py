@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.management import call_command
 
-from orgunits.models import UnitNode
+from orgunits.models import UnitName, UnitNode
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +50,20 @@ def test_a_task_without_an_owner_is_reported(capsys):
     code, out = run(capsys)
     assert code == 1
     assert "har ikke haft nogen ejer siden 1. januar 2010." in out
+
+
+def test_a_unit_left_without_its_authorised_name_is_reported(capsys):
+    # As an edit that bypassed the names' validation would leave it: the name made a variant.
+    name = UnitName.objects.authorised().get(unit__slug="mr-voksne")
+    UnitName.objects.filter(pk=name.pk).update(kind=UnitName.Kind.PARALLEL)
+    code, out = run(capsys)
+    assert code == 1
+    assert "«mr-voksne» har intet autoriseret navn den 1. marts 2011: giv den et." in out
+
+
+def test_days_of_a_units_existence_without_an_authorised_name_are_reported(capsys):
+    name = UnitName.objects.authorised().get(unit__slug="mr-voksne")
+    UnitName.objects.filter(pk=name.pk).update(valid_from=datetime.date(2012, 1, 1))
+    code, out = run(capsys)
+    assert code == 1
+    assert "«mr-voksne» har intet autoriseret navn den 1. marts 2011: giv den et." in out

@@ -87,3 +87,26 @@ def test_production_names_static_files_by_their_content_and_compresses_them(tmp_
     assert gzip.decompress(served.with_name(served.name + ".gz").read_bytes()) == (
         served.read_bytes()
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DJANGO_CONN_MAX_AGE", "sixty", "DJANGO_CONN_MAX_AGE must be a whole number"),
+        ("DATABASE_URL", "postgres://db:port/registry", "DATABASE_URL has a malformed port"),
+        ("REGISTRY_PUBLIC", "maybe", "REGISTRY_PUBLIC must be true or false"),
+        ("REGISTRY_CACHE_URL", "memcached://x", "REGISTRY_CACHE_URL must start with redis://"),
+    ],
+)
+def test_a_malformed_setting_is_one_clear_line_not_a_traceback(variable, value, message):
+    env = {**os.environ, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x", variable: value}
+    result = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"Configuration error: {message}")

@@ -1,20 +1,23 @@
-"""The archivists' import of an EAC-CPF record (or a zip of records) from the admin.
+"""The archivists' import of an EAC-CPF record (or a zip of records) from the admin: the
+upload is queued for the background worker, and its page shows the progress and the result.
 
-The lead wires `import_eaccpf` into the admin site, e.g. in `UnitAdmin.get_urls()`:
-`path("import-eac-cpf/", self.admin_site.admin_view(import_eaccpf), {"site": self.admin_site})`.
-The view checks the permission to add units itself, so it is safe wherever it is mounted.
+Mounted in `UnitAdmin.get_urls()`; the views check the permission to add units themselves,
+so they are safe wherever they are mounted.
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
-from .importer import MAX_FILE_BYTES, REASON_MAX_LENGTH, ImportFailed, import_files
+from orgunits.models import ArchiveJob
+
+from .importer import MAX_FILE_BYTES, REASON_MAX_LENGTH
+from .jobs import start_import
 
 # A zip of every record of a large registry (both versions) is a few megabytes.
 MAX_UPLOAD_BYTES = 5 * MAX_FILE_BYTES
@@ -48,34 +51,34 @@ class ImportForm(forms.Form):
 @permission_required("orgunits.add_unit", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def import_eaccpf(request, site=admin.site):
-    """`site`: the admin site whose navigation the page shows (pass it in the URL's kwargs)."""
+    """The upload form; a valid upload is queued for the background worker, and the
+    archivist is sent to the job's page. `site`: the admin site whose navigation the page
+    shows (pass it in the URL's kwargs)."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    errors = []
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = import_files(
-                [(upload.name, upload.read())],
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ImportFailed as e:
-            errors = e.messages
-        else:
-            messages.success(
-                request,
-                _("Imported %(count)s units as drafts: %(units)s.")
-                % {"count": len(result.units), "units": ", ".join(result.units)},
-            )
-            for message in result.messages:
-                messages.info(request, message)
-            return redirect(request.path)
+        job = start_import(
+            upload=form.cleaned_data["file"], user=request.user, reason=form.cleaned_data["reason"]
+        )
+        return redirect("admin:orgunits_unit_import_job", job_id=job.pk)
     context = {
         **site.each_context(request),
         "title": _("Import EAC-CPF records"),
         "form": form,
-        "errors": errors,
+        "jobs": ArchiveJob.objects.filter(kind=ArchiveJob.Kind.IMPORT)[:10],
     }
-    return render(
-        request, "admin/orgunits/eaccpf_import.html", context, status=400 if errors else 200
-    )
+    return render(request, "admin/orgunits/eaccpf_import.html", context)
+
+
+@staff_member_required
+@permission_required("orgunits.add_unit", raise_exception=True)
+@require_safe
+def import_job(request, job_id, site=admin.site):
+    """An import's progress (the page refreshes itself until it is done), then its result or
+    what stopped it."""
+    job = get_object_or_404(ArchiveJob, pk=job_id, kind=ArchiveJob.Kind.IMPORT)
+    context = {
+        **site.each_context(request),
+        "title": _("Import of %(file)s") % {"file": job.name},
+        "job": job,
+    }
+    return render(request, "admin/orgunits/archive_job.html", context)

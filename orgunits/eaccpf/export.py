@@ -28,7 +28,7 @@ import io
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -39,6 +39,7 @@ from lxml import etree
 from history.models import Certainty, Change
 from orgunits.models import Citation, RecordStatus, Unit, UnitIdentifier, UnitName, UnitNode
 from orgunits.seed import SYSTEM_USERNAME
+from socialforvaltning.lib.people import public_name
 
 from .record import (
     STRUCTURAL_CHANGES,
@@ -345,7 +346,7 @@ def _maintenance_event(row, first: bool) -> MaintenanceEvent:
         agent_type, agent = "unknown", _("unknown")
     else:
         agent_type = "machine" if user.username == SYSTEM_USERNAME else "human"
-        agent = user.get_full_name() or user.get_username()
+        agent = public_name(user)
     created = first and row.instance_type is Unit and row.history_type == "+"
     return MaintenanceEvent(
         kind="created" if created else "revised",
@@ -376,11 +377,14 @@ def to_bytes(record: Record, version: str, *, base_url: str) -> bytes:
     )
 
 
-def zip_of(records: Iterable[Record], *, base_url: str) -> bytes:
-    """Every record in both versions, `<slug>.eac-cpf.xml` and `<slug>.eac-cpf-2.xml`."""
+def zip_of(records: Sequence[Record], *, base_url: str, progress=None) -> bytes:
+    """Every record in both versions, `<slug>.eac-cpf.xml` and `<slug>.eac-cpf-2.xml`.
+    `progress(done, total)` is told as records are written (the background job's progress)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for record in records:
+        for done, record in enumerate(records):
+            if progress is not None:
+                progress(done, len(records))
             for version, suffix in ((V1, "eac-cpf.xml"), (V2, "eac-cpf-2.xml")):
                 archive.writestr(
                     f"{record.slug}.{suffix}", to_bytes(record, version, base_url=base_url)

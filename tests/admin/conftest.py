@@ -19,3 +19,9 @@ def reader(db):
 def staff_archivist(db):
     """An archivist who keeps the records (group Arkivar)."""
     return staff_in("Arkivar", "arkivar-i-admin")
+
+
+@pytest.fixture
+def superuser(db):
+    """A superuser, who may open every page of the admin (the users and the login log too)."""
+    return get_user_model().objects.create_superuser("superarkivar", password="x-test-only-x")

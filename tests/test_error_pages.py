@@ -1,0 +1,66 @@
+"""The registry's own error pages, in Danish by default, each saying what to do next; HEAD
+answered wherever GET is; and no address turns into a 500."""
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_address_the_registry_does_not_have_says_so_in_danish(client):
+    response = client.get("/ingen-side-her/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Registret har ingen side på denne adresse." in html
+    assert "Resolver404" not in html
+
+
+def test_a_unit_that_does_not_exist_keeps_the_views_own_message(client):
+    response = client.get("/units/findes-ikke/")
+    assert response.status_code == 404
+    assert "findes-ikke" in response.content.decode()
+
+
+def test_an_expired_form_is_explained_in_danish_not_djangos_english_page():
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post("/admin/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Formularen var udløbet" in html
+    assert "CSRF verification failed" not in html and "CSRF-verifikationen" not in html
+
+
+def test_a_login_locked_after_failed_attempts_answers_429_in_danish(client, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "arkivar", "password": "forkert"})
+    response = client.post("/admin/login/", {"username": "arkivar", "password": "forkert"})
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(15 * 60)
+    assert "For mange mislykkede logins" in response.content.decode()
+    assert "Account locked" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/units/?date=2010-01-01&ukendt=1", "/units/mr-born/", "/tasks/"]
+)
+def test_head_is_answered_wherever_get_is(client, path):
+    response = client.head(path)
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_a_form_too_large_is_explained_and_says_the_browser_still_holds_it(client, settings):
+    """It was an empty 400 page: the archivist lost the form without being told why."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2**20
+    response = client.post("/admin/login/", {"username": "x", "password": "y" * 2 * 2**20})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Formularen var større, end registret tager imod (1 MB" in html
+    assert "din browser har stadig det, du skrev" in html
+
+
+def test_a_form_with_too_many_fields_is_explained(client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    response = client.post("/admin/login/", {f"f{n}": "x" for n in range(20)})
+    assert response.status_code == 400
+    assert "flere felter, end registret tager imod (10)" in response.content.decode()

@@ -1,0 +1,92 @@
+"""The real background worker (`manage.py db_worker`) beside a real web server: an archivist's
+EAC-CPF import runs outside the request, and its page follows it to the end; the zip of every
+record is built once per data version and then served as a file."""
+
+import io
+import re
+import sqlite3
+import time
+import urllib.error
+import urllib.request
+import zipfile
+
+import pytest
+
+from orgunits.eaccpf.schemas import V1
+from tests.eaccpf.test_import_drafts import renamed
+from tests.http_browser import Browser
+from tests.served import served_registry
+
+pytestmark = pytest.mark.slow
+
+REFRESH = 'http-equiv="refresh"'
+
+
+def until(check, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.3)
+    raise AssertionError("the worker did not finish in time")
+
+
+@pytest.fixture
+def registry(tmp_path):
+    with served_registry(tmp_path) as served:
+        served.url = served.web_server()
+        served.worker()
+        served.database = tmp_path / "registry.sqlite3"
+        yield served
+
+
+def test_an_import_runs_in_the_worker_and_its_page_follows_it_to_the_result(registry):
+    archivist = Browser()
+    archivist.submit(
+        f"{registry.url}/admin/login/", "login-form", username="arkivar", password=registry.password
+    )
+    record = urllib.request.urlopen(f"{registry.url}/units/mr-voksne/eac-cpf.xml").read()
+    upload = renamed(record, V1, "mr-voksne-kopi")
+    form = f"{registry.url}/admin/orgunits/unit/import-eac-cpf/"
+
+    job_url, first = archivist.upload(
+        form, "import-form", {"file": ("kopi.xml", upload)}, reason="Prøveimport"
+    )
+    assert re.search(r"/import-eac-cpf/\d+/$", job_url)
+    assert "kopi.xml" in first
+
+    def finished():
+        page = archivist.get(job_url)
+        return page if REFRESH not in page else None
+
+    done = until(finished)
+    assert "mr-voksne-kopi" in done
+    assert "Færdig" in done
+    drafts = archivist.get(f"{registry.url}/admin/orgunits/unit/?q=mr-voksne-kopi")
+    assert "mr-voksne-kopi" in drafts
+
+
+def test_the_zip_is_built_by_the_worker_once_and_then_served_as_a_file(registry):
+    url = f"{registry.url}/export/eac-cpf.zip"
+
+    def fetch():
+        try:
+            with urllib.request.urlopen(url) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    status, headers, body = fetch()
+    assert status == 202, "the first request queues the build and shows its progress"
+    assert REFRESH.encode() in body and headers["Retry-After"] == "2"
+
+    status, headers, body = until(lambda: (r := fetch())[0] == 200 and r)
+    assert headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert "mr-voksne.eac-cpf.xml" in archive.namelist()
+
+    again = fetch()
+    assert again[0] == 200 and again[2] == body
+    with sqlite3.connect(registry.database) as db:
+        (jobs,) = db.execute("SELECT count(*) FROM orgunits_archivejob WHERE kind='zip'").fetchone()
+    assert jobs == 1, "built once for this version of the registry"
