@@ -830,6 +830,8 @@ class ArchiveJob(models.Model):
     upload = models.FileField(upload_to="jobs/uploads/", blank=True)
     result = models.FileField(upload_to="jobs/zips/", blank=True)
     summary = models.TextField(blank=True)
+    units = models.JSONField(default=list, blank=True)  # the slugs an import made
+    notes = models.JSONField(default=list, blank=True)  # what the archivist should check
     errors = models.JSONField(default=list, blank=True)
     data_version = models.CharField(max_length=64, blank=True)
     base_url = models.CharField(max_length=300, blank=True)
@@ -905,10 +907,15 @@ class ArchiveJob(models.Model):
         self._reported = now
         self._write(done=done, total=total, **({"stage": stage} if stage else {}))
 
-    def succeed(self, *, summary: str):
+    def succeed(self, *, summary: str, **more):
         from django.utils import timezone
 
-        fields = {"status": self.Status.DONE, "summary": summary, "finished_at": timezone.now()}
+        fields = {
+            "status": self.Status.DONE,
+            "summary": summary,
+            "finished_at": timezone.now(),
+            **more,
+        }
         if self.result:
             fields["result"] = self.result.name
         self._write(done=self.total, **fields)

@@ -170,6 +170,28 @@ class NoCycleCollectionDuringRequestMiddleware:
             gc.enable()
 
 
+class HeadMiddleware:
+    """A HEAD answer has the headers of the GET and no body. Django leaves removing the body
+    to the server: runserver does, gunicorn logs a warning for each one (load balancers ask
+    with HEAD every few seconds) before dropping it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method != "HEAD":
+            return response
+        if response.streaming:
+            response.close()  # a file being served is closed, not read
+            response.streaming_content = []
+        else:
+            length = len(response.content)
+            response.content = b""
+            response["Content-Length"] = str(length)
+        return response
+
+
 class RequestLogMiddleware:
     """A structured log line per request: method, path, status, duration."""
 
@@ -190,6 +212,7 @@ class RequestLogMiddleware:
                 "fields": {
                     "method": request.method,
                     "path": request.path,
+                    "query": request.META.get("QUERY_STRING", ""),
                     "status": response.status_code,
                     "ms": round((time.perf_counter() - start) * 1000, 1),
                 }

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "socialforvaltning.middleware.NoCycleCollectionDuringRequestMiddleware",
     "socialforvaltning.middleware.RequestLogMiddleware",
+    "socialforvaltning.middleware.HeadMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "socialforvaltning.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

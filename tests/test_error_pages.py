@@ -64,3 +64,28 @@ def test_a_form_with_too_many_fields_is_explained(client, settings):
     response = client.post("/admin/login/", {f"f{n}": "x" for n in range(20)})
     assert response.status_code == 400
     assert "flere felter, end registret tager imod (10)" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/units/", "/export/units.csv"])
+def test_head_sends_no_body_to_the_server_but_the_length_of_the_get(path):
+    """gunicorn logged a warning for every HEAD body it had to drop (a load balancer asks
+    every few seconds); the test client drops it itself, so ask the WSGI application."""
+    import io
+    import sys
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    def call(method):
+        headers = {}
+        environ = {
+            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+            "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver",
+            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+        }  # fmt: skip
+        body = b"".join(WSGIHandler()(environ, lambda s, h, e=None: headers.update(h)))
+        return headers, body
+
+    get_headers, get_body = call("GET")
+    head_headers, head_body = call("HEAD")
+    assert head_body == b""
+    assert head_headers["Content-Length"] == str(len(get_body))

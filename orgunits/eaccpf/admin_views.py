@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from orgunits.models import ArchiveJob
+from orgunits.models import ArchiveJob, Unit
 
 from .importer import MAX_FILE_BYTES, REASON_MAX_LENGTH
 from .jobs import start_import
@@ -80,5 +80,6 @@ def import_job(request, job_id, site=admin.site):
         **site.each_context(request),
         "title": _("Import of %(file)s") % {"file": job.name},
         "job": job,
+        "imported": Unit.objects.filter(slug__in=job.units).order_by("slug"),
     }
     return render(request, "admin/orgunits/archive_job.html", context)

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_tasks import task
 
 from history.version import data_version
@@ -71,9 +72,9 @@ def _import(job: ArchiveJob) -> None:
         with job.upload.open("rb") as upload:
             content = upload.read()
         records = read_files([(job.name, content)], progress=job.report)
-        job.report(len(records), len(records), stage=_("Writing the units"))
-        user = job.created_by
-        result = import_records(records, user=user, reason=job.reason)
+        # Writing is one transaction, so it has no count to show as it goes.
+        job.report(0, 0, stage=_("Writing the units"))
+        result = import_records(records, user=job.created_by, reason=job.reason)
     except ImportFailed as failure:
         job.fail(failure.messages)
         return
@@ -81,14 +82,14 @@ def _import(job: ArchiveJob) -> None:
         log.exception("import job %s failed", job.pk)
         job.fail([_("The import stopped on an unexpected error: %(error)s") % {"error": error}])
         return
+    count = len(result.units)
     job.succeed(
-        summary="\n".join(
-            [
-                _("Imported %(count)s units as drafts: %(units)s.")
-                % {"count": len(result.units), "units": ", ".join(result.units)},
-                *result.messages,
-            ]
+        summary=ngettext(
+            "Imported %(count)s unit as a draft.", "Imported %(count)s units as drafts.", count
         )
+        % {"count": count},
+        units=result.units,
+        notes=list(dict.fromkeys(result.messages)),  # each once
     )
     job.upload.delete(save=True)  # the records are in the registry now
 

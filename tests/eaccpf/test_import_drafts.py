@@ -158,7 +158,7 @@ def test_the_admin_import_page_imports_an_uploaded_record_for_an_archivist(clien
     )
     assert bad.status_code == 302
     job_page = client.get(bad["Location"]).content.decode()
-    assert "Intet blev importeret" in job_page and "x.xml" in job_page
+    assert "Importen blev standset; registret er uændret." in job_page and "x.xml" in job_page
     assert not Unit.objects.filter(slug="mr-voksne-upload").exists()
 
     good = client.post(
@@ -167,6 +167,9 @@ def test_the_admin_import_page_imports_an_uploaded_record_for_an_archivist(clien
     )
     assert good.status_code == 302
     job_page = client.get(good["Location"]).content.decode()
-    assert "mr-voksne-upload" in job_page and 'http-equiv="refresh"' not in job_page
+    assert "Importerede 1 enhed som kladde." in job_page
+    assert 'http-equiv="refresh"' not in job_page
+    unit = Unit.objects.get(slug="mr-voksne-upload")
+    assert f'href="/admin/orgunits/unit/{unit.pk}/change/">mr-voksne-upload</a>' in job_page
     unit = Unit.objects.get(slug="mr-voksne-upload")
     assert unit.history.earliest().history_change_reason == "Upload"
