@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from history.locks import lock_structure
-from history.models import Certainty, Reorganisation
+from history.models import Certainty, Change, Reorganisation
 from history.services import Create, Dissolve, Merge, Move, Rename, Split, apply_reorganisation
 from orgunits.models import (
     Citation,
@@ -738,6 +738,13 @@ class _Plan:
             )
         )
         self.placement = self._placements()
+        # The registry's own mergers of units the records name: a child record's move into
+        # the merged unit on that day is what the merger did, not a move of its own.
+        self.registry_merges = set(
+            Change.objects.in_force()
+            .filter(kind=Change.Kind.MERGED, unit__slug__in=self.existing)
+            .values_list("unit__slug", "target__slug", "reorganisation__date")
+        )
 
     def say(self, slug: str, message: str):
         self.messages.append(
@@ -889,7 +896,11 @@ class _Plan:
         for previous, relation in zip(parents, parents[1:], strict=False):
             if relation.start is None or relation.slug == previous.slug:
                 continue
-            if (previous.slug, relation.slug, relation.start) in merges:
+            if (previous.slug, relation.slug, relation.start) in merges or (
+                previous.slug,
+                relation.slug,
+                relation.start.date,
+            ) in self.registry_merges:
                 continue  # carried along when its parent merged into the new one
             if not self.known(relation.slug):
                 self.say(

@@ -72,6 +72,25 @@ def test_an_imported_record_becomes_a_draft_under_its_parent_from_its_start(
 
 
 @BOTH
+@pytest.mark.parametrize("slug", ["kvalitetsmodeller", "projektenheden-for-hjemmeplejen"])
+def test_a_copy_of_a_unit_carried_into_mr_voksne_by_the_merger_imports(
+    client, archivist, version, slug
+):
+    """Found by trying it: its record says it was placed under MR Voksne from the merger's
+    day, which the registry's merger did; the import tried it as a move of its own and was
+    refused ("already placed under mr-voksne")."""
+    content = renamed(fetch(client, slug, version), version, f"{slug}-kopi")
+
+    result = import_files([(f"{slug}-kopi.xml", content)], user=archivist, reason="Prøve")
+
+    assert result.units == [f"{slug}-kopi"]
+    copy, original = Unit.objects.get(slug=f"{slug}-kopi"), Unit.objects.get(slug=slug)
+    for day in (datetime.date(2010, 1, 1), datetime.date(2011, 3, 1), datetime.date(2012, 1, 1)):
+        copied, kept = copy.node_on(day), original.node_on(day)
+        assert (copied and copied.parent_id) == (kept and kept.parent_id), day
+
+
+@BOTH
 def test_a_record_whose_parent_is_not_in_the_registry_becomes_a_draft_without_placement(
     client, archivist, version
 ):
