@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from socialforvaltning.lib.dates import date_from_request
+from socialforvaltning.middleware import reads_parameters
 
 from .compare import compare_structures
 from .lifelines import lifelines
@@ -28,6 +29,7 @@ CHANGES = Prefetch(
 CHANGES_ON_TIMELINE = 25
 
 
+@reads_parameters()
 @require_safe
 def timeline(request):
     first_changes = Prefetch(
@@ -57,6 +59,7 @@ def timeline(request):
     )
 
 
+@reads_parameters()
 @require_safe
 def reorganisation_detail(request, pk):
     reorganisation = (
@@ -92,6 +95,7 @@ def reorganisation_detail(request, pk):
     )
 
 
+@reads_parameters("from", "to")
 @require_safe
 def compare(request):
     if not request.GET.get("from") and not request.GET.get("to"):

@@ -805,7 +805,7 @@ class UnitNode(MPTTModel, Period):
 class ArchiveJob(models.Model):
     """Long EAC-CPF work that the background worker does outside any request (see
     `orgunits/eaccpf/jobs.py`): an import of an uploaded file, or the zip of every record,
-    built once per data version and address. The worker writes its progress here; the pages
+    built once per data version. The worker writes its progress here; the pages
     that show a job read nothing else. Not registry data: it keeps no history, and changing
     it does not change the data version."""
 
@@ -834,7 +834,7 @@ class ArchiveJob(models.Model):
     notes = models.JSONField(default=list, blank=True)  # what the archivist should check
     errors = models.JSONField(default=list, blank=True)
     data_version = models.CharField(max_length=64, blank=True)
-    base_url = models.CharField(max_length=300, blank=True)
+    base_url = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -854,9 +854,7 @@ class ArchiveJob(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["data_version", "base_url"],
-                condition=Q(kind="zip"),
-                name="one_zip_per_data_version_and_address",
+                fields=["data_version"], condition=Q(kind="zip"), name="one_zip_per_data_version"
             )
         ]
 
@@ -870,6 +868,13 @@ class ArchiveJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 * self.done // self.total if self.total else 0
+
+    @property
+    def waiting_long(self) -> bool:
+        from django.utils import timezone
+
+        waited = timezone.now() - self.created_at
+        return self.status == self.Status.QUEUED and waited > self.RETRY_AFTER
 
     def may_retry(self) -> bool:
         from django.utils import timezone

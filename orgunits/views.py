@@ -20,8 +20,10 @@ from history.recorded import structure_as_recorded
 from responsibilities.models import Responsibility
 from socialforvaltning.lib.csvsafe import ExcelDanish, neutralised
 from socialforvaltning.lib.dates import date_from_request, format_date, recorded_from_request
+from socialforvaltning.middleware import reads_parameters
 
 from . import jsonld
+from .eaccpf.jobs import queue_state
 from .filters import UnitFilter
 from .models import (
     Kind,
@@ -123,12 +125,15 @@ def healthz(request):
     except DatabaseError:
         database = "unavailable"
     parts = {"database": database, "cache": cache.health()}
+    if database == "ok":
+        parts["jobs"] = queue_state()  # a queue that only grows: the worker is not running
     status = 200 if database == "ok" else 503
     return JsonResponse(
         {"status": "ok" if status == 200 else "unavailable", **parts}, status=status
     )
 
 
+@reads_parameters("date", "recorded", "root", "depth")
 @require_safe
 def chart(request):
     date = date_from_request(request)
@@ -195,6 +200,7 @@ def chart(request):
     )
 
 
+@reads_parameters("date", "q", "kind", "target_group", "page")
 @require_safe
 def unit_list(request):
     filterset = UnitFilter(request.GET, queryset=Unit.objects.on_record())
@@ -243,6 +249,7 @@ def _versions_with_changes(records):
     return rows[::-1]
 
 
+@reads_parameters("date", "recorded")
 @require_safe
 def unit_detail(request, slug):
     date = date_from_request(request)
@@ -374,6 +381,7 @@ def unit_tasks(unit: Unit, date):
 CSV_DIALECTS = {"": csv.excel, "excel-da": ExcelDanish}
 
 
+@reads_parameters("date", "dialect")
 @require_safe
 def units_csv(request):
     date = date_from_request(request)
@@ -445,6 +453,7 @@ def _certainty_text(node: UnitNode, date) -> str:
     return "; ".join(parts) or _("exact")
 
 
+@reads_parameters("date", "recorded")
 @require_safe
 def org_jsonld(request):
     date = date_from_request(request)

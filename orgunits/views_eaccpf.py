@@ -4,6 +4,8 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from socialforvaltning.middleware import reads_parameters
+
 from .eaccpf import export
 from .eaccpf.jobs import zip_job
 from .eaccpf.schemas import V1, V2
@@ -23,11 +25,13 @@ def _record_response(request, slug: str, version: str, suffix: str) -> HttpRespo
     return response
 
 
+@reads_parameters()
 @require_safe
 def unit_eac_cpf(request, slug):
     return _record_response(request, slug, V1, "eac-cpf.xml")
 
 
+@reads_parameters()
 @require_safe
 def unit_eac_cpf_2(request, slug):
     return _record_response(request, slug, V2, "eac-cpf-2.xml")

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from socialforvaltning.lib.dates import date_from_request
+from socialforvaltning.middleware import reads_parameters
 
 from .forms import LookupForm
 from .lookup import Answer, answers_on
@@ -16,6 +17,7 @@ from .search import close_names, word_filter
 SHOWN = 100
 
 
+@reads_parameters("date", "q", "category", "format")
 @require_safe
 def lookup(request):
     """Who held a task on a date: search by words (`q`) or browse a `category`."""
@@ -110,6 +112,7 @@ def _as_json(answer: Answer, holder) -> dict:
     }
 
 
+@reads_parameters()
 @require_safe
 def task_detail(request, slug):
     """One task and who held it over time: each responsibility in date order, with the

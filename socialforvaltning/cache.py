@@ -7,12 +7,12 @@ never an answer: that is why a Redis that is down may simply miss.
 """
 
 import logging
-import pickle
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
 
 log = logging.getLogger("registry.cache")
 
@@ -78,13 +78,11 @@ class ResilientRedisCache(RedisCache):
         self._down = False
 
     def _guarded(self, call, fallback):
-        from redis.exceptions import RedisError
-
         if time.monotonic() < self._down_until:
             return fallback
         try:
             result = call()
-        except (RedisError, OSError, pickle.UnpicklingError) as error:
+        except (RedisError, OSError) as error:
             self._down_until = time.monotonic() + self.RETRY_AFTER_SECONDS
             if not self._down:
                 self._down = True
@@ -97,7 +95,17 @@ class ResilientRedisCache(RedisCache):
 
     def get(self, key, default=None, version=None):
         parent = super()
-        return self._guarded(lambda: parent.get(key, default, version), default)
+
+        def read():
+            try:
+                return parent.get(key, default, version)
+            except (RedisError, OSError):
+                raise
+            except Exception as error:  # an entry that does not unpickle is a miss
+                log.warning("page cache entry %s unreadable, ignored: %r", key, error)
+                return default
+
+        return self._guarded(read, default)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         parent = super()
@@ -108,8 +116,6 @@ class ResilientRedisCache(RedisCache):
         return self._guarded(lambda: parent.delete(key, version), False)
 
     def health(self) -> str:
-        from redis.exceptions import RedisError
-
         try:
             self._cache.get_client(write=False).ping()
         except (RedisError, OSError):

@@ -75,6 +75,19 @@ def page_not_found(request, exception):
     return error_response(request, 404, _("Not found"), detail, "error.html")
 
 
+def permission_denied(request, exception):
+    return error_response(
+        request,
+        403,
+        _("Not allowed"),
+        _(
+            "Your account may not do this. Ask an administrator of the registry if it should; "
+            "the pages of the registry are open to you as before."
+        ),
+        "error.html",
+    )
+
+
 def server_error(request):
     error = sys.exc_info()[1]  # Django calls this while handling the exception
     if isinstance(error, OperationalError | InterfaceError):

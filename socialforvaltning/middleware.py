@@ -1,10 +1,15 @@
 from django.core.exceptions import BadRequest
-from django.http import HttpResponseNotModified, JsonResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
 
 
 def wants_json(request) -> bool:
-    return request.path.endswith((".json", ".jsonld")) or request.GET.get("format") == "json"
+    accept = request.headers.get("Accept", "")
+    return (
+        request.path.endswith((".json", ".jsonld"))
+        or request.GET.get("format") == "json"
+        or ("json" in accept and "html" not in accept)
+    )
 
 
 class BadRequestMiddleware:
@@ -57,6 +62,29 @@ class LanguageMiddleware:
         return response
 
 
+def reads_parameters(*names: str):
+    """Declare the query parameters a page reads. ConditionalGetMiddleware caches a page only
+    if it declares them, and only for an address with no others: `?cachebust=N`, or a
+    parameter another page reads, is answered but makes no cache entry."""
+
+    def declare(view):
+        view.page_parameters = frozenset(names)
+        return view
+
+    return declare
+
+
+def cacheable_address(request) -> bool:
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    allowed = getattr(match.func, "page_parameters", None)
+    return allowed is not None and allowed.issuperset(request.GET)
+
+
 class ConditionalGetMiddleware:
     """ETag and conditional GET for the registry's pages and exports.
 
@@ -71,12 +99,6 @@ class ConditionalGetMiddleware:
     A registry that is not public (REGISTRY_PUBLIC=false) is not cached at all."""
 
     SKIPPED_PREFIXES = ("/admin/", "/healthz", "/i18n/", "/language/", "/static/")
-    # The query parameters the public pages and exports read. A request with any other is
-    # answered, but not cached: `?cachebust=N` must not make a new entry per request.
-    PAGE_PARAMETERS = frozenset(
-        {"date", "recorded", "from", "to", "root", "depth", "q", "kind", "target_group",
-         "category", "page", "format", "dialect"}
-    )  # fmt: skip
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -105,7 +127,7 @@ class ConditionalGetMiddleware:
             or request.path.startswith(self.SKIPPED_PREFIXES)
             or settings.SESSION_COOKIE_NAME in request.COOKIES
             or not settings.REGISTRY_PUBLIC
-            or not self.PAGE_PARAMETERS.issuperset(request.GET)
+            or not cacheable_address(request)
         ):
             return self.get_response(request)
         # The exports write absolute addresses from the Host (unless REGISTRY_BASE_URL says
@@ -126,6 +148,8 @@ class ConditionalGetMiddleware:
             response = HttpResponseNotModified()
         else:
             response = cache.get(f"page:{etag}")
+            if not isinstance(response, HttpResponse):  # a miss, or not what this stored
+                response = None
             if response is None:
                 response = self.get_response(request)
                 if response.status_code != 200 or response.streaming or response.cookies:

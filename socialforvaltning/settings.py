@@ -91,6 +91,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-local-development-key-only-used-with-debug-on"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is empty: every request would be refused")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -203,12 +205,26 @@ STORAGES = {
     },
 }
 
+
 # Rendered pages are cached under the registry's data version (see history/version.py):
 # per process by default, bounded by REGISTRY_CACHE_MAX_MB; REGISTRY_CACHE_URL=redis://…
 # shares one cache between servers (bound it with Redis's own maxmemory; `make serve` starts
 # one so). Either may lose entries at any time: see socialforvaltning/cache.py.
-if os.environ.get("REGISTRY_CACHE_URL", "").split("://")[0] not in ("", "redis", "rediss", "unix"):
-    raise ImproperlyConfigured("REGISTRY_CACHE_URL must start with redis://, rediss:// or unix://")
+def check_cache_url(url: str) -> None:
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(
+            "REGISTRY_CACHE_URL must start with redis://, rediss:// or unix://"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ImproperlyConfigured(f"REGISTRY_CACHE_URL has a malformed port: {url!r}") from None
+
+
+check_cache_url(os.environ.get("REGISTRY_CACHE_URL", ""))
 CACHES = {
     "default": (
         {
@@ -264,6 +280,10 @@ LOGGING = {
             ),
         },
         "django": {"handlers": ["console"], "level": "WARNING"},
+        # The cache's outages, the worker's jobs, django-tasks' own lines: JSON too.
+        "registry.cache": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "registry.jobs": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django_tasks": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -18,5 +18,6 @@ urlpatterns = [
 ]
 
 handler400 = "socialforvaltning.errors.bad_request"
+handler403 = "socialforvaltning.errors.permission_denied"
 handler404 = "socialforvaltning.errors.page_not_found"
 handler500 = "socialforvaltning.errors.server_error"

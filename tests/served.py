@@ -43,7 +43,7 @@ class Served:
         return url
 
     def worker(self):
-        self.start("db_worker", "--interval", "0.2", "--no-startup-delay", "--no-reload")
+        self.start("run_worker", "--interval", "0.2")
 
     def start(self, *command):
         self.processes.append(

@@ -89,3 +89,23 @@ def test_head_sends_no_body_to_the_server_but_the_length_of_the_get(path):
     head_headers, head_body = call("HEAD")
     assert head_body == b""
     assert head_headers["Content-Length"] == str(len(get_body))
+
+
+def test_a_refused_permission_is_the_registrys_own_page_in_danish(client):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    reader = get_user_model().objects.create_user("laeser", password="x", is_staff=True)
+    reader.groups.add(Group.objects.get(name="Læser"))
+    client.force_login(reader)
+    response = client.get("/admin/orgunits/unit/import-eac-cpf/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Ikke tilladt" in html and "403 Forbidden" not in html
+
+
+def test_a_json_client_gets_the_error_as_json(client):
+    response = client.get("/units/findes-ikke/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 404

@@ -5,7 +5,28 @@ import pytest
 def test_healthz_answers_200_with_the_state_of_each_part(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "jobs": {"waiting": 0, "oldest_waiting_seconds": 0},
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_shows_jobs_waiting_for_a_worker_that_does_not_take_them(client):
+    import datetime
+
+    from django.utils import timezone
+
+    from orgunits.models import ArchiveJob
+
+    job = ArchiveJob.objects.create(kind="import", name="x.xml")
+    ArchiveJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    jobs = client.get("/healthz").json()["jobs"]
+    assert jobs["waiting"] == 1 and jobs["oldest_waiting_seconds"] >= 300
 
 
 @pytest.mark.django_db

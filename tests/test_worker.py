@@ -3,8 +3,10 @@ EAC-CPF import runs outside the request, and its page follows it to the end; the
 record is built once per data version and then served as a file."""
 
 import io
+import os
 import re
 import sqlite3
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -14,8 +16,10 @@ import pytest
 
 from orgunits.eaccpf.schemas import V1
 from tests.eaccpf.test_import_drafts import renamed
+from tests.fresh_databases import manage_ok, on_postgres, postgres_database
 from tests.http_browser import Browser
-from tests.served import served_registry
+from tests.served import MANAGE, free_port, served_registry
+from tests.tcp_proxy import Proxy
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +94,50 @@ def test_the_zip_is_built_by_the_worker_once_and_then_served_as_a_file(registry)
     with sqlite3.connect(registry.database) as db:
         (jobs,) = db.execute("SELECT count(*) FROM orgunits_archivejob WHERE kind='zip'").fetchone()
     assert jobs == 1, "built once for this version of the registry"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not on_postgres(), reason="a database server that goes away")
+def test_the_worker_outlives_the_database_going_away_and_runs_the_job_after(tmp_path):
+    """`db_worker` alone exited when the database went away, and jobs waited for ever."""
+    port = free_port()
+    proxy = Proxy(port)
+    proxy.start()
+    with postgres_database("sf_worker") as url:
+        manage_ok(url, "bootstrap", "--verbosity=0")
+        env = {**os.environ, "DATABASE_URL": url.replace(":5432/", f":{port}/"),
+               "REGISTRY_FILES_DIR": str(tmp_path), "DJANGO_DEBUG": "true"}  # fmt: skip
+        worker = subprocess.Popen(
+            [*MANAGE, "run_worker", "--interval", "0.2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            time.sleep(2)
+            proxy.stop()  # the database goes away for a while
+            time.sleep(4)
+            proxy.start()
+            queued = "from orgunits.eaccpf.jobs import zip_job; print(zip_job('http://x').pk)"
+            job = manage_ok(url, "shell", "-c", queued).split()[-1]
+            state = (
+                f"from orgunits.models import ArchiveJob; print(ArchiveJob.objects.get(pk={job}))"
+            )
+            state = state.replace("))", ").status)")
+            until(lambda: manage_ok(url, "shell", "-c", state).split()[-1] == "done", 60)
+            assert worker.poll() is None, "the worker is still running"
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
+            proxy.stop()
+
+
+def test_a_job_a_stopped_worker_left_running_is_queued_again_and_done(db, tmp_path):
+    from orgunits.eaccpf.jobs import requeue_interrupted
+    from orgunits.models import ArchiveJob
+
+    job = ArchiveJob.objects.create(kind="zip", data_version="v", status="running", base_url="x")
+    assert requeue_interrupted() == 1  # here the job runs at once (tests/conftest.py)
+    job.refresh_from_db()
+    assert job.status == "done"

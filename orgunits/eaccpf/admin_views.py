@@ -49,7 +49,7 @@ class ImportForm(forms.Form):
 
 @staff_member_required
 @permission_required("orgunits.add_unit", raise_exception=True)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def import_eaccpf(request, site=admin.site):
     """The upload form; a valid upload is queued for the background worker, and the
     archivist is sent to the job's page. `site`: the admin site whose navigation the page

@@ -10,6 +10,7 @@ and the interface is Django 6's own (`django.tasks`), so moving up is a change o
 
 import logging
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
@@ -44,12 +45,16 @@ def start_import(*, upload, user, reason: str) -> ArchiveJob:
 
 
 def zip_job(base_url: str) -> ArchiveJob:
-    """The job that builds (or built) the zip of the current data version for `base_url`;
-    queued by the first request that asks for it, shared by every later one."""
+    """The job that builds (or built) the zip of the current data version; queued by the
+    first request that asks for it, shared by every later one. One zip per version, whatever
+    address it is asked for at: its links use REGISTRY_BASE_URL (which production sets),
+    else the address of the first to ask."""
     version = data_version()
     with transaction.atomic():
         job, created = ArchiveJob.objects.get_or_create(
-            kind=ArchiveJob.Kind.ZIP, data_version=version, base_url=base_url
+            kind=ArchiveJob.Kind.ZIP,
+            data_version=version,
+            defaults={"base_url": settings.REGISTRY_BASE_URL or base_url},
         )
         if created or job.may_retry():
             job.restart()
@@ -77,10 +82,12 @@ def _import(job: ArchiveJob) -> None:
         result = import_records(records, user=job.created_by, reason=job.reason)
     except ImportFailed as failure:
         job.fail(failure.messages)
+        job.upload.delete(save=True)  # the archivist uploads a corrected file
         return
     except Exception as error:  # the archivist sees that it failed; the log has the trace
         log.exception("import job %s failed", job.pk)
         job.fail([_("The import stopped on an unexpected error: %(error)s") % {"error": error}])
+        job.upload.delete(save=True)
         return
     count = len(result.units)
     job.succeed(
@@ -109,7 +116,34 @@ def build_zip(job_id: int) -> None:
     job.succeed(summary=_("%(count)s records in both versions.") % {"count": len(records)})
     # Zips of earlier versions are stale: keep only this one.
     older = ArchiveJob.objects.filter(kind=ArchiveJob.Kind.ZIP, created_at__lt=job.created_at)
-    for old in older.exclude(status__in=[ArchiveJob.Status.QUEUED, ArchiveJob.Status.RUNNING]):
+    for old in older.exclude(data_version=job.data_version).exclude(
+        status__in=[ArchiveJob.Status.QUEUED, ArchiveJob.Status.RUNNING]
+    ):
         old.result.delete(save=False)
         old.delete()
     log.info("zip of data version %s built at %s", job.data_version, timezone.now())
+
+
+def requeue_interrupted() -> int:
+    """Queue again the jobs a stopped worker left running (killed, or the database went away
+    under it): an import writes in one transaction, so nothing of theirs is in the registry.
+    Run as the worker starts (`manage.py run_worker`); one worker serves a registry."""
+    from django_tasks_db.models import DBTaskResult
+
+    interrupted = list(ArchiveJob.objects.filter(status=ArchiveJob.Status.RUNNING))
+    with transaction.atomic():
+        DBTaskResult.objects.filter(status="RUNNING").update(status="FAILED")
+        for job in interrupted:
+            job.restart()
+            task = run_import if job.kind == ArchiveJob.Kind.IMPORT else build_zip
+            job.task_id = str(task.enqueue(job.pk).id)
+            job.save(update_fields=["task_id"])
+    return len(interrupted)
+
+
+def queue_state() -> dict:
+    """For /healthz: how many jobs wait for the worker, and for how long the oldest has."""
+    waiting = ArchiveJob.objects.filter(status=ArchiveJob.Status.QUEUED)
+    oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+    age = round((timezone.now() - oldest).total_seconds()) if oldest else 0
+    return {"waiting": waiting.count(), "oldest_waiting_seconds": age}

@@ -243,3 +243,26 @@ def test_a_parameter_no_page_reads_is_answered_but_never_fills_the_cache(client)
     assert cache.get(f"page:{page['ETag']}") is not None  # the page itself is cached
     if hasattr(cache, "held_bytes"):
         assert cache.held_bytes() < 2 * len(page.content) + 10_000  # that one page only
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["/export/org.jsonld?date=2013-06-01&dialect=x1", "/?q=bust1", "/changes/?category=x1"],
+)
+def test_a_parameter_only_another_page_reads_is_not_cached_either(client, address):
+    """Found by the attacker: one list of parameters for every page let `?q=` bust the chart."""
+    response = client.get(address)
+    assert response.status_code == 200
+    assert "ETag" not in response
+
+
+def test_an_entry_that_is_not_a_page_is_a_miss_not_an_error(client):
+    """Found by the attacker: junk under a page's key (a shared Redis) gave a 500."""
+    from django.core.cache import cache
+
+    etag = client.get(*PAGE)["ETag"]
+    for junk in (12345, "a string", {"a": 1}):
+        cache.set(f"page:{etag}", junk)
+        response = client.get(*PAGE)
+        assert response.status_code == 200
+        assert "Mål og Rammer" in response.content.decode()

@@ -14,54 +14,12 @@ pytestmark = [
 ]
 
 VISITS = """
-import io, json, socket, sys, threading
+import io, json, sys
 from django.conf import settings
+from tests.tcp_proxy import Proxy
 from django.core.handlers.wsgi import WSGIHandler
 
 settings.DEBUG = False  # as in production: Django's own error pages are not shown
-
-
-class Proxy:
-    def __init__(self, port):
-        self.port, self.sockets, self.listener = port, [], None
-
-    def start(self):
-        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=True)
-        threading.Thread(target=self.accept, args=(self.listener,), daemon=True).start()
-
-    def accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", 5432))
-            self.sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self.pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def pipe(a, b):
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def stop(self):
-        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
-        self.listener.close()
-        for s in self.sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.sockets = []
 
 
 proxy = Proxy(PROXY_PORT)
