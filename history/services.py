@@ -737,35 +737,14 @@ def _numbering_deferred() -> Iterator[None]:
 
 
 def renumber_tree() -> int:
-    """Number the whole forest from its parent links, as `UnitNode.objects.rebuild()` does
-    (trees, and siblings, in `order_insertion_by` order: position, then unit), and write only
-    the nodes whose numbers change; returns how many. Whatever numbers were written while
-    MPTT's updates were off are overwritten, whichever tree they claimed.
+    """Number the whole forest from its parent links (`UnitNode.objects.numbers_from_parents`)
+    and write only the nodes whose numbers change; returns how many. Whatever numbers were
+    written while MPTT's updates were off are overwritten, whichever tree they claimed.
 
     django-mptt's rebuild loads every node with its parent as model instances and rewrites
     every row through one CASE expression per row and field, which takes seconds from a few
     thousand nodes on; this reads tuples and updates with one prepared statement."""
-    rows = UnitNode.objects.values_list(
-        "pk", "parent_id", "position", "unit_id", "tree_id", "lft", "rght", "level"
-    )
-    children = defaultdict(list)
-    stored = {}
-    for pk, parent_id, position, unit_id, *stored_numbers in rows:
-        children[parent_id].append((position, unit_id, pk))
-        stored[pk] = tuple(stored_numbers)
-    for siblings in children.values():
-        siblings.sort()  # ties (a unit twice under one node) in the order they were written
-    numbers = {}
-
-    def number(pk, left, level, tree_id):
-        right = left + 1
-        for position_unit_pk in children.get(pk, ()):
-            right = number(position_unit_pk[-1], right, level + 1, tree_id)
-        numbers[pk] = (tree_id, left, right, level)
-        return right + 1
-
-    for tree_id, position_unit_pk in enumerate(children[None], start=1):
-        number(position_unit_pk[-1], 1, 0, tree_id)
+    numbers, stored = UnitNode.objects.numbers_from_parents()
     changed = [(*numbers[pk], pk) for pk in sorted(numbers) if numbers[pk] != stored[pk]]
     if changed:
         table = connection.ops.quote_name(UnitNode._meta.db_table)

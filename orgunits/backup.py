@@ -269,10 +269,11 @@ def _check_tree() -> list[str]:
     """The tree's numbering is loaded as it was stored; if it does not equal a fresh
     rebuild, rebuild it (the numbering carries no information of its own)."""
     from orgunits.integrity import tree_numbers_problems
-    from orgunits.models import UnitNode
 
     if not tree_numbers_problems():
         return []
+    from history.services import renumber_tree
+
     with transaction.atomic():
-        UnitNode.objects.rebuild()
+        renumber_tree()
     return [_("The tree's numbering did not match the placements and was rebuilt.")]

@@ -7,7 +7,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from history.locks import lock_structure
-from socialforvaltning.lib.transactions import rolled_back
 
 from .models import (
     UnitIdentifier,
@@ -21,17 +20,13 @@ from .models import (
 
 
 def tree_numbers_problems() -> list[str]:
-    """The stored MPTT numbers must equal what a fresh rebuild computes. The rebuild runs in
-    a transaction that is always rolled back, so checking never changes the data. Both are
-    read under the structure lock, so a writer busy meanwhile cannot make them differ."""
-    fields = ("pk", "tree_id", "lft", "rght", "level")
-    rebuilt = {}
+    """The stored MPTT numbers must equal what the parent links give, read under the
+    structure lock, so a writer busy meanwhile cannot make them differ. (Not against
+    `UnitNode.objects.rebuild()`: it orders equal siblings however the database returns
+    them, which made a sound tree look damaged once busy writers had moved rows about.)"""
     with transaction.atomic():
         lock_structure()
-        stored = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
-        with rolled_back():
-            UnitNode.objects.rebuild()
-            rebuilt = {row[0]: row for row in UnitNode.objects.values_list(*fields)}
+        rebuilt, stored = UnitNode.objects.numbers_from_parents()
     wrong = sorted(pk for pk in stored if stored[pk] != rebuilt.get(pk))
     if not wrong:
         return []

@@ -11,6 +11,7 @@ Structure is written only by `history.services.apply_reorganisation`.
 
 import datetime
 import functools
+from collections import defaultdict
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
@@ -681,7 +682,35 @@ class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
 
 
 class UnitNodeManager(TreeManager.from_queryset(UnitNodeQuerySet)):
-    pass
+    def numbers_from_parents(self) -> tuple[dict, dict]:
+        """What every node's (tree_id, lft, rght, level) should be, computed from the parent
+        links as `rebuild()` numbers them (trees and siblings in `order_insertion_by` order:
+        position, then unit), and what is stored, by pk. Unlike `rebuild()`, siblings equal
+        in both (a unit placed twice under one node) go in the order they were written, not
+        in whatever order the database returns them: the writer's numbering
+        (`history.services.renumber_tree`) and the integrity check both use this."""
+        rows = self.values_list(
+            "pk", "parent_id", "position", "unit_id", "tree_id", "lft", "rght", "level"
+        )
+        children = defaultdict(list)
+        stored = {}
+        for pk, parent_id, position, unit_id, *stored_numbers in rows:
+            children[parent_id].append((position, unit_id, pk))
+            stored[pk] = tuple(stored_numbers)
+        for siblings in children.values():
+            siblings.sort()
+        numbers = {}
+
+        def number(pk, left, level, tree_id):
+            right = left + 1
+            for position_unit_pk in children.get(pk, ()):
+                right = number(position_unit_pk[-1], right, level + 1, tree_id)
+            numbers[pk] = (tree_id, left, right, level)
+            return right + 1
+
+        for tree_id, position_unit_pk in enumerate(children[None], start=1):
+            number(position_unit_pk[-1], 1, 0, tree_id)
+        return numbers, stored
 
 
 class UnitNode(MPTTModel, Period):
