@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django import forms
 from django.db import models
 from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 class VersionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, record):
         who = record.history_user or gettext("the system")
-        when = date_format(record.history_date, "SHORT_DATETIME_FORMAT")
+        # In Copenhagen time, as the templates show it (`date_format` alone would give UTC).
+        when = date_format(localtime(record.history_date), "SHORT_DATETIME_FORMAT")
         reason = record.history_change_reason or "—"
         return f"{when} · {who} · {reason}"
 

@@ -385,6 +385,30 @@ class Unit(models.Model):
         name = self.name_on(date) or self.current_name()
         return name.name if name else self.slug
 
+    def successor_on(self, date: datetime.date) -> "Unit | None":
+        """The unit that carried this one on, as of `date`, after it ended: follows the
+        mergers and splits in force (a split's first part) until a unit that exists on
+        `date`; None if there is none (it was dissolved, or `date` is before it began)."""
+        from history.models import Change  # history builds on this module
+
+        unit, seen = self, set()
+        while unit.pk not in seen:
+            seen.add(unit.pk)
+            change = (
+                Change.objects.in_force()
+                .filter(unit=unit, kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
+                .filter(reorganisation__date__lte=date, target__isnull=False)
+                .select_related("target")
+                .order_by("reorganisation__date", "id")
+                .first()
+            )
+            if change is None:
+                return None
+            unit = change.target
+            if unit.nodes.valid_on(date).exists():
+                return unit
+        return None
+
     def classification_on(self, date: datetime.date | None) -> tuple[str, str]:
         """(kind, target group) on `date` (None: from its beginning), in one query; a list of
         units reads them with the units instead (`UnitQuerySet.classified_on`)."""

@@ -151,12 +151,23 @@ def chart(request):
         structure, root, folded, levels = chart_window(
             date, root_slug=root_slug, depth=int(depth_text)
         )
-    if structure is None:
-        unit_or_404(root_slug)  # an unknown unit: 404
-        raise Http404(
-            _("“%(slug)s” did not exist on %(date)s.")
-            % {"slug": root_slug, "date": format_date(date)}
+    branch_notice = ""
+    if structure is None:  # the branch's unit did not exist on the date: say so, and go on
+        gone = unit_or_404(root_slug)  # an unknown unit: 404
+        successor = gone.successor_on(date)
+        structure, root, folded, levels = chart_window(
+            date, root_slug=successor.slug if successor else None, depth=int(depth_text)
         )
+        names = {"unit": gone.name_at(date), "date": format_date(date)}
+        if successor is not None:
+            branch_notice = _(
+                "%(unit)s did not exist on %(date)s; the unit that carried it on, "
+                "%(successor)s, is shown instead."
+            ) % {**names, "successor": successor.name_at(date)}
+        else:
+            branch_notice = (
+                _("%(unit)s did not exist on %(date)s, so the whole chart is shown.") % names
+            )
     days = reorganisation_days()
     strip, more_before, more_after = dates_around(days, date)
     ancestors = []
@@ -186,6 +197,7 @@ def chart(request):
             "ancestors": ancestors,
             "depth": int(depth_text),
             "levels_drawn": levels,
+            "branch_notice": branch_notice,
             "folded_to_fit": recorded is None and levels < int(depth_text) and bool(folded),
             "chart_budget": CHART_BUDGET,
             "unit_count": len(structure),

@@ -135,3 +135,24 @@ def test_comparing_with_a_version_of_another_record_is_a_clear_error(
     response = client.get(url, {"a": own.history_id, "b": foreign.history_id})
     assert response.status_code == 400
     assert "hører ikke til denne posts historik" in response.content.decode()
+
+
+def test_version_times_are_copenhagen_time_in_the_choices_and_the_headers_alike(
+    client, staff_archivist, voksne_name
+):
+    """The choices said 16:38 where the headers said 17:38: the choices were UTC."""
+    import datetime
+
+    from django.utils import timezone
+
+    client.force_login(staff_archivist)
+    correct_name(client, voksne_name, "Rettet navn", "Stavefejl")
+    latest = voksne_name.history.order_by("-history_id").first()
+    noon_utc = datetime.datetime(2026, 1, 15, 12, 0, tzinfo=datetime.UTC)  # 13:00 in winter
+    type(latest).objects.filter(pk=latest.pk).update(history_date=noon_utc)
+    assert timezone.localtime(noon_utc).hour == 13
+    url = reverse("admin:orgunits_unitname_history_compare", args=[voksne_name.pk])
+    first = voksne_name.history.order_by("history_id").first()
+    html = client.get(url, {"a": first.history_id, "b": latest.history_id}).content.decode()
+    assert html.count("15.01.2026 13:00") >= 3  # both choices and the header
+    assert "15.01.2026 12:00" not in html

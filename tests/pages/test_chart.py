@@ -117,7 +117,6 @@ def test_the_chart_is_danish_by_default_and_speaks_english_when_asked(client):
             404,
             "Registret har ingen enhed «findes-ikke».",
         ),
-        ({"date": "2000-01-01", "root": "mr-voksne"}, 404, "fandtes ikke"),
         ({"depth": "99"}, 400, "Dybden skal være et helt tal fra 1 til 12."),
         ({"root": "x" * 5000}, 400, "er for lang"),
     ],
@@ -148,3 +147,29 @@ def test_the_date_strip_shows_the_dates_nearest_the_chart_and_the_timeline_has_t
     before = [d for d in days if d < "2012-12-01"]
     late = strip("2012-12-01")
     assert "2012-12-01" in late and before[-8] in late and before[-9] not in late
+
+
+@pytest.mark.parametrize(
+    ("root", "date", "notice"),
+    [
+        (
+            "mr-handicap-og-psykiatri",
+            "2011-03-01",
+            "Mål- og Rammekontoret for Handicap og Psykiatri fandtes ikke den 1. marts 2011; "
+            "enheden, der førte den videre, Mål- og Rammekontoret for Voksne, vises i stedet.",
+        ),
+        (
+            "mr-voksne",
+            "2010-01-01",
+            "Mål- og Rammekontoret for Voksne fandtes ikke den 1. januar 2010, så hele "
+            "organisationsdiagrammet vises.",
+        ),
+    ],
+)
+def test_a_branch_whose_unit_did_not_exist_on_the_date_says_so_and_shows_what_did(
+    client, root, date, notice
+):
+    """ "Næste ændring" from the MR Haps branch led into a 404 once MR Haps had merged."""
+    response = client.get("/", {"date": date, "root": root})
+    assert response.status_code == 200
+    assert notice in response.content.decode()
