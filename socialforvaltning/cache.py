@@ -34,10 +34,11 @@ class BoundedLocMemCache(LocMemCache):
         self._delete(key)
         if size > self._max_bytes // 4:  # one export must not push out everything else
             return
-        while self._cache and sum(self._sizes.values()) + size > self._max_bytes:
+        held = sum(self._sizes.values())  # once, not per entry dropped
+        while self._cache and held + size > self._max_bytes:
             oldest, _ = self._cache.popitem()  # the front holds the most recently used
             self._expire_info.pop(oldest, None)
-            self._sizes.pop(oldest, None)
+            held -= self._sizes.pop(oldest, 0)
         super()._set(key, value, timeout)
         self._sizes[key] = size
 

@@ -60,7 +60,7 @@ def zip_job(base_url: str) -> ArchiveJob:
             job.restart()
             job.task_id = str(build_zip.enqueue(job.pk).id)
             job.save(update_fields=["task_id"])
-    job.refresh_from_db()  # a worker that runs at once (the tests') has finished it
+            job.refresh_from_db()  # a worker that runs at once (the tests') has finished it
     return job
 
 
