@@ -21,8 +21,9 @@ from orgunits.models import (
 from responsibilities.models import Responsibility, Task
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 from socialforvaltning.lib.text import hidden_characters
+from socialforvaltning.periods import Certainty
 
-from .models import Certainty, Reorganisation
+from .models import Reorganisation
 from .services import (
     REASON_MAX_LENGTH,
     Cite,

@@ -115,12 +115,13 @@ def lifelines(
         days = min(max((date - start).days, 0), span)
         return LABEL_WIDTH + PLOT_WIDTH * days / span
 
-    in_window = UnitNode.objects.exclude(valid_to__lte=start).exclude(valid_from__gte=end)
+    in_window = UnitNode.objects.overlapping(start, end)
     levels, folded = _levels_within_budget(in_window, budget)
     drawn_units = in_window.filter(level__lte=levels).values("unit_id")
     nodes = (
         in_window.filter(unit_id__in=drawn_units)
-        .select_related("unit", "opened_by__reorganisation", "closed_by__reorganisation")
+        .with_datings()
+        .select_related("unit")
         .prefetch_related("unit__names")
         .order_by("tree_id", "lft")
     )
@@ -139,16 +140,15 @@ def lifelines(
             )
         left = x(node.valid_from, LABEL_WIDTH)
         right = x(node.valid_to, LABEL_WIDTH + PLOT_WIDTH)
-        opened = node.opened_by.reorganisation if node.opened_by_id else None
-        closed = node.closed_by.reorganisation if node.closed_by_id else None
+        closing = node.end_dating
         row.bars.append(
             Bar(
                 x=left,
                 width=max(right - left, 1),
                 open_start=node.valid_from is None,
                 open_end=node.valid_to is None,
-                uncertain_start=bool(opened and not opened.is_exact),
-                uncertain_end=bool(closed and not closed.is_exact),
+                uncertain_start=not node.start_dating.is_exact,
+                uncertain_end=closing is not None and not closing.is_exact,
                 title=f"{row.label}: {node.period_display}",
             )
         )

@@ -17,17 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from orgunits.models import Citation, TargetGroup, Unit
 from orgunits.models import Kind as UnitKind
-from socialforvaltning.lib.dates import format_date
-
-# How far around an approximate date ("about the end of 2008") a fact counts as uncertain.
-APPROXIMATE_WINDOW_DAYS = 92
-
-
-class Certainty(models.TextChoices):
-    EXACT = "exact", _("exact")
-    APPROXIMATE = "approximate", _("approximate")
-    RANGE = "range", _("somewhere within a range")
-    UNKNOWN = "unknown", _("unknown")
+from socialforvaltning.periods import Certainty, Dating
 
 
 class ReorganisationQuerySet(models.QuerySet):
@@ -139,30 +129,15 @@ class Reorganisation(models.Model):
 
     def clean(self):
         super().clean()
-        errors = {}
-        if self.certainty == Certainty.UNKNOWN:
-            if self.date is not None:
-                errors["date"] = _("A date of unknown certainty is left empty.")
-        elif self.date is None and not (
-            self.certainty == Certainty.RANGE and self.not_before is None
-        ):
-            # An empty date means "since before the registry's records"; that is only
-            # compatible with not knowing the start, or knowing only its latest bound.
-            errors["date"] = _("Give the date the change took effect.")
-        if self.certainty == Certainty.RANGE:
-            if self.not_before is None and self.not_after is None:
-                errors["not_before"] = _("A range needs at least one of its bounds.")
-            elif self.date is not None and (
-                (self.not_before and self.date < self.not_before)
-                or (self.not_after and self.date > self.not_after)
-            ):
-                errors["date"] = _("The effective date must lie within the range.")
-        elif self.not_before or self.not_after:
-            errors["certainty"] = _("Bounds are given only for a date within a range.")
-        if self.not_before and self.not_after and self.not_before > self.not_after:
-            errors["not_after"] = _("“Not before” must not lie after “not after”.")
+        errors = self.dating.validation_errors(
+            "date", missing=_("Give the date the change took effect.")
+        )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def dating(self) -> Dating:
+        return Dating(self.date, self.certainty, self.not_before, self.not_after)
 
     @property
     def day_before(self) -> datetime.date | None:
@@ -170,25 +145,12 @@ class Reorganisation(models.Model):
 
     @property
     def is_exact(self) -> bool:
-        return self.certainty == Certainty.EXACT
+        return self.dating.is_exact
 
     @property
     def date_display(self) -> str:
         """The date as a person should read it, never more precise than what is known."""
-        if self.certainty == Certainty.UNKNOWN:
-            return str(_("unknown date (before the registry's records)"))
-        if self.certainty == Certainty.APPROXIMATE:
-            return str(_("about %(date)s") % {"date": format_date(self.date)})
-        if self.certainty == Certainty.RANGE:
-            if self.not_before and self.not_after:
-                return str(
-                    _("some time between %(start)s and %(end)s")
-                    % {"start": format_date(self.not_before), "end": format_date(self.not_after)}
-                )
-            if self.not_after:
-                return str(_("%(date)s at the latest") % {"date": format_date(self.not_after)})
-            return str(_("%(date)s at the earliest") % {"date": format_date(self.not_before)})
-        return format_date(self.date)
+        return self.dating.display()
 
     def record_of_corrections(self) -> list[dict]:
         """Each time the record of this reorganisation changed after it was entered: when, by
@@ -229,20 +191,8 @@ class Reorganisation(models.Model):
         return entries
 
     def uncertain_on(self, date: datetime.date) -> bool:
-        """Whether it is unknown if the change had taken effect by `date`.
-
-        For a range [not_before, not_after] that is not_before <= date < not_after: by
-        not_after it certainly had. An approximate date is uncertain only around itself.
-        """
-        if self.certainty == Certainty.UNKNOWN:
-            return True
-        if self.certainty == Certainty.RANGE:
-            low = self.not_before or datetime.date.min
-            high = self.not_after or datetime.date.max
-            return low <= date < high
-        if self.certainty == Certainty.APPROXIMATE:
-            return abs((date - self.date).days) <= APPROXIMATE_WINDOW_DAYS
-        return False
+        """Whether it is unknown if the change had taken effect by `date`."""
+        return self.dating.uncertain_on(date)
 
 
 class ChangeQuerySet(models.QuerySet):
@@ -345,3 +295,12 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.unit.slug}"
+
+    @property
+    def unit_name(self) -> str:
+        """The unit's name when the change took effect (prefetch `unit__names` for lists)."""
+        return self.unit.name_at(self.reorganisation.date)
+
+    @property
+    def target_name(self) -> str:
+        return self.target.name_at(self.reorganisation.date) if self.target_id else ""

@@ -17,6 +17,7 @@ from collections import defaultdict
 from django.db.models import OuterRef, Q, Subquery
 
 from orgunits.models import Unit, UnitClassification, UnitIdentifier, UnitName, UnitNode
+from socialforvaltning.periods import valid_on_q
 
 from .models import Change
 
@@ -32,17 +33,10 @@ def _latest_versions(model, recorded_at):
     return history.objects.filter(history_id=Subquery(latest)).exclude(history_type="-")
 
 
-def _valid_on(qs, date):
-    return qs.filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=date),
-        Q(valid_to__isnull=True) | Q(valid_to__gt=date),
-    )
-
-
 def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -> list[UnitNode]:
     """The nodes valid on `date` as recorded at `recorded_at`, in tree order (6 queries),
     each with what its unit was on the date as recorded (`kind_on`, `target_group_on`)."""
-    recorded_nodes = _valid_on(_latest_versions(UnitNode, recorded_at), date)
+    recorded_nodes = _latest_versions(UnitNode, recorded_at).filter(valid_on_q(date))
     node_rows = list(
         recorded_nodes.values(
             "id",
@@ -56,9 +50,11 @@ def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -
         )
     )
     names = defaultdict(list)
-    for row in _valid_on(
-        _latest_versions(UnitName, recorded_at).filter(kind=UnitName.Kind.AUTHORISED), date
-    ).values("id", "unit_id", "name", "short_name", "valid_from", "valid_to"):
+    for row in (
+        _latest_versions(UnitName, recorded_at)
+        .filter(valid_on_q(date), kind=UnitName.Kind.AUTHORISED)
+        .values("id", "unit_id", "name", "short_name", "valid_from", "valid_to")
+    ):
         names[row.pop("unit_id")].append(UnitName(**row))
     identifiers = defaultdict(list)
     for row in _latest_versions(UnitIdentifier, recorded_at).values(
@@ -68,9 +64,9 @@ def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -
     # A unit not reclassified by the date is what its record says (from its beginning).
     classified = {
         row["unit_id"]: (row["kind"], row["target_group"])
-        for row in _valid_on(_latest_versions(UnitClassification, recorded_at), date).values(
-            "unit_id", "kind", "target_group"
-        )
+        for row in _latest_versions(UnitClassification, recorded_at)
+        .filter(valid_on_q(date))
+        .values("unit_id", "kind", "target_group")
     }
     units = {}
     for row in _latest_versions(Unit, recorded_at).values(

@@ -33,7 +33,7 @@ from types import EllipsisType
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,8 +45,6 @@ from orgunits.models import (
     UnitClassification,
     UnitName,
     UnitNode,
-    format_period,
-    periods_overlap,
 )
 from responsibilities.models import (
     Post,
@@ -58,10 +56,11 @@ from responsibilities.models import (
 )
 from socialforvaltning.lib.dates import format_date
 from socialforvaltning.lib.text import danish_slug
+from socialforvaltning.periods import Certainty, format_period, periods_overlap
 
 from . import projection
 from .locks import STRUCTURE_LOCK_KEY, lock_structure  # noqa: F401 (the key, for others)
-from .models import Certainty, Change, Reorganisation
+from .models import Change, Reorganisation
 
 # From this many new placements in one reorganisation on, numbering the tree once at the end
 # costs less than MPTT's renumbering of the rest of the tree on every insert.
@@ -1629,9 +1628,7 @@ class _Writer:
     def continuing_children(self, node: UnitNode) -> list[UnitNode]:
         """Child nodes still valid on or after the reorganisation's date."""
         return list(
-            UnitNode.objects.filter(parent=node)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=self.date))
-            .select_related("unit")
+            UnitNode.objects.filter(parent=node).overlapping(self.date, None).select_related("unit")
         )
 
     def replace_node(self, node: UnitNode, parent_unit: Unit, change: Change):

@@ -3,7 +3,7 @@ import datetime
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Prefetch, Subquery
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from history.admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
 from history.models import Change, Reorganisation
 from socialforvaltning.lib.dates import InvalidDate, format_date, parse_date
+from socialforvaltning.periods import describe_period
 
 from .eaccpf.admin_views import import_eaccpf, import_job
 from .models import (
@@ -23,7 +24,6 @@ from .models import (
     UnitIdentifier,
     UnitName,
     UnitNode,
-    format_period,
     stored_target_group,
 )
 
@@ -210,7 +210,7 @@ class UnitAdmin(ReasonedHistoryAdmin):
             )
             .with_names_on(date)
             .classified_on(date)
-            .prefetch_related("names", "nodes")
+            .prefetch_related("names", Prefetch("nodes", UnitNode.objects.with_datings()))
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -220,22 +220,10 @@ class UnitAdmin(ReasonedHistoryAdmin):
     def dates_of_existence(self, unit):
         if unit.pk is None:
             return _("not placed in the structure (enter a dated change to place it)")
-        nodes = sorted(
-            unit.nodes.select_related("opened_by__reorganisation", "closed_by__reorganisation"),
-            key=lambda n: n.valid_from or datetime.date.min,
-        )
+        nodes = sorted(unit.nodes.with_datings(), key=lambda n: n.valid_from or datetime.date.min)
         if not nodes:
             return _("not placed in the structure (enter a dated change to place it)")
-        start, end = nodes[0], nodes[-1]
-        text = format_period(start.valid_from, end.valid_to)
-        uncertain = [
-            change.reorganisation.date_display
-            for change in (start.opened_by, end.closed_by)
-            if change is not None and change.reorganisation.certainty != "exact"
-        ]
-        if uncertain:
-            text += " (" + ", ".join(str(u) for u in uncertain) + ")"
-        return text
+        return describe_period(nodes[0].start_dating, nodes[-1].end_dating)
 
     @admin.display(description=_("relationships"))
     def relationships(self, unit):
@@ -293,7 +281,7 @@ class UnitAdmin(ReasonedHistoryAdmin):
     def existence(self, unit):
         if not unit.nodes.all():
             return _("not placed in the structure")
-        return format_period(unit.valid_from, unit.valid_to)
+        return unit.existence_display
 
     def get_urls(self):
         return [

@@ -7,16 +7,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from history.locks import lock_structure
-
-from .models import (
-    UnitIdentifier,
-    UnitName,
-    UnitNode,
+from socialforvaltning.periods import (
     first_day_uncovered,
     format_day,
     format_period,
     periods_overlap,
 )
+
+from .models import UnitIdentifier, UnitName, UnitNode
 
 
 def tree_numbers_problems() -> list[str]:

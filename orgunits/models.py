@@ -39,7 +39,16 @@ from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 from simple_history.models import HistoricalRecords
 
-from socialforvaltning.lib.dates import format_date
+from socialforvaltning.periods import (
+    Period,
+    PeriodQuerySet,
+    describe_period,
+    first_day_uncovered,
+    format_day,
+    period_constraint,
+    period_within,
+    valid_on_q,
+)
 
 # Fields MPTT maintains by bulk updates. They must stay out of history: simple-history
 # copies fields at save time, and MPTT fills them in only while inserting (see the README).
@@ -141,29 +150,6 @@ class Citation(models.Model):
         return self.role == self.Role.DISPUTES
 
 
-def valid_on_q(date: datetime.date, prefix: str = "") -> Q:
-    """The condition that a row's half-open period [valid_from, valid_to) contains `date`
-    (`prefix` leads to the row: "classifications__", say)."""
-    return (
-        Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": date})
-    ) & (Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": date}))
-
-
-class PeriodQuerySet(models.QuerySet):
-    def valid_on(self, date: datetime.date):
-        """Rows whose half-open period [valid_from, valid_to) contains `date`."""
-        return self.filter(valid_on_q(date))
-
-    def overlapping(self, start: datetime.date | None, end: datetime.date | None):
-        """Rows whose period shares at least one day with [start, end)."""
-        qs = self
-        if end is not None:
-            qs = qs.filter(Q(valid_from__isnull=True) | Q(valid_from__lt=end))
-        if start is not None:
-            qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
-        return qs
-
-
 def classified_on(queryset, date: datetime.date, path: str = ""):
     """`queryset` with `kind_on` and `target_group_on`: what its units (`path` leads to the
     unit) were on `date` — the reclassification in force then, else what the unit was from
@@ -174,80 +160,6 @@ def classified_on(queryset, date: datetime.date, path: str = ""):
         kind_on=Coalesce("classified__kind", f"{path}kind"),
         target_group_on=Coalesce("classified__target_group", f"{path}target_group"),
     )
-
-
-def period_constraint(name: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=Q(valid_from__isnull=True)
-        | Q(valid_to__isnull=True)
-        | Q(valid_from__lt=F("valid_to")),
-        name=name,
-        violation_error_message=_("The start date must lie before the end date."),
-    )
-
-
-def periods_overlap(a_from, a_to, b_from, b_to) -> bool:
-    return (a_to is None or b_from is None or b_from < a_to) and (
-        b_to is None or a_from is None or a_from < b_to
-    )
-
-
-def period_within(inner_from, inner_to, outer_from, outer_to) -> bool:
-    starts_inside = outer_from is None or (inner_from is not None and inner_from >= outer_from)
-    ends_inside = outer_to is None or (inner_to is not None and inner_to <= outer_to)
-    return starts_inside and ends_inside
-
-
-def first_day_uncovered(periods, cover) -> datetime.date | None:
-    """The first day of `periods` that no period of `cover` contains, or None when `cover`
-    contains them all. Both are (valid_from, valid_to) pairs, half-open, either end open; an
-    open start left uncovered comes back as `datetime.date.min`."""
-    first, last = datetime.date.min, datetime.date.max
-    covering = sorted((start or first, end or last) for start, end in cover)
-    for start, end in sorted((start or first, end or last) for start, end in periods):
-        day = start
-        for cover_start, cover_end in covering:
-            if cover_start > day or day >= end:
-                break
-            day = max(day, cover_end)
-        if day < end:
-            return day
-    return None
-
-
-def format_day(day: datetime.date) -> str:
-    """A day from `first_day_uncovered`, its open start in words."""
-    return _("the start") if day == datetime.date.min else format_date(day)
-
-
-def format_period(valid_from, valid_to) -> str:
-    start = format_date(valid_from) if valid_from else _("unknown start")
-    end = format_date(valid_to) if valid_to else ""
-    return f"{start} – {end}".strip()
-
-
-class Period(models.Model):
-    """A half-open period of validity [valid_from, valid_to); either end may be open."""
-
-    valid_from = models.DateField(_("valid from"), null=True, blank=True, db_index=True)
-    valid_to = models.DateField(_("valid to"), null=True, blank=True, db_index=True)
-
-    class Meta:
-        abstract = True
-
-    def clean(self):
-        super().clean()
-        if self.valid_from and self.valid_to and self.valid_from >= self.valid_to:
-            raise ValidationError({"valid_to": _("The start date must lie before the end date.")})
-
-    def is_valid_on(self, date: datetime.date) -> bool:
-        return (self.valid_from is None or self.valid_from <= date) and (
-            self.valid_to is None or date < self.valid_to
-        )
-
-    @property
-    def period_display(self) -> str:
-        return format_period(self.valid_from, self.valid_to)
 
 
 class UnitQuerySet(models.QuerySet):
@@ -425,6 +337,15 @@ class Unit(models.Model):
 
     def node_on(self, date: datetime.date) -> "UnitNode | None":
         return self.nodes.valid_on(date).first()
+
+    @property
+    def existence_display(self) -> str:
+        """When it existed, each end as certain as the reorganisation that dates it (reads
+        its placements with `opened_by__reorganisation` and `closed_by__reorganisation`)."""
+        nodes = sorted(self.nodes.all(), key=lambda n: n.valid_from or datetime.date.min)
+        if not nodes:
+            return ""
+        return describe_period(nodes[0].start_dating, nodes[-1].end_dating)
 
     @property
     def valid_from(self):
@@ -845,14 +766,6 @@ class UnitNode(MPTTModel, Period):
             return {self.unit_id}
         above = UnitNode.objects.filter(pk=self.parent_id).lineage()
         return {self.unit_id, *(unit_id for _, unit_id in above)}
-
-    def uncertain_on(self, date: datetime.date) -> bool:
-        """Whether the placement on `date` is uncertain: `date` falls where it is unknown if
-        the reorganisation that began or ended this placement had taken effect."""
-        return any(
-            change is not None and change.reorganisation.uncertain_on(date)
-            for change in (self.opened_by, self.closed_by)
-        )
 
 
 class ArchiveJob(models.Model):

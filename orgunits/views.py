@@ -226,7 +226,9 @@ def unit_list(request):
             )
         )
     date = filterset.form.cleaned_data.get("date")
-    units = filterset.qs.prefetch_related("names", "nodes").order_by("slug")
+    units = filterset.qs.prefetch_related(
+        "names", Prefetch("nodes", UnitNode.objects.with_datings())
+    ).order_by("slug")
     page = Paginator(units, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -266,16 +268,15 @@ def _versions_with_changes(records):
 def unit_detail(request, slug):
     date = date_from_request(request)
     placements = (
-        UnitNode.objects.select_related(
-            "parent__unit", "opened_by__reorganisation", "closed_by__reorganisation"
-        )
+        UnitNode.objects.with_datings()
+        .select_related("parent__unit")
         .prefetch_related("parent__unit__names")
         .order_by(F("valid_from").asc(nulls_first=True))
     )
     unit = unit_or_404(
         slug,
         Unit.objects.classified_on(date).prefetch_related(
-            "names",
+            Prefetch("names", queryset=UnitName.objects.with_datings()),
             "identifiers",
             "citations__document",
             Prefetch("nodes", queryset=placements),
@@ -447,22 +448,12 @@ def units_csv(request):
                 node.unit_exists_until.isoformat() if node.unit_exists_until else "",
                 node.valid_from.isoformat() if node.valid_from else "",
                 node.valid_to.isoformat() if node.valid_to else "",
-                neutralised(_certainty_text(node, date)),
+                neutralised(node.certainty_text(date)),
                 neutralised("; ".join(str(i) for i in unit.identifiers.all())),
                 neutralised(unit.slug),
             ]
         )
     return response
-
-
-def _certainty_text(node: UnitNode, date) -> str:
-    parts = []
-    for label, change in ((_("start"), node.opened_by), (_("end"), node.closed_by)):
-        if change is not None and not change.reorganisation.is_exact:
-            parts.append(f"{label}: {change.reorganisation.date_display}")
-    if node.uncertain_on(date):
-        parts.insert(0, _("uncertain on this date"))
-    return "; ".join(parts) or _("exact")
 
 
 @reads_parameters("date", "recorded")

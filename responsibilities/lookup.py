@@ -13,7 +13,8 @@ from typing import NamedTuple
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
-from orgunits.models import Citation, Unit, UnitName, UnitNode, valid_on_q
+from orgunits.models import Citation, Unit, UnitName, UnitNode
+from socialforvaltning.periods import valid_on_q
 
 from .models import Responsibility, Task
 

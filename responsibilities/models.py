@@ -8,7 +8,6 @@ unit is anchored with. Responsibilities move between units only through
 end a unit that still holds tasks.
 """
 
-import datetime
 from collections import defaultdict
 
 from django.contrib.contenttypes.fields import GenericRelation
@@ -19,17 +18,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from history.models import APPROXIMATE_WINDOW_DAYS, Certainty, Change
-from orgunits.models import (
-    Citation,
+from history.models import Change
+from orgunits.models import Citation, Unit, UnitNode
+from socialforvaltning.periods import (
+    Certainty,
+    Dating,
     Period,
     PeriodQuerySet,
-    Unit,
-    UnitNode,
-    format_period,
+    describe_end,
     period_constraint,
 )
-from socialforvaltning.lib.dates import format_date
 
 from .search import normalise, word_filter
 
@@ -237,24 +235,9 @@ class Responsibility(Period):
 
     def _clean_certainty(self):
         # The same rules as for a reorganisation's date, applied to the start of the period.
-        errors = {}
-        if self.certainty == Certainty.UNKNOWN:
-            if self.valid_from is not None:
-                errors["valid_from"] = _("A start of unknown certainty is left empty.")
-        elif self.valid_from is None and not (
-            self.certainty == Certainty.RANGE and self.not_before is None
-        ):
-            errors["valid_from"] = _("Give the date the responsibility began.")
-        if self.certainty == Certainty.RANGE:
-            if self.not_before is None and self.not_after is None:
-                errors["not_before"] = _("A range needs at least one of its bounds.")
-            elif self.valid_from is not None and (
-                (self.not_before and self.valid_from < self.not_before)
-                or (self.not_after and self.valid_from > self.not_after)
-            ):
-                errors["valid_from"] = _("The start must lie within the range.")
-        elif self.not_before or self.not_after:
-            errors["certainty"] = _("Bounds are given only for a date within a range.")
+        errors = self.start_dating.validation_errors(
+            "valid_from", missing=gettext("Give the date the responsibility began.")
+        )
         if errors:
             raise ValidationError(errors)
 
@@ -303,31 +286,21 @@ class Responsibility(Period):
         return self.role == self.Role.OWNER
 
     @property
+    def start_dating(self) -> Dating:
+        """The start, as certain as the source that gives it (its own, not only the
+        reorganisation's: a responsibility may begin "at some point" within a known one)."""
+        return Dating(self.valid_from, self.certainty, self.not_before, self.not_after)
+
+    @property
     def since_display(self) -> str:
         """When the responsibility began, never more precise than the sources."""
-        if self.certainty == Certainty.UNKNOWN:
-            return gettext("unknown date (before the registry's records)")
-        if self.certainty == Certainty.APPROXIMATE:
-            return gettext("about %(date)s") % {"date": format_date(self.valid_from)}
-        if self.certainty == Certainty.RANGE:
-            if self.not_before and self.not_after:
-                return gettext("some time between %(start)s and %(end)s") % {
-                    "start": format_date(self.not_before),
-                    "end": format_date(self.not_after),
-                }
-            if self.not_after:
-                return gettext("%(date)s at the latest") % {"date": format_date(self.not_after)}
-            return gettext("%(date)s at the earliest") % {"date": format_date(self.not_before)}
-        return format_date(self.valid_from)
+        return self.start_dating.display()
 
     @property
     def until_display(self) -> str:
         """When it ended, as certain as the reorganisation that ended it."""
-        if self.valid_to is None:
-            return ""
-        if self.closed_by_id:
-            return self.closed_by.reorganisation.date_display
-        return format_date(self.valid_to)
+        end = self.end_dating
+        return describe_end(end) if end is not None else ""
 
     @property
     def ended_explicitly(self) -> bool:
@@ -338,22 +311,6 @@ class Responsibility(Period):
             and change.kind == Change.Kind.TASKS_TRANSFERRED
             and change.target_id is None
         )
-
-    def uncertain_on(self, date: datetime.date) -> bool:
-        """Whether it is unknown if the responsibility had begun by `date`."""
-        if self.certainty == Certainty.UNKNOWN:
-            return True
-        if self.certainty == Certainty.RANGE:
-            low = self.not_before or datetime.date.min
-            high = self.not_after or datetime.date.max
-            return low <= date < high
-        if self.certainty == Certainty.APPROXIMATE:
-            return abs((date - self.valid_from).days) <= APPROXIMATE_WINDOW_DAYS
-        return False
-
-    @property
-    def period_display(self) -> str:
-        return format_period(self.valid_from, self.valid_to)
 
 
 def placements_of(unit_ids) -> dict[int, list[tuple]]:

@@ -36,14 +36,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from history.models import Certainty, Change
+from history.models import Change
 from orgunits.models import Citation, RecordStatus, Unit, UnitIdentifier, UnitName, UnitNode
 from orgunits.seed import SYSTEM_USERNAME
 from socialforvaltning.lib.people import public_name
+from socialforvaltning.periods import Certainty, Dating
 
 from .record import (
     STRUCTURAL_CHANGES,
-    Bound,
     Event,
     Identifier,
     MaintenanceEvent,
@@ -278,12 +278,12 @@ def _record(unit, *, nodes, child_nodes, changes, names, slugs, citations, histo
         for run in _runs(child_runs, key=lambda n: n.unit_id):
             children.append(_hierarchical("hierarchical-child", child_id, run, names, slugs))
     record.relations += sorted(
-        children, key=lambda r: ((r.start or Bound(None)).sort_key, r.name, r.slug)
+        children, key=lambda r: ((r.start or Dating(None)).sort_key, r.name, r.slug)
     )
     for change in changes:
         if change.kind not in (Change.Kind.MERGED, Change.Kind.SPLIT):
             continue
-        bound = Bound.of(change.reorganisation)
+        bound = change.reorganisation.dating
         if change.target_id == unit.pk:
             day_before = change.reorganisation.day_before
             record.relations.append(
@@ -311,7 +311,7 @@ def _record(unit, *, nodes, child_nodes, changes, names, slugs, citations, histo
             continue
         seen.add((change.reorganisation_id, change.kind))
         record.events.append(
-            Event(change.kind, Bound.of(change.reorganisation), change.reorganisation.title)
+            Event(change.kind, change.reorganisation.dating, change.reorganisation.title)
         )
     record.maintenance = [_maintenance_event(row, i == 0) for i, row in enumerate(history)]
     return record
@@ -429,7 +429,7 @@ class _Writer:
             element.text = _text(text)
         return element
 
-    def date(self, parent, tag: str, bound: Bound):
+    def date(self, parent, tag: str, bound: Dating):
         """A date element (date, fromDate, toDate) no more precise than `bound`."""
         element = self.sub(parent, tag, _display(bound, self.language))
         if bound.certainty in (Certainty.EXACT, Certainty.APPROXIMATE) and bound.date:
@@ -445,13 +445,13 @@ class _Writer:
         self.date_extras(element, bound)
         return element
 
-    def date_extras(self, element, bound: Bound):
+    def date_extras(self, element, bound: Dating):
         pass
 
-    def date_range(self, parent, start: Bound | None, end: Bound | None):
+    def date_range(self, parent, start: Dating | None, end: Dating | None):
         """A dateRange from `start` (None: not known at all) to `end` (None: open)."""
         element = self.sub(parent, "dateRange")
-        self.date(element, "fromDate", start or Bound(None, Certainty.UNKNOWN))
+        self.date(element, "fromDate", start or Dating(None, Certainty.UNKNOWN))
         if end is not None:
             self.date(element, "toDate", end)
         return element
@@ -517,10 +517,10 @@ class _Writer:
 
 
 @functools.lru_cache(maxsize=4096)
-def _display(bound: Bound, language: str) -> str:
-    """`bound.display` in `language`, once per date: a zip writes the same dates many times."""
+def _display(bound: Dating, language: str) -> str:
+    """`bound.display()` in `language`, once per date: a zip writes the same dates many times."""
     with translation.override(language):
-        return bound.display
+        return bound.display()
 
 
 # Keyword arguments of `_Writer.sub` that stand for namespaced attributes.
@@ -533,7 +533,7 @@ _ATTRIBUTE_NAMES = {
 }
 
 
-def _certainty_term(bound: Bound) -> str:
+def _certainty_term(bound: Dating) -> str:
     if bound.certainty == Certainty.APPROXIMATE:
         return "approximate"
     if bound.certainty == Certainty.UNKNOWN:
@@ -701,7 +701,7 @@ class _Writer2(_Writer):
         self.relations(description, record)
         return root
 
-    def date_extras(self, element, bound: Bound):
+    def date_extras(self, element, bound: Dating):
         if bound.certainty == Certainty.APPROXIMATE:
             element.set("certainty", "approximate")
         if bound.date is None:

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from history.locks import lock_structure
-from history.models import Certainty, Change, Reorganisation
+from history.models import Change, Reorganisation
 from history.services import Create, Dissolve, Merge, Move, Rename, Split, apply_reorganisation
 from orgunits.models import (
     Citation,
@@ -46,9 +46,10 @@ from orgunits.models import (
     UnitName,
 )
 from socialforvaltning.lib.text import danish_slug
+from socialforvaltning.periods import Certainty, Dating
 
 from .export import DETAIL_LEVELS_2
-from .record import Bound, Event, Identifier, Name, Record, Relation, Source
+from .record import Event, Identifier, Name, Record, Relation, Source
 from .schemas import NS_1, NS_2, V1, V2, XLINK, XML, validate, version_of
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -542,7 +543,7 @@ class _Reader:
 
     # dates
 
-    def period(self, element, *, wrapped: bool = True) -> tuple[Bound | None, Bound | None]:
+    def period(self, element, *, wrapped: bool = True) -> tuple[Dating | None, Dating | None]:
         """(start, end) of a dateRange, or of the date (range) inside `element`."""
         if element is None:
             return None, None
@@ -556,8 +557,8 @@ class _Reader:
             self.bound(end) if end is not None else None,
         )
 
-    def bound(self, element) -> Bound | None:
-        """A date element as a `Bound`, as the exporter writes it (see export.py); other
+    def bound(self, element) -> Dating | None:
+        """A date element as a `Dating`, as the exporter writes it (see export.py); other
         writers' years and months become ranges, never a more precise day."""
         term = _term(element.get("localType"))
         low_high = {}
@@ -576,19 +577,19 @@ class _Reader:
         not_before = low_high.get("notBefore", (None,))[0]
         not_after = low_high.get("notAfter", (None, None))[1]
         if term == "unknown":
-            return Bound(None, Certainty.UNKNOWN)
+            return Dating(None, Certainty.UNKNOWN)
         if term == "beforeRecords" and not_before is None:
-            return Bound(None, Certainty.RANGE, None, not_after)
+            return Dating(None, Certainty.RANGE, None, not_after)
         if "standardDate" in low_high and term != "range":
             low, high = low_high["standardDate"]
             if low == high:
                 approximate = term == "approximate" or element.get("certainty") == "approximate"
-                return Bound(low, Certainty.APPROXIMATE if approximate else Certainty.EXACT)
-            return Bound(high, Certainty.RANGE, low, high)
+                return Dating(low, Certainty.APPROXIMATE if approximate else Certainty.EXACT)
+            return Dating(high, Certainty.RANGE, low, high)
         if not_before or not_after:
-            return Bound(not_after or not_before, Certainty.RANGE, not_before, not_after)
+            return Dating(not_after or not_before, Certainty.RANGE, not_before, not_after)
         if element.get("status") == "unknown" or term == "unknown":
-            return Bound(None, Certainty.UNKNOWN)
+            return Dating(None, Certainty.UNKNOWN)
         return None
 
 
@@ -847,14 +848,14 @@ class _Plan:
             )
         return len(order)
 
-    def _distinct(self, title: str, bound: Bound) -> str:
+    def _distinct(self, title: str, bound: Dating) -> str:
         """A title that does not pass the import off as a reorganisation the registry already
         has (importing one record into a full registry)."""
         if Reorganisation.objects.filter(date=bound.date, title=title).exists():
             return _("%(title)s (imported from EAC-CPF)") % {"title": title[:260]}
         return title
 
-    def _title(self, record: Record, kind: str, bound: Bound) -> str:
+    def _title(self, record: Record, kind: str, bound: Dating) -> str:
         for event in record.events:
             if event.kind == kind and event.bound == bound:
                 return event.title[:300]
@@ -864,7 +865,7 @@ class _Plan:
         slug = record.slug
         authorised = sorted(
             (n for n in record.names if n.kind == UnitName.Kind.AUTHORISED),
-            key=lambda n: (n.start or Bound(None)).sort_key,
+            key=lambda n: (n.start or Dating(None)).sort_key,
         )
         first = authorised[0]
         yield (
@@ -891,7 +892,7 @@ class _Plan:
                 )
         parents = sorted(
             record.relations_of("hierarchical-parent"),
-            key=lambda r: (r.start or Bound(None)).sort_key,
+            key=lambda r: (r.start or Dating(None)).sort_key,
         )
         for previous, relation in zip(parents, parents[1:], strict=False):
             if relation.start is None or relation.slug == previous.slug:

@@ -8,60 +8,20 @@ keeps them symmetric, which the round-trip test relies on.
 import datetime
 from dataclasses import dataclass, field
 
-from history.models import Certainty, Reorganisation
+from socialforvaltning.periods import Dating
 
 # Kinds of change that shape a unit's structure (tasks moving between units are not part of an
 # authority record).
 STRUCTURAL_CHANGES = ("created", "renamed", "moved", "merged", "split", "dissolved")
 
 
-@dataclass(frozen=True)
-class Bound:
-    """One end of a period, no more precise than the registry knows it: the date the structure
-    switches on and the certainty of the reorganisation that set it."""
-
-    date: datetime.date | None
-    certainty: str = Certainty.EXACT
-    not_before: datetime.date | None = None
-    not_after: datetime.date | None = None
-
-    @classmethod
-    def of(cls, reorganisation: Reorganisation) -> "Bound":
-        return cls(
-            reorganisation.date,
-            reorganisation.certainty,
-            reorganisation.not_before,
-            reorganisation.not_after,
-        )
-
-    @property
-    def before_records(self) -> bool:
-        """Dated only as "before the registry's records begin" (an open start)."""
-        return self.date is None
-
-    @property
-    def sort_key(self) -> tuple:
-        return (self.date is not None, self.date or datetime.date.min)
-
-    @property
-    def display(self) -> str:
-        """The date as a person reads it (in the active language), e.g. "omkring 1. januar
-        2009" or "senest 31. maj 2008"."""
-        return Reorganisation(
-            date=self.date,
-            certainty=self.certainty,
-            not_before=self.not_before,
-            not_after=self.not_after,
-        ).date_display
-
-
-def bound_at(day: datetime.date | None, change) -> Bound | None:
+def bound_at(day: datetime.date | None, change) -> Dating | None:
     """The bound of a period that starts or ends on `day` because of `change` (a
     `history.Change` with its reorganisation loaded, or None): the reorganisation's certainty
     when it set this day, else the plain day."""
     if change is not None and change.reorganisation.date == day:
-        return Bound.of(change.reorganisation)
-    return Bound(day) if day is not None else None
+        return change.reorganisation.dating
+    return Dating(day) if day is not None else None
 
 
 @dataclass
@@ -70,8 +30,8 @@ class Name:
     name: str
     short_name: str = ""
     language: str = "da"
-    start: Bound | None = None
-    end: Bound | None = None
+    start: Dating | None = None
+    end: Dating | None = None
     ref: str = ""  # the id of its element, which sources refer to
 
 
@@ -106,8 +66,8 @@ class Relation:
     kind: str
     slug: str
     name: str = ""
-    start: Bound | None = None
-    end: Bound | None = None
+    start: Dating | None = None
+    end: Dating | None = None
     change: str = ""
     line: int = field(default=1, compare=False)
 
@@ -117,7 +77,7 @@ class Event:
     """A reorganisation that changed the unit: the kind of change, when, and its title."""
 
     kind: str
-    bound: Bound
+    bound: Dating
     title: str
 
 
@@ -148,8 +108,8 @@ class Record:
     names: list[Name] = field(default_factory=list)
     identifiers: list[Identifier] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
-    exists_from: Bound | None = None
-    exists_to: Bound | None = None
+    exists_from: Dating | None = None
+    exists_to: Dating | None = None
     has_exist_dates: bool = False
     relations: list[Relation] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)

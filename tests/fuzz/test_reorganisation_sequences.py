@@ -11,7 +11,7 @@ from django.db import transaction
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from history.models import Certainty, Change, Reorganisation
+from history.models import Change, Reorganisation
 from history.services import (
     Create,
     Dissolve,
@@ -36,6 +36,7 @@ from orgunits.models import (
 )
 from responsibilities.lookup import orphaned_on
 from responsibilities.models import Post, Responsibility, Task
+from socialforvaltning.periods import Certainty
 
 from .conftest import (
     examples,

@@ -30,7 +30,7 @@ def test_a_second_owner_at_the_same_time_is_rejected_with_a_clear_message(office
         valid_from=D1,
     )
     assert messages(second) == (
-        "“Testbudget” already has an owner in the period Jan. 1, 2000 –: “r-a”. A task has one "
+        "“Testbudget” already has an owner in the period from Jan. 1, 2000: “r-a”. A task has one "
         "owner at a time; end or transfer that responsibility first."
     )
 
@@ -123,12 +123,12 @@ def test_a_post_of_another_unit_is_rejected(offices):
 @pytest.mark.parametrize(
     "fields, problem",
     [
-        ({"certainty": "unknown", "valid_from": D1}, "A start of unknown certainty is left empty."),
+        ({"certainty": "unknown", "valid_from": D1}, "A date of unknown certainty is left empty."),
         ({"certainty": "exact", "valid_from": None}, "Give the date the responsibility began."),
         ({"certainty": "range", "valid_from": D1}, "A range needs at least one of its bounds."),
         (
             {"certainty": "range", "valid_from": D2, "not_before": D0, "not_after": D1},
-            "The start must lie within the range.",
+            "The date must lie within its range.",
         ),
         (
             {"certainty": "exact", "valid_from": D1, "not_after": D2},

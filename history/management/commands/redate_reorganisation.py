@@ -1,8 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from history.management.correction_command import CorrectionCommand, date_argument
-from history.models import Certainty
 from history.services import redate_reorganisation
+from socialforvaltning.periods import Certainty
 
 
 class Command(CorrectionCommand):

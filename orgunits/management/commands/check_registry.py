@@ -3,9 +3,9 @@ from django.utils.translation import gettext as _
 
 from history.projection import projection_problems
 from orgunits.integrity import registry_problems
-from orgunits.models import format_period
 from responsibilities.lookup import orphaned_periods
 from socialforvaltning.lib.dates import format_date
+from socialforvaltning.periods import format_period
 
 
 def orphaned_tasks_problems() -> list[str]:

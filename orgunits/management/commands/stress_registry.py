@@ -874,7 +874,7 @@ def tracked_fields(model) -> list[str]:
 
 def names_outside_existence(prefix: str) -> list[str]:
     """An authorised name may only be valid while its unit has a placement."""
-    from orgunits.models import period_within
+    from socialforvaltning.periods import period_within
 
     placements = defaultdict(list)
     for unit, start, end in UnitNode.objects.filter(unit__slug__startswith=prefix).values_list(
