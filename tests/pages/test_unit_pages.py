@@ -1,5 +1,8 @@
 """/units/ and /units/<slug>/ — finding a unit and reading its record."""
 
+import html
+import re
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +104,26 @@ def test_unknown_filter_values_are_a_400_that_says_what_was_wrong(client, params
     response = client.get("/units/", params)
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())))
+
+
+def test_a_units_existence_ends_on_its_last_day_not_on_the_day_it_no_longer_existed(client):
+    # Stadsarkivet, "Beskrivelse": MR Handicap og Psykiatri and MR Udsatte "blev lagt sammen
+    # til Mål- og Rammekontoret for Voksne" on 1 March 2011, so 28 February was their last day.
+    page = text_of(client.get("/units/mr-handicap-og-psykiatri/", {"date": "2011-03-01"}))
+    assert "Enheden fandtes ikke den 1. marts 2011" in page
+    assert "til og med 28. februar 2011" in page
+    assert "– 1. marts 2011" not in page
+    listing = text_of(client.get("/units/", {"q": "Handicap og Psykiatri"}))
+    assert "til og med 28. februar 2011" in listing
+
+
+def test_a_unit_page_names_the_unit_each_listed_change_created(client):
+    # Planen, "Centralforvaltningens fremtidige organisering": the centre is created with an
+    # MR office per target group; a bare "Oprettet" three times says nothing of which.
+    page = text_of(client.get("/units/center-for-maal-og-rammer/", {"date": "2009-01-01"}))
+    assert "Oprettet: Mål- og Rammekontoret for Børn og familier → Center for Mål og Rammer" in page
+    assert "Oprettet: Center for Mål og Rammer" in page
