@@ -36,6 +36,14 @@ class ReorganisationQuerySet(models.QuerySet):
         """Reorganisations taking effect in (after, until]."""
         return self.filter(date__gt=after, date__lte=until)
 
+    def recorded_up_to(self) -> datetime.date | None:
+        """How far the registry's knowledge reaches: REGISTRY_RECORDED_UP_TO where the
+        operator says so, else the latest reorganisation in force. After that date the
+        registry knows of no change, which is not the same as knowing there was none."""
+        if settings.REGISTRY_RECORDED_UP_TO is not None:
+            return settings.REGISTRY_RECORDED_UP_TO
+        return self.in_force().aggregate(latest=models.Max("date"))["latest"]
+
 
 class Reorganisation(models.Model):
     """A dated event that changes the structure, with the changes it groups.

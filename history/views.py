@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from socialforvaltning.asof import AsOf
 from socialforvaltning.lib.dates import date_from_request
 from socialforvaltning.middleware import reads_parameters
 
@@ -115,6 +116,6 @@ def compare(request):
             "result": result,
             "first": first,
             "second": second,
-            "as_of_query": f"date={second.isoformat()}",
+            "as_of": AsOf(second),
         },
     )

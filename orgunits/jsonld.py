@@ -5,6 +5,9 @@ The @context is inline: the machines that read the export may be offline.
 
 import datetime
 
+from socialforvaltning.periods import Dating, is_valid_on, last_day
+
+from .models import UnitNode
 from .structure import Structure
 
 ORG = "http://www.w3.org/ns/org#"
@@ -27,7 +30,91 @@ def context(base_url: str) -> dict:
         "sof:notAfter": {"@type": "xsd:date"},
         "sof:placedFrom": {"@type": "xsd:date"},
         "sof:placedUntil": {"@type": "xsd:date"},
+        "sof:placedLastDay": {"@type": "xsd:date"},
+        "sof:placedFromNotBefore": {"@type": "xsd:date"},
+        "sof:placedFromNotAfter": {"@type": "xsd:date"},
+        "sof:placedUntilNotBefore": {"@type": "xsd:date"},
+        "sof:placedUntilNotAfter": {"@type": "xsd:date"},
     }
+
+
+def _dating(dating: Dating, prop: str) -> dict:
+    """A date with its certainty (`sof:<prop>Certainty`) and, for a range, its bounds:
+    `date` gives dct:date, sof:dateCertainty, sof:notBefore, sof:notAfter (the names the
+    change events have always had); other properties their own prefixed names."""
+    if prop == "date":
+        names = ("dct:date", "sof:dateCertainty", "sof:notBefore", "sof:notAfter")
+    else:
+        names = (
+            f"sof:{prop}",
+            f"sof:{prop}Certainty",
+            f"sof:{prop}NotBefore",
+            f"sof:{prop}NotAfter",
+        )
+    values = (dating.date, dating.certainty, dating.not_before, dating.not_after)
+    return {
+        name: value.isoformat() if isinstance(value, datetime.date) else str(value)
+        for name, value in zip(names, values, strict=True)
+        if value is not None
+    }
+
+
+def _changes_not_loaded(nodes) -> set:
+    """The changes that opened or closed the nodes, where the nodes do not carry them: rows
+    as recorded earlier carry only their ids (UnitNode.objects.tree_on loads them)."""
+    ids = set()
+    for node in nodes:
+        for field in ("opened_by", "closed_by"):
+            if getattr(node, f"{field}_id") and not UnitNode._meta.get_field(field).is_cached(node):
+                ids.add(getattr(node, f"{field}_id"))
+    return ids
+
+
+def _datings_of_changes(change_ids: set) -> dict:
+    """How certain the date of each change is: its reorganisation's dating (one query)."""
+    if not change_ids:
+        return {}
+    from history.models import Change
+
+    changes = Change.objects.filter(pk__in=change_ids).select_related("reorganisation")
+    return {c.pk: c.reorganisation.dating for c in changes}
+
+
+# How a reorganisation's changes name the units of its org:ChangeEvent. The ontology's
+# originalOrganization is a unit that existed before the event, its resultingOrganization one
+# "created or changed as a result of the event". So every unit a change is about, and every
+# unit that gained or lost a unit or a task by it (a move's old and new parent, a merger's or
+# split's result, the receiver of tasks), is an original if it existed the day before the
+# event and a result if it exists on the day of it: a unit the event ends (dissolved, merged
+# away, split up) is only an original, a unit it creates only a result. Documented in
+# docs/exports.md.
+def _involved(change) -> list:
+    return [u for u in (change.unit, change.target, change.previous_parent) if u is not None]
+
+
+def _periods_of_involved_units(reorganisations) -> dict:
+    ids = {u.pk for r in reorganisations for c in r.changes.all() for u in _involved(c)}
+    periods = {}
+    for unit_id, start, end in UnitNode.objects.filter(unit_id__in=ids).values_list(
+        "unit_id", "valid_from", "valid_to"
+    ):
+        periods.setdefault(unit_id, []).append((start, end))
+    return periods
+
+
+def change_event_units(reorganisation, periods: dict) -> tuple[set, set]:
+    """The slugs of the event's original and resulting organisations (see above)."""
+    date = reorganisation.date
+    day_before = date - datetime.timedelta(days=1) if date else None
+    original, resulting = set(), set()
+    for change in reorganisation.changes.all():
+        for unit in _involved(change):
+            spans = periods.get(unit.pk, [])
+            if day_before is not None and any(is_valid_on(*s, day_before) for s in spans):
+                original.add(unit.slug)
+            if date is None or any(is_valid_on(*s, date) for s in spans):
+                resulting.add(unit.slug)
+    return original, resulting
 
 
 def unit_iri(base_url: str, slug: str) -> str:
@@ -37,6 +124,8 @@ def unit_iri(base_url: str, slug: str) -> str:
 def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisations) -> dict:
     """`nodes`: UnitNode.objects.tree_on(date) with unit identifiers prefetched;
     `reorganisations`: those that took effect by `date`, with changes and units loaded."""
+    nodes = list(nodes)
+    datings = _datings_of_changes(_changes_not_loaded(nodes))
     graph = []
     root_iri = None
     # The nodes valid on a date form a tree: every parent is among them, earlier in tree order.
@@ -74,37 +163,25 @@ def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisat
         ]
         if identifiers:
             item["org:identifier"] = identifiers
-        if node.valid_from:
-            item["sof:placedFrom"] = node.valid_from.isoformat()
+        start = datings.get(node.opened_by_id) or node.start_dating
+        item.update(_dating(start, "placedFrom"))
         if node.valid_to:
-            item["sof:placedUntil"] = node.valid_to.isoformat()
+            end = datings.get(node.closed_by_id) or node.end_dating
+            item.update(_dating(end, "placedUntil"))
+            if end.is_exact:  # the last day is known only where the end is
+                item["sof:placedLastDay"] = last_day(node.valid_to).isoformat()
         graph.append(item)
 
+    reorganisations = list(reorganisations)
+    periods = _periods_of_involved_units(reorganisations)
     for reorganisation in reorganisations:
-        original, resulting = set(), set()
-        for change in reorganisation.changes.all():
-            if change.kind == "created":
-                resulting.add(change.unit.slug)
-            elif change.kind in ("merged", "split"):
-                original.add(change.unit.slug)
-                resulting.add(change.target.slug)
-            elif change.kind == "dissolved":
-                original.add(change.unit.slug)
-            else:
-                original.add(change.unit.slug)
-                resulting.add(change.unit.slug)
+        original, resulting = change_event_units(reorganisation, periods)
         event = {
             "@id": f"{base_url}/changes/{reorganisation.pk}/",
             "@type": "org:ChangeEvent",
             "dct:title": {"@value": reorganisation.title, "@language": "da"},
-            "sof:dateCertainty": reorganisation.certainty,
+            **_dating(reorganisation.dating, "date"),
         }
-        if reorganisation.date:
-            event["dct:date"] = reorganisation.date.isoformat()
-        if reorganisation.not_before:
-            event["sof:notBefore"] = reorganisation.not_before.isoformat()
-        if reorganisation.not_after:
-            event["sof:notAfter"] = reorganisation.not_after.isoformat()
         if original:
             event["org:originalOrganization"] = [unit_iri(base_url, s) for s in sorted(original)]
         if resulting:

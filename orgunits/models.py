@@ -596,7 +596,8 @@ class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
         (each unit's kind and target group on the date as `kind_on`, `target_group_on`)."""
         return (
             classified_on(self.valid_on(date), date, path="unit__")
-            .select_related("unit", "opened_by__reorganisation", "closed_by__reorganisation")
+            .with_datings()
+            .select_related("unit")
             .prefetch_related(
                 Prefetch(
                     "unit__names",

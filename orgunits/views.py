@@ -18,9 +18,11 @@ from django.views.decorators.http import require_safe
 from history.models import Change, Reorganisation
 from history.recorded import structure_as_recorded
 from responsibilities.models import Responsibility
+from socialforvaltning.asof import AsOf
 from socialforvaltning.lib.csvsafe import ExcelDanish, neutralised
-from socialforvaltning.lib.dates import date_from_request, format_date, recorded_from_request
+from socialforvaltning.lib.dates import format_date
 from socialforvaltning.middleware import reads_parameters
+from socialforvaltning.periods import last_day
 
 from . import jsonld
 from .eaccpf.jobs import queue_state
@@ -136,13 +138,13 @@ def healthz(request):
 @reads_parameters("date", "recorded", "root", "depth")
 @require_safe
 def chart(request):
-    date = date_from_request(request)
+    as_of = AsOf.from_request(request)
+    date, recorded = as_of.date, as_of.recorded
     root_slug = short_param(request, "root") or None
     depth_text = short_param(request, "depth") or "5"
     # isdigit() alone also accepts digits such as "²" that int() refuses.
     if not (depth_text.isascii() and depth_text.isdigit()) or not 1 <= int(depth_text) <= 12:
         raise BadRequest(_("The depth must be a whole number from 1 to 12."))
-    recorded = recorded_from_request(request)
     if recorded is not None:
         # As the registry recorded it then: the whole structure, without folding.
         structure, root, folded = Structure(date, structure_as_recorded(date, recorded)), None, {}
@@ -189,8 +191,6 @@ def chart(request):
         "orgunits/chart.html",
         {
             "date": date,
-            "as_of_query": f"date={date.isoformat()}",
-            "date_iso": date.isoformat(),
             "recorded": recorded,
             "chart": structure.chart(root=root, folded=folded),
             "root": root,
@@ -266,7 +266,8 @@ def _versions_with_changes(records):
 @reads_parameters("date", "recorded")
 @require_safe
 def unit_detail(request, slug):
-    date = date_from_request(request)
+    as_of = AsOf.from_request(request)
+    date, recorded = as_of.date, as_of.recorded
     placements = (
         UnitNode.objects.with_datings()
         .select_related("parent__unit")
@@ -335,7 +336,6 @@ def unit_detail(request, slug):
         ((n.parent.unit, parent) for n, parent in placements if n is node_on_date and parent),
         None,
     )
-    recorded = recorded_from_request(request)
     if recorded is not None:
         # The unit on the date as the registry recorded it then: its name, parent, children.
         then = Structure(date, structure_as_recorded(date, recorded))
@@ -352,7 +352,6 @@ def unit_detail(request, slug):
         {
             "unit": unit,
             "date": date,
-            "as_of_query": f"date={date.isoformat()}",
             "name": name,
             "recorded": recorded,
             "display_name": name.name if name else unit.name_at(date),
@@ -390,6 +389,10 @@ def unit_tasks(unit: Unit, date):
     )
 
 
+def _iso(date) -> str:
+    return date.isoformat() if date else ""
+
+
 # The CSV's dialects: commas by default, and semicolons for Danish Excel (?dialect=excel-da).
 CSV_DIALECTS = {"": csv.excel, "excel-da": ExcelDanish}
 
@@ -397,7 +400,7 @@ CSV_DIALECTS = {"": csv.excel, "excel-da": ExcelDanish}
 @reads_parameters("date", "dialect")
 @require_safe
 def units_csv(request):
-    date = date_from_request(request)
+    date = AsOf.from_request(request).date
     asked = short_param(request, "dialect")
     if asked not in CSV_DIALECTS:
         raise BadRequest(
@@ -422,9 +425,9 @@ def units_csv(request):
             _("kind"),
             _("target group"),
             _("exists from"),
-            _("exists until"),
+            _("exists to and including"),
             _("placed from"),
-            _("placed until"),
+            _("placed to and including"),
             _("certainty"),
             _("identifiers"),
             _("slug"),
@@ -445,9 +448,9 @@ def units_csv(request):
             [
                 *map(neutralised, text),
                 node.unit_exists_from.isoformat() if node.unit_exists_from else "",
-                node.unit_exists_until.isoformat() if node.unit_exists_until else "",
+                _iso(last_day(node.unit_exists_until)),
                 node.valid_from.isoformat() if node.valid_from else "",
-                node.valid_to.isoformat() if node.valid_to else "",
+                _iso(last_day(node.valid_to)),
                 neutralised(node.certainty_text(date)),
                 neutralised("; ".join(str(i) for i in unit.identifiers.all())),
                 neutralised(unit.slug),
@@ -459,8 +462,8 @@ def units_csv(request):
 @reads_parameters("date", "recorded")
 @require_safe
 def org_jsonld(request):
-    date = date_from_request(request)
-    recorded = recorded_from_request(request)
+    as_of = AsOf.from_request(request)
+    date, recorded = as_of.date, as_of.recorded
     reorganisations = Reorganisation.objects.in_force().filter(
         Q(date__lte=date) | Q(date__isnull=True)
     )
@@ -472,7 +475,10 @@ def org_jsonld(request):
             pk__in=Reorganisation.history.filter(history_date__lte=recorded).values("id")
         )
     reorganisations = reorganisations.prefetch_related(
-        Prefetch("changes", queryset=Change.objects.select_related("unit", "target"))
+        Prefetch(
+            "changes",
+            queryset=Change.objects.select_related("unit", "target", "previous_parent"),
+        )
     )
     document = jsonld.organisation_graph(
         base_url=base_url(request),

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from socialforvaltning.lib.dates import date_from_request
+from socialforvaltning.asof import AsOf
 from socialforvaltning.middleware import reads_parameters
 
 from .forms import LookupForm
@@ -21,7 +21,7 @@ SHOWN = 100
 @require_safe
 def lookup(request):
     """Who held a task on a date: search by words (`q`) or browse a `category`."""
-    date = date_from_request(request)
+    date = AsOf.from_request(request).date
     form = LookupForm(request.GET)
     if not form.is_valid():
         raise BadRequest(form.error_message())
@@ -69,7 +69,6 @@ def lookup(request):
             "matched": found.matched,
             "shown": len(found.answers) + len(found.unheld),
             "suggestions": suggestions,
-            "as_of_query": f"date={date.isoformat()}",
         },
     )
 
@@ -125,9 +124,8 @@ def task_detail(request, slug):
     if task is None:
         raise Http404(_("The registry has no task “%(slug)s”.") % {"slug": slug[:100]})
     held = list(
-        task.responsibilities.select_related(
-            "unit", "post", "opened_by__reorganisation", "closed_by__reorganisation"
-        )
+        task.responsibilities.with_datings()
+        .select_related("unit", "post")
         .prefetch_related("unit__names", "citations__document")
         .order_by(F("valid_from").asc(nulls_first=True), "role", "unit__slug")
     )

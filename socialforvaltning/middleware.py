@@ -105,10 +105,13 @@ class ConditionalGetMiddleware:
         self.last_version = None
 
     @staticmethod
-    def etag(version: str, request, origin: str) -> str:
+    def etag(version: str, request, origin: str, today=None) -> str:
+        import datetime
         import hashlib
 
-        key = "|".join((version, chosen_language(request), origin, request.get_full_path()))
+        # Today's date too: a page without ?date= shows today, and must not be yesterday's.
+        today = (today or datetime.date.today()).isoformat()
+        key = "|".join((version, today, chosen_language(request), origin, request.get_full_path()))
         return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
     def __call__(self, request):

@@ -91,6 +91,17 @@ class Dating:
     def __str__(self) -> str:
         return self.display()
 
+    def shifted(self, days: int) -> "Dating":
+        """The same dating `days` later (earlier if negative), as certain as before: the last
+        day of a period is the day before the change that ended it, with a range a day
+        earlier too."""
+        step = datetime.timedelta(days=days)
+
+        def move(day):
+            return day + step if day is not None else None
+
+        return Dating(move(self.date), self.certainty, move(self.not_before), move(self.not_after))
+
     def as_json(self) -> dict:
         """The dating for machines: the day the registry uses, how certain it is, a range's
         bounds, and the words a person reads."""

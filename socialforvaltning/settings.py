@@ -41,6 +41,16 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_date(name: str) -> datetime.date | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date, YYYY-MM-DD, not {value!r}") from None
+
+
 def database_from_url(url: str) -> dict:
     """Translate DATABASE_URL (sqlite:///path or postgres://user:pw@host:port/name)."""
     parts = urlsplit(url)
@@ -161,7 +171,9 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "socialforvaltning.asof.as_of",
             ],
+            "libraries": {"as_of": "socialforvaltning.templatetags.as_of"},
         },
     },
 ]
@@ -286,6 +298,10 @@ LOGGING = {
         "django_tasks": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# How far the registry's knowledge reaches: on a later date the pages say that what they show
+# is the organisation as last recorded. Empty: the date of the latest reorganisation in force.
+REGISTRY_RECORDED_UP_TO = env_date("REGISTRY_RECORDED_UP_TO")
 
 # Absolute URLs in exports (JSON-LD @id). Empty: taken from the request.
 REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "").rstrip("/")

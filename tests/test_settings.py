@@ -99,6 +99,7 @@ def test_production_names_static_files_by_their_content_and_compresses_them(tmp_
         ("REGISTRY_CACHE_URL", "memcached://x", "REGISTRY_CACHE_URL must start with redis://"),
         ("REGISTRY_CACHE_URL", "redis://h:notaport/0", "REGISTRY_CACHE_URL has a malformed port"),
         ("DJANGO_ALLOWED_HOSTS", ",", "DJANGO_ALLOWED_HOSTS is empty"),
+        ("REGISTRY_RECORDED_UP_TO", "March 2011", "REGISTRY_RECORDED_UP_TO must be a date"),
     ],
 )
 def test_a_malformed_setting_is_one_clear_line_not_a_traceback(variable, value, message):

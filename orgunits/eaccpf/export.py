@@ -452,8 +452,8 @@ class _Writer:
         """A dateRange from `start` (None: not known at all) to `end` (None: open)."""
         element = self.sub(parent, "dateRange")
         self.date(element, "fromDate", start or Dating(None, Certainty.UNKNOWN))
-        if end is not None:
-            self.date(element, "toDate", end)
+        if end is not None:  # the last day the period held (the importer adds the day back)
+            self.date(element, "toDate", end.shifted(-1))
         return element
 
     def relation_dates(self, parent, relation: Relation):
@@ -499,8 +499,8 @@ class _Writer:
 
     def dates_convention_note(self) -> str:
         return _(
-            "Periods are half-open: toDate is the date of the change that ended the period, the "
-            "first day on which it no longer applied. A date known only within a range has "
+            "toDate is the last day on which the period applied (the change that ended it took "
+            "effect the day after). A date known only within a range has "
             "notBefore and/or notAfter and no standardDate; an approximate date has the local "
             "type approximate; a start before the registry's records has the local type "
             "beforeRecords. An open end is left out."

@@ -552,9 +552,11 @@ class _Reader:
             date = self.first(element, "e:date")
             return (self.bound(date) if date is not None else None), None
         start, end = self.first(date_range, "e:fromDate"), self.first(date_range, "e:toDate")
+        last_day = self.bound(end) if end is not None else None
+        # toDate is the period's last day; the registry's periods end on the day after.
         return (
             self.bound(start) if start is not None else None,
-            self.bound(end) if end is not None else None,
+            last_day.shifted(1) if last_day is not None and last_day.date is not None else last_day,
         )
 
     def bound(self, element) -> Dating | None:

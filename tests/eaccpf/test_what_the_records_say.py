@@ -84,8 +84,9 @@ def test_center_for_maal_og_rammer_has_its_offices_as_children_with_their_dates(
     }
     assert children == {
         unit_url("mr-born"): ("2008-09-01", None),
-        unit_url("mr-handicap-og-psykiatri"): ("2008-09-01", "2011-03-01"),
-        unit_url("mr-udsatte"): ("2008-09-01", "2011-03-01"),
+        # toDate is the last day: the two were merged away on 1 March 2011.
+        unit_url("mr-handicap-og-psykiatri"): ("2008-09-01", "2011-02-28"),
+        unit_url("mr-udsatte"): ("2008-09-01", "2011-02-28"),
         unit_url("mr-voksne"): ("2011-03-01", None),
     }
 
@@ -147,7 +148,7 @@ def test_the_merged_offices_were_followed_by_mr_voksne_on_1_march_2011(client, v
     assert later["change"] == "merged"
     assert later["date"]["standardDate"] == "2011-03-01"
     end = find(root, ".//e:existDates/e:dateRange/e:toDate", version)
-    assert end.get("standardDate") == "2011-03-01"
+    assert end.get("standardDate") == "2011-02-28"  # its last day
 
 
 def test_a_merged_office_is_not_a_deleted_record(client):
@@ -169,14 +170,19 @@ def test_the_legal_units_uncertain_move_is_dated_only_as_precisely_as_known(clie
     under_udsatte = parents[unit_url("mr-udsatte")]
     under_haps = parents[unit_url("mr-handicap-og-psykiatri")]
     assert under_udsatte["from"]["standardDate"] == "2008-09-01"
-    for date in (under_udsatte["to"], under_haps["from"]):
+    # The move took effect some day from 2 September 2008 to 30 November 2010, so the last
+    # day under MR Udsatte lies a day earlier, from 1 September 2008 to 29 November 2010.
+    moved, last_day = under_haps["from"], under_udsatte["to"]
+    for date, bounds in (
+        (moved, ("2008-09-02", "2010-11-30")),
+        (last_day, ("2008-09-01", "2010-11-29")),
+    ):
         assert "standardDate" not in date
-        assert date.get("notBefore") == "2008-09-02"
-        assert date.get("notAfter") == "2010-11-30"
+        assert (date.get("notBefore"), date.get("notAfter")) == bounds
         assert term(date.get("localType")) == "range"
-    assert under_haps["to"]["standardDate"] == "2010-12-01"
+    assert under_haps["to"]["standardDate"] == "2010-11-30"  # dissolved on 1 December 2010
     # The registry switches the structure on 30 November 2010; the record must not say so.
-    assert not root.xpath("//*[@standardDate='2010-11-30']")
+    assert not root.xpath("//*[@standardDate='2010-11-29']")
 
 
 @BOTH
@@ -195,7 +201,8 @@ def test_a_unit_from_before_the_sources_has_no_invented_start(client, version):
 def test_an_approximate_end_says_it_is_approximate(client, version):
     root = record(client, "kvalitets-og-tilsynskontoret", version)
     end = find(root, ".//e:existDates/e:dateRange/e:toDate", version)
-    assert end.get("standardDate") == "2009-01-01"
+    # Planen: the inspection tasks stayed in the office "til udgangen af 2008".
+    assert end.get("standardDate") == "2008-12-31"
     assert term(end.get("localType")) == "approximate"
     if version == V2:
         assert end.get("certainty") == "approximate"

@@ -133,6 +133,71 @@ def test_the_merger_is_a_change_event_from_the_two_offices_to_mr_voksne(client):
     assert str(rows[0].date) == "2011-03-01"
 
 
+def event_units(graph, title_start):
+    """The slugs of the originals and the results of the change event with that title."""
+    (event,) = [
+        e
+        for e in graph.subjects(RDF.type, ORG.ChangeEvent)
+        if str(graph.value(e, DCT.title)).startswith(title_start)
+    ]
+
+    def slugs(prop):
+        return {
+            str(u).removeprefix(f"{BASE}/units/").rstrip("/") for u in graph.objects(event, prop)
+        }
+
+    return slugs(ORG.originalOrganization), slugs(ORG.resultingOrganization)
+
+
+def test_a_merger_results_in_the_new_office_not_the_offices_merged_away(client):
+    # Stadsarkivet, "Beskrivelse": MR Handicap og Psykiatri and MR Udsatte "blev pr. 1. marts
+    # 2011 lagt sammen til Mål- og Rammekontoret for Voksne": the two exist no more.
+    original, resulting = event_units(graph_on(client, "2011-03-01"), "MR Handicap og Psykiatri")
+    assert {"mr-handicap-og-psykiatri", "mr-udsatte"} <= original
+    assert "mr-voksne" in resulting
+    assert not {"mr-handicap-og-psykiatri", "mr-udsatte"} & resulting
+
+
+def test_a_dissolved_unit_is_an_original_and_its_tasks_receivers_are_results(client):
+    # Stadsarkivet, "Beskrivelse": "Tværgående juridisk enhed (2008-2010)"; its tasks went on
+    # to other units on 1 December 2010.
+    original, resulting = event_units(graph_on(client, "2011-03-01"), "Den tværgående juridiske")
+    assert "tvaergaaende-juridisk-enhed" in original
+    assert "tvaergaaende-juridisk-enhed" not in resulting
+    assert {"socialcenter-koebenhavn", "mr-handicap-og-psykiatri"} <= resulting
+
+
+def test_the_office_closed_at_the_end_of_2008_is_only_an_original(client):
+    # Planen, "Kvalitets- og Tilsynskontoret": the inspection tasks stay together "til
+    # udgangen af 2008".
+    original, resulting = event_units(graph_on(client, "2011-03-01"), "Kvalitets- og Tilsyns")
+    assert "kvalitets-og-tilsynskontoret" in original
+    assert "kvalitets-og-tilsynskontoret" not in resulting
+
+
+def test_the_june_2010_transfer_names_the_centres_that_received_the_tasks(client):
+    original, resulting = event_units(graph_on(client, "2011-03-01"), "Visitation og køb/salg")
+    assert "mr-handicap-og-psykiatri" in original
+    assert {"socialcenter-koebenhavn", "handicapcenter-koebenhavn", "oekonomiservice"} <= resulting
+
+
+def test_the_export_says_how_certain_each_date_is(client):
+    document = json.loads(client.get("/export/org.jsonld", {"date": "2010-06-01"}).content)
+    items = {i["@id"].removeprefix(f"{BASE}/units/").rstrip("/"): i for i in document["@graph"]}
+    # Stadsarkivet says only that the authority centres existed by 1 June 2010.
+    centre = items["socialcenter-koebenhavn"]
+    assert centre["sof:placedFromCertainty"] == "range"
+    assert centre["sof:placedFromNotAfter"] == "2010-06-01"
+    assert items["mr-born"]["sof:placedFromCertainty"] == "exact"
+    in_2009 = json.loads(client.get("/export/org.jsonld", {"date": "2009-06-01"}).content)
+    legal = next(i for i in in_2009["@graph"] if i["@id"].endswith("/tvaergaaende-juridisk-enhed/"))
+    assert legal["sof:placedUntilCertainty"] == "range"
+    assert "sof:placedLastDay" not in legal  # "på et tidspunkt": no last day to give
+    merged = json.loads(client.get("/export/org.jsonld", {"date": "2011-02-28"}).content)
+    haps = next(i for i in merged["@graph"] if i["@id"].endswith("/mr-handicap-og-psykiatri/"))
+    assert haps["sof:placedLastDay"] == "2011-02-28"
+
+
 def test_change_events_after_the_date_are_not_yet_in_the_export(client):
     graph = graph_on(client, "2011-02-28")
     assert not list(graph.subjects(ORG.resultingOrganization, unit("mr-voksne")))

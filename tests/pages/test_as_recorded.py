@@ -2,6 +2,8 @@
 an archivist can see what the registry said before a correction."""
 
 import datetime
+import html
+import re
 
 import pytest
 from django.utils import timezone
@@ -58,3 +60,19 @@ def test_a_moment_before_anything_was_recorded_shows_an_empty_registry(client):
 def test_a_malformed_moment_is_a_400(client, value):
     response = client.get("/", {"date": "2010-01-01", "recorded": value})
     assert response.status_code == 400
+
+
+def test_links_from_a_chart_as_recorded_keep_the_date_and_the_moment(client, renamed_later):
+    # Following a box of the chart as recorded then must not drop back to what it says now.
+    chart = client.get("/", {"date": "2010-01-01", "recorded": renamed_later})
+    link = re.search(r'href="(/units/mr-born/\?[^"]+)"', chart.content.decode()).group(1)
+    unit = client.get(html.unescape(link))
+    text = unit.content.decode()
+    assert "<h1>Mål- og Rammekontoret for Børn og familier" in text
+    assert "date=2010-01-01" in link and "recorded=" in link
+
+
+def test_the_chart_links_of_a_branch_and_the_next_change_keep_the_moment(client, renamed_later):
+    chart = client.get("/", {"date": "2009-06-01", "recorded": renamed_later}).content.decode()
+    next_change = re.search(r'rel="next" href="([^"]+)"', chart).group(1)
+    assert "recorded=" in next_change

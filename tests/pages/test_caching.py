@@ -10,6 +10,7 @@ import redis
 from history.services import Rename, apply_reorganisation
 from history.version import data_version
 from orgunits.models import Unit, UnitIdentifier, UnitName
+from socialforvaltning.middleware import ConditionalGetMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +267,11 @@ def test_an_entry_that_is_not_a_page_is_a_miss_not_an_error(client):
         response = client.get(*PAGE)
         assert response.status_code == 200
         assert "Mål og Rammer" in response.content.decode()
+
+
+def test_a_page_of_today_is_not_served_from_yesterdays_cache(rf):
+    # `/` shows the organisation "today": the day it was cached must not answer the next day.
+    request = rf.get("/")
+    one_day = ConditionalGetMiddleware.etag("1.1", request, "http://x", datetime.date(2026, 12, 3))
+    next_day = ConditionalGetMiddleware.etag("1.1", request, "http://x", datetime.date(2026, 12, 4))
+    assert one_day != next_day

@@ -1,5 +1,6 @@
 """/ — the organisation chart as of a date."""
 
+import datetime
 import re
 
 import pytest
@@ -173,3 +174,23 @@ def test_a_branch_whose_unit_did_not_exist_on_the_date_says_so_and_shows_what_di
     response = client.get("/", {"date": date, "root": root})
     assert response.status_code == 200
     assert notice in response.content.decode()
+
+
+def test_a_date_after_the_last_recorded_change_says_the_record_ends_there(client):
+    # The record reaches to its latest reorganisation: in the seed the merger of 1 March 2011
+    # (Stadsarkivet, "Beskrivelse": "blev pr. 1. marts 2011 lagt sammen"); in the test
+    # registry the synthetic organisation of 1 January 2100 beside it.
+    later = client.get("/", {"date": "2150-06-01"}).content.decode()
+    assert "Registrets viden rækker til 1. januar 2100" in later
+    on_the_day = client.get("/", {"date": "2100-01-01"}).content.decode()
+    assert "Registrets viden rækker til" not in on_the_day
+    unit = client.get("/units/mr-voksne/", {"date": "2150-06-01"}).content.decode()
+    assert "Registrets viden rækker til 1. januar 2100" in unit
+
+
+def test_the_operator_can_say_how_far_the_record_reaches(client, settings):
+    settings.REGISTRY_RECORDED_UP_TO = datetime.date(2013, 12, 31)
+    assert "Registrets viden" not in client.get("/", {"date": "2013-01-01"}).content.decode()
+    assert (
+        "rækker til 31. december 2013" in client.get("/", {"date": "2014-01-01"}).content.decode()
+    )

@@ -47,11 +47,15 @@ def test_a_bad_date_is_a_400(client):
 def test_the_csv_gives_a_units_whole_existence_beside_its_placement_on_the_date(client):
     by_slug = {r["id"]: r for r in rows(client, "2010-06-01")}
     moved = by_slug["mr-handicap-og-psykiatri"]  # under the direktion from 1 June 2008
-    assert (moved["eksisterer fra"], moved["eksisterer til"]) == ("2008-06-01", "2011-03-01")
-    assert (moved["placeret fra"], moved["placeret til"]) == ("2008-09-01", "2011-03-01")
+    # Merged away on 1 March 2011 (Stadsarkivet, "Beskrivelse"): 28 February was its last day.
+    assert (moved["eksisterer fra"], moved["eksisterer til og med"]) == ("2008-06-01", "2011-02-28")
+    assert (moved["placeret fra"], moved["placeret til og med"]) == ("2008-09-01", "2011-02-28")
     assert (moved["type"], moved["målgruppe"]) == ("Kontor", "Psykisk syge og handicappede")
     before_the_sources = by_slug["direktion"]
-    assert (before_the_sources["eksisterer fra"], before_the_sources["eksisterer til"]) == ("", "")
+    assert (before_the_sources["eksisterer fra"], before_the_sources["eksisterer til og med"]) == (
+        "",
+        "",
+    )
     assert before_the_sources["målgruppe"] == ""
 
 

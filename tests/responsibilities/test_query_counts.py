@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 SEED_DATE = datetime.date(2010, 6, 1)
 # The registry's data version (the page cache's key), the first hundred tasks and the count
 # of all, their holders, the holders' citations, and the holders' places on the date (their
-# placements, these with their ancestors, their names).
-LOOKUP_QUERIES = 8
+# placements, these with their ancestors, their names), and how far the record reaches.
+LOOKUP_QUERIES = 9
 
 SIZES = [
     ({"q": "tilsyn", "date": SEED_DATE.isoformat()}, 8),
@@ -54,8 +54,9 @@ def test_a_lookup_costs_constant_queries(
 def test_a_lookup_without_a_match_costs_constant_queries(
     client, django_assert_max_num_queries, date
 ):
-    # The data version, the search, and all names and synonyms for the suggestions.
-    with django_assert_max_num_queries(3):
+    # The data version, the search, all names and synonyms for the suggestions, and how far
+    # the record reaches.
+    with django_assert_max_num_queries(4):
         response = client.get(
             reverse("responsibilities:lookup"), {"q": "opholdsteder", "date": date}
         )

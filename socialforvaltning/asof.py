@@ -1,0 +1,59 @@
+"""What a page is showing: the organisation on a date (valid time), as the registry recorded
+it at a moment (record time; by default, what it says now).
+
+Every view reads it with `AsOf.from_request`, the context processor hands the same object to
+every template, and the `as_of_url` and `as_of_query` tags write links that keep it, so a
+visitor who asked for "1 June 2009 as recorded on 1 December" stays there from page to page.
+"""
+
+import dataclasses
+import datetime
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+
+from socialforvaltning.lib.dates import InvalidDate, date_from_request, recorded_from_request
+
+
+@dataclasses.dataclass(frozen=True)
+class AsOf:
+    date: datetime.date
+    recorded: datetime.datetime | None = None
+
+    @classmethod
+    def from_request(cls, request) -> "AsOf":
+        """`?date=` (today if absent) and `?recorded=` (now if absent); a malformed value is an
+        InvalidDate, a 400 that says what was wrong. Read once per request."""
+        as_of = getattr(request, "_as_of", None)
+        if as_of is None:
+            as_of = request._as_of = cls(date_from_request(request), recorded_from_request(request))
+        return as_of
+
+    def on(self, date: datetime.date | None) -> "AsOf":
+        """The same record time on another date (a link to the day a unit began, say)."""
+        return dataclasses.replace(self, date=date) if date is not None else self
+
+    def params(self, **more) -> dict:
+        """The page's own parameters first (what it is), then when."""
+        params = {k: v for k, v in more.items() if v not in (None, "")}
+        params["date"] = self.date.isoformat()
+        if self.recorded is not None:
+            params["recorded"] = timezone.localtime(self.recorded).strftime("%Y-%m-%dT%H:%M:%S")
+        return params
+
+    def query(self, **more) -> str:
+        """The query string that asks for this (with `more` parameters), without the "?"."""
+        return urlencode(self.params(**more))
+
+    def url(self, viewname: str, *args, **more) -> str:
+        return f"{reverse(viewname, args=args)}?{self.query(**more)}"
+
+
+def as_of(request) -> dict:
+    """The context processor: the page's AsOf, or None where the request's own is malformed
+    (the error page that says so still renders, with links that carry no date)."""
+    try:
+        return {"as_of": AsOf.from_request(request)}
+    except InvalidDate:
+        return {"as_of": None}

@@ -1,0 +1,29 @@
+"""Links that keep what a page is showing (see socialforvaltning.asof)."""
+
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def as_of_url(context, viewname, *args, date=None, **params):
+    """`{% as_of_url 'orgunits:detail' unit.slug %}`: the page for the same date and record
+    time (`date=` another date; more parameters are added to the query)."""
+    as_of = context.get("as_of")
+    path = reverse(viewname, args=args)
+    if as_of is None:  # a page whose own date was malformed: links name no date of theirs
+        query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+        return f"{path}?{query}" if query else path
+    return f"{path}?{as_of.on(date).query(**params)}"
+
+
+@register.simple_tag(takes_context=True)
+def as_of_query(context, date=None, **params):
+    """`href="{% as_of_query root=unit.slug %}"`: this page again, with other parameters."""
+    as_of = context.get("as_of")
+    if as_of is None:
+        return ""
+    return f"?{as_of.on(date).query(**params)}"
