@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from history.admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
 from history.models import Change, Reorganisation
 from socialforvaltning.lib.dates import InvalidDate, format_date, parse_date
-from socialforvaltning.periods import describe_period
 
 from .eaccpf.admin_views import import_eaccpf, import_job
 from .models import (
@@ -220,10 +219,9 @@ class UnitAdmin(ReasonedHistoryAdmin):
     def dates_of_existence(self, unit):
         if unit.pk is None:
             return _("not placed in the structure (enter a dated change to place it)")
-        nodes = sorted(unit.nodes.with_datings(), key=lambda n: n.valid_from or datetime.date.min)
-        if not nodes:
-            return _("not placed in the structure (enter a dated change to place it)")
-        return describe_period(nodes[0].start_dating, nodes[-1].end_dating)
+        return unit.existence_display(unit.nodes.with_datings()) or _(
+            "not placed in the structure (enter a dated change to place it)"
+        )
 
     @admin.display(description=_("relationships"))
     def relationships(self, unit):
@@ -281,7 +279,7 @@ class UnitAdmin(ReasonedHistoryAdmin):
     def existence(self, unit):
         if not unit.nodes.all():
             return _("not placed in the structure")
-        return unit.existence_display
+        return unit.existence_display()
 
     def get_urls(self):
         return [

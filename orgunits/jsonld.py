@@ -7,7 +7,7 @@ import datetime
 
 from socialforvaltning.periods import Dating, is_valid_on, last_day
 
-from .models import UnitNode
+from .models import UnitNode, placed_since
 from .structure import Structure
 
 ORG = "http://www.w3.org/ns/org#"
@@ -125,6 +125,7 @@ def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisat
     """`nodes`: UnitNode.objects.tree_on(date) with unit identifiers prefetched;
     `reorganisations`: those that took effect by `date`, with changes and units loaded."""
     nodes = list(nodes)
+    since = placed_since(nodes, date)
     datings = _datings_of_changes(_changes_not_loaded(nodes))
     graph = []
     root_iri = None
@@ -163,7 +164,8 @@ def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisat
         ]
         if identifiers:
             item["org:identifier"] = identifiers
-        start = datings.get(node.opened_by_id) or node.start_dating
+        first = since.get(node.pk, node)  # the placement may have begun on an earlier node
+        start = datings.get(first.opened_by_id) or first.start_dating
         item.update(_dating(start, "placedFrom"))
         if node.valid_to:
             end = datings.get(node.closed_by_id) or node.end_dating

@@ -9,6 +9,7 @@ form a well-formed tree, read in one query in MPTT order (`UnitNode.objects.tree
 Structure is written only by `history.services.apply_reorganisation`.
 """
 
+import dataclasses
 import datetime
 import functools
 from collections import defaultdict
@@ -40,6 +41,7 @@ from mptt.querysets import TreeQuerySet
 from simple_history.models import HistoricalRecords
 
 from socialforvaltning.periods import (
+    Dated,
     Period,
     PeriodQuerySet,
     describe_period,
@@ -338,11 +340,11 @@ class Unit(models.Model):
     def node_on(self, date: datetime.date) -> "UnitNode | None":
         return self.nodes.valid_on(date).first()
 
-    @property
-    def existence_display(self) -> str:
+    def existence_display(self, nodes=None) -> str:
         """When it existed, each end as certain as the reorganisation that dates it (reads
-        its placements with `opened_by__reorganisation` and `closed_by__reorganisation`)."""
-        nodes = sorted(self.nodes.all(), key=lambda n: n.valid_from or datetime.date.min)
+        its placements, `nodes` or those prefetched, with their datings: `with_datings()`)."""
+        nodes = self.nodes.all() if nodes is None else nodes
+        nodes = sorted(nodes, key=lambda n: n.valid_from or datetime.date.min)
         if not nodes:
             return ""
         return describe_period(nodes[0].start_dating, nodes[-1].end_dating)
@@ -625,6 +627,73 @@ class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
                 default=Subquery(placements.annotate(last=Max("valid_to")).values("last")),
             ),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement(Dated):
+    """A unit's unbroken time under one parent unit: one node, or several in a row where the
+    tree replaced the unit's node because its parent's node was replaced (the parent moved and
+    took the unit with it), which is no move of the unit. Surfaces show placements, not nodes.
+    """
+
+    nodes: tuple
+
+    @property
+    def first(self) -> "UnitNode":
+        return self.nodes[0]
+
+    @property
+    def last(self) -> "UnitNode":
+        return self.nodes[-1]
+
+    parent = property(lambda self: self.first.parent)
+    parent_id = property(lambda self: self.first.parent_id)
+    valid_from = property(lambda self: self.first.valid_from)
+    valid_to = property(lambda self: self.last.valid_to)
+    opened_by = property(lambda self: self.first.opened_by)
+    closed_by = property(lambda self: self.last.closed_by)
+    start_dating = property(lambda self: self.first.start_dating)
+    end_dating = property(lambda self: self.last.end_dating)
+
+
+def _parent_unit_id(node):
+    if hasattr(node, "parent_unit_id"):
+        return node.parent_unit_id
+    return node.parent.unit_id if node.parent_id else None
+
+
+def placements_of(nodes) -> list[Placement]:
+    """`nodes` (of one unit or many, with their parents' units or a `parent_unit_id`) as
+    placements, in order of unit and start."""
+    runs = []
+    for node in sorted(nodes, key=lambda n: (n.unit_id, n.valid_from or datetime.date.min)):
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and last.unit_id == node.unit_id
+            and last.valid_to is not None
+            and last.valid_to == node.valid_from
+            and _parent_unit_id(last) == _parent_unit_id(node)
+        ):
+            runs[-1].append(node)
+        else:
+            runs.append([node])
+    return [Placement(tuple(run)) for run in runs]
+
+
+def placed_since(nodes, date: datetime.date) -> dict:
+    """For each of `nodes` (the structure on `date`), the first node of its placement: where
+    an export says since when a unit sat where it sits (one query)."""
+    every = (
+        UnitNode.objects.filter(unit_id__in=UnitNode.objects.valid_on(date).values("unit_id"))
+        .with_datings()
+        .annotate(parent_unit_id=F("parent__unit_id"))
+    )
+    first_of = {}
+    for placement in placements_of(every):
+        for node in placement.nodes:
+            first_of[node.pk] = placement.first
+    return {node.pk: first_of.get(node.pk, node) for node in nodes}
 
 
 class UnitNodeManager(TreeManager.from_queryset(UnitNodeQuerySet)):

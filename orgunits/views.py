@@ -29,12 +29,15 @@ from .eaccpf.jobs import queue_state
 from .filters import UnitFilter
 from .models import (
     Kind,
+    Placement,
     TargetGroup,
     Unit,
     UnitClassification,
     UnitName,
     UnitNode,
     classification_labels,
+    placed_since,
+    placements_of,
 )
 from .structure import CHART_BUDGET, Structure, chart_window
 
@@ -289,6 +292,8 @@ def unit_detail(request, slug):
     )
     nodes = list(unit.nodes.all())
     node_on_date = next((n for n in nodes if n.is_valid_on(date)), None)
+    # A date inside an uncertain start or end: whether the unit existed is not known.
+    maybe_on_date = None if node_on_date else next((n for n in nodes if n.uncertain_on(date)), None)
     children = []
     if node_on_date is not None:
         children = [
@@ -296,9 +301,10 @@ def unit_detail(request, slug):
             for child in UnitNode.objects.tree_on(date).filter(parent=node_on_date)
         ]
     placements = [
-        (node, node.parent.unit.name_at(node.valid_from or date) if node.parent_id else None)
-        for node in nodes
+        (p, p.parent.unit.name_at(p.valid_from or date) if p.parent_id else None)
+        for p in placements_of(nodes)
     ]
+    placement_on_date = next((p for p, _ in placements if node_on_date in p.nodes), None)
     related = (
         Change.objects.in_force()
         .filter(Q(unit=unit) | Q(target=unit) | Q(previous_parent=unit))
@@ -333,7 +339,7 @@ def unit_detail(request, slug):
     other_names = [n for n in unit.names.all() if n.kind != UnitName.Kind.AUTHORISED]
     name = unit.name_on(date)
     parent_on_date = next(
-        ((n.parent.unit, parent) for n, parent in placements if n is node_on_date and parent),
+        ((p.parent.unit, parent) for p, parent in placements if p is placement_on_date and parent),
         None,
     )
     if recorded is not None:
@@ -359,6 +365,8 @@ def unit_detail(request, slug):
             "other_names": other_names,
             "placements": placements,
             "node_on_date": node_on_date,
+            "placement_on_date": placement_on_date,
+            "maybe_on_date": maybe_on_date,
             "parent_on_date": parent_on_date,
             "children": children,
             "predecessors": predecessors,
@@ -433,9 +441,11 @@ def units_csv(request):
             _("slug"),
         ]
     )
+    since = placed_since(structure.nodes, date)
     for node in structure.nodes:
         unit = node.unit
         name = unit.name_on(date)
+        placement = Placement((since[node.pk], node)) if since[node.pk] != node else node
         # Every text cell is neutralised, as names and identifiers are typed by people; the
         # dates are the registry's own ISO dates, which never start like a formula.
         text = (
@@ -449,9 +459,9 @@ def units_csv(request):
                 *map(neutralised, text),
                 node.unit_exists_from.isoformat() if node.unit_exists_from else "",
                 _iso(last_day(node.unit_exists_until)),
-                node.valid_from.isoformat() if node.valid_from else "",
+                _iso(placement.valid_from),
                 _iso(last_day(node.valid_to)),
-                neutralised(node.certainty_text(date)),
+                neutralised(placement.certainty_text(date)),
                 neutralised("; ".join(str(i) for i in unit.identifiers.all())),
                 neutralised(unit.slug),
             ]

@@ -162,7 +162,7 @@ def describe_period(start: Dating | None, end: Dating | None) -> str:
     """A period in words, each end as certain as it is known (see `describe_end`)."""
     if end is None:
         return gettext("from %(start)s") % {"start": describe_start(start)}
-    return gettext("%(start)s %(end)s") % {
+    return gettext("from %(start)s %(end)s") % {
         "start": describe_start(start),
         "end": describe_end(end),
     }
@@ -272,42 +272,13 @@ def _dating_of_change(change) -> Dating | None:
     return change.reorganisation.dating if change is not None else None
 
 
-class Period(models.Model):
-    """A half-open period of validity [valid_from, valid_to); either end may be open.
-
-    Each end is as certain as what dates it: by default the reorganisation whose change
-    opened or closed the row (`opened_by`, `closed_by`, where the model has them), else the
-    exact date. Reading `start_dating`/`end_dating` follows those relations: a list shows
-    them with `select_related("opened_by__reorganisation", "closed_by__reorganisation")`."""
-
-    valid_from = models.DateField(_("valid from"), null=True, blank=True, db_index=True)
-    valid_to = models.DateField(_("valid to"), null=True, blank=True, db_index=True)
-
-    class Meta:
-        abstract = True
-
-    def clean(self):
-        super().clean()
-        if self.valid_from and self.valid_to and self.valid_from >= self.valid_to:
-            raise ValidationError({"valid_to": _("The start date must lie before the end date.")})
+class Dated:
+    """What follows from a period's two datings (`start_dating`, `end_dating`) and its days
+    (`valid_from`, `valid_to`): whether it held on a date and how certain that is, and the
+    words for it. Mixed into `Period` and into anything else shown as one period."""
 
     def is_valid_on(self, date: datetime.date) -> bool:
         return is_valid_on(self.valid_from, self.valid_to, date)
-
-    @property
-    def start_dating(self) -> Dating:
-        if getattr(self, "opened_by_id", None) is not None:
-            return _dating_of_change(self.opened_by)
-        return Dating(self.valid_from)
-
-    @property
-    def end_dating(self) -> Dating | None:
-        """None while the period is open."""
-        if self.valid_to is None:
-            return None
-        if getattr(self, "closed_by_id", None) is not None:
-            return _dating_of_change(self.closed_by)
-        return Dating(self.valid_to)
 
     @property
     def last_day(self) -> datetime.date | None:
@@ -348,3 +319,38 @@ class Period(models.Model):
         if date is not None and self.uncertain_on(date):
             parts.insert(0, gettext("uncertain on this date"))
         return "; ".join(parts) or gettext("exact")
+
+
+class Period(Dated, models.Model):
+    """A half-open period of validity [valid_from, valid_to); either end may be open.
+
+    Each end is as certain as what dates it: by default the reorganisation whose change
+    opened or closed the row (`opened_by`, `closed_by`, where the model has them), else the
+    exact date. Reading `start_dating`/`end_dating` follows those relations: a list shows
+    them with `select_related("opened_by__reorganisation", "closed_by__reorganisation")`."""
+
+    valid_from = models.DateField(_("valid from"), null=True, blank=True, db_index=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.valid_from and self.valid_to and self.valid_from >= self.valid_to:
+            raise ValidationError({"valid_to": _("The start date must lie before the end date.")})
+
+    @property
+    def start_dating(self) -> Dating:
+        if getattr(self, "opened_by_id", None) is not None:
+            return _dating_of_change(self.opened_by)
+        return Dating(self.valid_from)
+
+    @property
+    def end_dating(self) -> Dating | None:
+        """None while the period is open."""
+        if self.valid_to is None:
+            return None
+        if getattr(self, "closed_by_id", None) is not None:
+            return _dating_of_change(self.closed_by)
+        return Dating(self.valid_to)

@@ -222,3 +222,11 @@ def test_a_bad_date_is_a_400_that_says_what_is_wrong(client, value, message):
 def test_without_a_date_the_export_shows_today(client):
     graph = graph_on(client, "")
     assert (unit("mr-voksne"), RDF.type, ORG.OrganizationalUnit) in graph
+
+
+def test_a_unit_whose_parent_moved_is_placed_from_its_own_start(client):
+    document = json.loads(client.get("/export/org.jsonld", {"date": "2010-01-01"}).content)
+    unit = next(
+        i for i in document["@graph"] if i["@id"].endswith("/projektenheden-for-hjemmeplejen/")
+    )
+    assert unit["sof:placedFrom"] == "2008-06-01"

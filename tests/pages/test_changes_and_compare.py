@@ -73,6 +73,17 @@ def test_the_comparison_across_the_legal_units_move_shows_the_re_anchoring(clien
     html = client.get("/compare/", {"from": "2008-09-01", "to": "2010-11-30"}).content.decode()
     moved = html[html.index("Flyttet eller forankret andetsteds") :]
     assert "Tværgående juridisk enhed" in moved
+    # Stadsarkivet: the unit moved "på et tidspunkt"; the comparison must not present it as
+    # certain.
+    line = moved[moved.index("Tværgående juridisk enhed") : moved.index("</li>")]
+    assert "på et tidspunkt mellem 2. september 2008 og 30. november 2010" in line
+    assert "usikker dato" in line
+
+
+def test_the_lifeline_tooltips_keep_the_uncertainty_of_their_dates(client):
+    # Planen: the inspection office's tasks stayed "til udgangen af 2008" — about then.
+    html = client.get("/changes/").content.decode()
+    assert "Kvalitets- og Tilsynskontoret: fra senest 31. maj 2008 indtil omkring" in html
 
 
 def test_comparing_a_date_with_itself_says_nothing_changed(client):

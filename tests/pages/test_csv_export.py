@@ -139,3 +139,10 @@ def test_the_chart_links_to_both_csv_files(client):
 def test_an_unknown_csv_dialect_is_a_400(client):
     response = client.get("/export/units.csv", {"date": "2011-03-01", "dialect": "excel-us"})
     assert response.status_code == 400
+
+
+def test_a_unit_whose_parent_moved_is_placed_from_its_own_start(client):
+    # Only MR Handicap og Psykiatri moved on 1 September 2008; the project unit below it
+    # stayed where it had been since 1 June 2008.
+    row = {r["id"]: r for r in rows(client, "2010-01-01")}["projektenheden-for-hjemmeplejen"]
+    assert row["placeret fra"] == "2008-06-01"

@@ -127,3 +127,27 @@ def test_a_unit_page_names_the_unit_each_listed_change_created(client):
     page = text_of(client.get("/units/center-for-maal-og-rammer/", {"date": "2009-01-01"}))
     assert "Oprettet: Mål- og Rammekontoret for Børn og familier → Center for Mål og Rammer" in page
     assert "Oprettet: Center for Mål og Rammer" in page
+
+
+def test_a_date_inside_an_uncertain_end_is_not_said_to_lie_after_it(client):
+    # Planen, "Kvalitets- og Tilsynskontoret": the inspection tasks stay together "til
+    # udgangen af 2008" — about then, not exactly on 1 January 2009.
+    page = text_of(client.get("/units/kvalitets-og-tilsynskontoret/", {"date": "2009-01-01"}))
+    assert "Det vides ikke, om enheden fandtes den 1. januar 2009" in page
+    assert "Enheden fandtes ikke den 1. januar 2009" not in page
+    assert "indtil omkring 1. januar 2009" in page
+    later = text_of(client.get("/units/kvalitets-og-tilsynskontoret/", {"date": "2010-01-01"}))
+    assert "Enheden fandtes ikke den 1. januar 2010" in later
+
+
+def test_a_unit_whose_parent_moved_keeps_one_placement_from_its_own_start(client):
+    # Planen, "Handicapområdet": Projektenheden for hjemmeplejen sits in MR Handicap og
+    # Psykiatri from 1 June 2008; on 1 September 2008 only MR Haps moved, into the new centre.
+    page = client.get("/units/projektenheden-for-hjemmeplejen/", {"date": "2010-01-01"})
+    html_text = page.content.decode()
+    placements = html_text[html_text.index("<h2>Placering over tid") :]
+    placements = placements[: placements.index("</table>")]
+    # The header, MR Haps from 1 June 2008, MR Voksne after the merger of 1 March 2011.
+    assert placements.count("<tr") == 3
+    assert placements.count("Mål- og Rammekontoret for Handicap og Psykiatri") == 1
+    assert "1. juni 2008" in placements
