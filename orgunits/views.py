@@ -24,7 +24,7 @@ from socialforvaltning.lib.dates import format_date
 from socialforvaltning.middleware import reads_parameters
 from socialforvaltning.periods import last_day
 
-from . import jsonld
+from . import jsonld, vocabulary
 from .eaccpf.jobs import queue_state
 from .filters import UnitFilter
 from .models import (
@@ -498,5 +498,21 @@ def org_jsonld(request):
     )
     return HttpResponse(
         json.dumps(document, ensure_ascii=False, indent=1),
+        content_type="application/ld+json; charset=utf-8",
+    )
+
+
+@reads_parameters()
+@require_safe
+def vocabulary_page(request):
+    """What each `sof:` term and EAC-CPF local type means (the IRIs lead here)."""
+    return render(request, "orgunits/vocabulary.html", {"groups": vocabulary.groups()})
+
+
+@reads_parameters()
+@require_safe
+def vocabulary_jsonld(request):
+    return HttpResponse(
+        json.dumps(vocabulary.as_jsonld(base_url(request)), ensure_ascii=False, indent=1),
         content_type="application/ld+json; charset=utf-8",
     )

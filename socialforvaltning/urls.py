@@ -12,6 +12,9 @@ urlpatterns = [
     path("language/<str:code>/", orgunit_views.switch_language, name="language"),
     path("admin/", admin.site.urls),
     path("export/", include("orgunits.export_urls")),
+    # The IRIs of the registry's own terms are <base>/vocab#term: /vocab redirects here.
+    path("vocab/", orgunit_views.vocabulary_page, name="vocabulary"),
+    path("vocab.jsonld", orgunit_views.vocabulary_jsonld, name="vocabulary_jsonld"),
     path("tasks/", include("responsibilities.urls")),
     path("", include("history.urls")),
     path("", include("orgunits.urls")),

@@ -25,6 +25,7 @@ PAGES = {
         "What changed between two dates",
     ),
     "tasks": ("/tasks/", "Hvem", "Who is responsible"),
+    "vocabulary": ("/vocab/", "Registrets begreber", "The registry's terms"),
 }
 
 

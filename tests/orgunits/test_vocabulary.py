@@ -1,0 +1,57 @@
+"""/vocab/: every term of the registry's own that the exports use has a page that says what
+it means, and the IRIs <base>/vocab#term lead there."""
+
+import re
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import SKOS
+
+from orgunits.vocabulary import BY_NAME
+
+pytestmark = pytest.mark.django_db
+
+# Units whose records between them use every kind of date, name, change and citation.
+RECORDS = [
+    "center-for-maal-og-rammer",
+    "tvaergaaende-juridisk-enhed",
+    "kvalitets-og-tilsynskontoret",
+    "socialforvaltningen",
+    "mr-voksne",
+    "mr-udsatte",
+]
+
+
+def test_every_term_the_jsonld_uses_is_defined(client):
+    graph = client.get("/export/org.jsonld", {"date": "2010-06-01"}).json()["@graph"]
+    used = {key.removeprefix("sof:") for item in graph for key in item if key.startswith("sof:")}
+    used |= {
+        i["@type"].removeprefix("sof:") for item in graph for i in item.get("org:identifier", [])
+    }
+    assert {"placedFromCertainty", "dateCertainty", "starbas"} <= used
+    assert used <= set(BY_NAME), used - set(BY_NAME)
+
+
+@pytest.mark.parametrize("path", ["eac-cpf.xml", "eac-cpf-2.xml"])
+def test_every_local_type_the_eac_cpf_records_use_is_defined(client, path):
+    used = set()
+    for slug in RECORDS:
+        text = client.get(f"/units/{slug}/{path}").content.decode()
+        used |= set(re.findall(r"http://testserver/vocab#(\w+)", text))
+    assert {"beforeRecords", "range", "passage", "merged"} <= used
+    assert used <= set(BY_NAME), used - set(BY_NAME)
+
+
+def test_the_vocabulary_page_defines_each_term_at_its_fragment(client):
+    html = client.get("/vocab/").content.decode()
+    for name in BY_NAME:
+        assert f'id="{name}"' in html
+    assert "Registrets begreber" in html
+    assert client.get("/vocab")["Location"] == "/vocab/"
+
+
+def test_the_vocabulary_is_also_rdf(client):
+    response = client.get("/vocab.jsonld")
+    assert response["Content-Type"].startswith("application/ld+json")
+    graph = Graph().parse(data=response.content.decode(), format="json-ld")
+    assert graph.value(URIRef("http://testserver/vocab#beforeRecords"), SKOS.definition)
