@@ -650,6 +650,7 @@ class Placement(Dated):
     parent_id = property(lambda self: self.first.parent_id)
     valid_from = property(lambda self: self.first.valid_from)
     valid_to = property(lambda self: self.last.valid_to)
+    opened_by_id = property(lambda self: self.first.opened_by_id)
     opened_by = property(lambda self: self.first.opened_by)
     closed_by = property(lambda self: self.last.closed_by)
     start_dating = property(lambda self: self.first.start_dating)

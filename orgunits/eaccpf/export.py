@@ -28,7 +28,7 @@ import io
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -37,7 +37,15 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from history.models import Change
-from orgunits.models import Citation, RecordStatus, Unit, UnitIdentifier, UnitName, UnitNode
+from orgunits.models import (
+    Citation,
+    RecordStatus,
+    Unit,
+    UnitIdentifier,
+    UnitName,
+    UnitNode,
+    placements_of,
+)
 from orgunits.seed import SYSTEM_USERNAME
 from socialforvaltning.lib.people import public_name
 from socialforvaltning.periods import Certainty, Dating
@@ -51,7 +59,7 @@ from .record import (
     Record,
     Relation,
     Source,
-    bound_at,
+    start_of,
 )
 from .schemas import NS_1, NS_2, V1, V2, XLINK, XML
 
@@ -95,22 +103,19 @@ def records_for(units: QuerySet) -> list[Record]:
         units.prefetch_related(
             Prefetch(
                 "names",
-                queryset=UnitName.objects.select_related(
-                    "opened_by__reorganisation", "closed_by__reorganisation"
-                ),
+                queryset=UnitName.objects.with_datings(),
             ),
             "identifiers",
             Prefetch("citations", queryset=Citation.objects.select_related("document")),
         )
     )
     ids = [u.pk for u in units]
-    with_changes = ("opened_by__reorganisation", "closed_by__reorganisation")
     nodes = defaultdict(list)
-    for node in UnitNode.objects.filter(unit_id__in=ids).select_related("parent", *with_changes):
+    for node in UnitNode.objects.filter(unit_id__in=ids).with_datings().select_related("parent"):
         nodes[node.unit_id].append(node)
     child_nodes = defaultdict(list)
-    for node in UnitNode.objects.filter(parent__unit_id__in=ids).select_related(
-        "parent", *with_changes
+    for node in (
+        UnitNode.objects.filter(parent__unit_id__in=ids).with_datings().select_related("parent")
     ):
         child_nodes[node.parent.unit_id].append(node)
     changes = list(
@@ -234,8 +239,8 @@ def _record(unit, *, nodes, child_nodes, changes, names, slugs, citations, histo
                 name=name.name,
                 short_name=name.short_name,
                 language=name.language,
-                start=bound_at(name.valid_from, name.opened_by),
-                end=bound_at(name.valid_to, name.closed_by),
+                start=start_of(name),
+                end=name.end_dating,
                 ref=f"name-{i}",
             )
         )
@@ -262,21 +267,18 @@ def _record(unit, *, nodes, child_nodes, changes, names, slugs, citations, histo
     ]
     if nodes:
         record.has_exist_dates = True
-        record.exists_from = bound_at(nodes[0].valid_from, nodes[0].opened_by)
-        record.exists_to = bound_at(nodes[-1].valid_to, nodes[-1].closed_by)
-    for run in _runs(nodes, key=lambda n: n.parent.unit_id if n.parent_id else None):
-        parent_id = run[0].parent.unit_id if run[0].parent_id else None
-        if parent_id is not None:
+        record.exists_from = start_of(nodes[0])
+        record.exists_to = nodes[-1].end_dating
+    for placement in placements_of(nodes):
+        if placement.parent_id is not None:
+            parent_id = placement.parent.unit_id
             record.relations.append(
-                _hierarchical("hierarchical-parent", parent_id, run, names, slugs)
+                _hierarchical("hierarchical-parent", parent_id, placement, names, slugs)
             )
-    by_child = defaultdict(list)
-    for node in child_nodes:
-        by_child[node.unit_id].append(node)
-    children = []
-    for child_id, child_runs in by_child.items():
-        for run in _runs(child_runs, key=lambda n: n.unit_id):
-            children.append(_hierarchical("hierarchical-child", child_id, run, names, slugs))
+    children = [
+        _hierarchical("hierarchical-child", placement.first.unit_id, placement, names, slugs)
+        for placement in placements_of(child_nodes)
+    ]
     record.relations += sorted(
         children, key=lambda r: ((r.start or Dating(None)).sort_key, r.name, r.slug)
     )
@@ -317,26 +319,13 @@ def _record(unit, *, nodes, child_nodes, changes, names, slugs, citations, histo
     return record
 
 
-def _runs(nodes: list, *, key) -> Iterator[list]:
-    """Consecutive placements (each starting where the one before ended) with the same key."""
-    run = []
-    for node in nodes:
-        if run and (key(node) != key(run[-1]) or run[-1].valid_to != node.valid_from):
-            yield run
-            run = []
-        run.append(node)
-    if run:
-        yield run
-
-
-def _hierarchical(kind: str, unit_id: int, run: list, names: _Names, slugs: dict) -> Relation:
-    first, last = run[0], run[-1]
+def _hierarchical(kind: str, unit_id: int, placement, names: _Names, slugs: dict) -> Relation:
     return Relation(
         kind,
         slugs[unit_id],
-        names.on(unit_id, first.valid_from, slugs[unit_id]),
-        start=bound_at(first.valid_from, first.opened_by),
-        end=bound_at(last.valid_to, last.closed_by),
+        names.on(unit_id, placement.valid_from, slugs[unit_id]),
+        start=start_of(placement),
+        end=placement.end_dating,
     )
 
 

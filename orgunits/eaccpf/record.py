@@ -15,13 +15,12 @@ from socialforvaltning.periods import Dating
 STRUCTURAL_CHANGES = ("created", "renamed", "moved", "merged", "split", "dissolved")
 
 
-def bound_at(day: datetime.date | None, change) -> Dating | None:
-    """The bound of a period that starts or ends on `day` because of `change` (a
-    `history.Change` with its reorganisation loaded, or None): the reorganisation's certainty
-    when it set this day, else the plain day."""
-    if change is not None and change.reorganisation.date == day:
-        return change.reorganisation.dating
-    return Dating(day) if day is not None else None
+def start_of(period) -> Dating | None:
+    """A period's start as a date element gives it: None where nothing dates it at all (an
+    undated variant name), else its dating (see socialforvaltning.periods)."""
+    if period.valid_from is None and period.opened_by_id is None:
+        return None
+    return period.start_dating
 
 
 @dataclass
