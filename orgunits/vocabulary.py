@@ -179,6 +179,12 @@ TERMS = [
         _("Tasks passed from one unit to another, or ended."),
     ),
     Term(
+        "within",
+        CHANGES,
+        _("change below the unit"),
+        _("A change to a unit below this one (in an EAC-CPF record's chronology)."),
+    ),
+    Term(
         "heading",
         SOURCES,
         _("heading"),

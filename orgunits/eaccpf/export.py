@@ -118,18 +118,31 @@ def records_for(units: QuerySet) -> list[Record]:
         UnitNode.objects.filter(parent__unit_id__in=ids).with_datings().select_related("parent")
     ):
         child_nodes[node.parent.unit_id].append(node)
+    parents_of = defaultdict(list)  # a child unit → its placements under the units described
+    for parent_id, placed in child_nodes.items():
+        for node in placed:
+            parents_of[node.unit_id].append((parent_id, node))
+    involved = set(ids) | set(parents_of)
     changes = list(
         Change.objects.in_force()
-        .filter(Q(unit_id__in=ids) | Q(target_id__in=ids))
+        .filter(Q(unit_id__in=involved) | Q(target_id__in=involved))
         .filter(kind__in=STRUCTURAL_CHANGES)
         .select_related("reorganisation")
         .order_by(F("reorganisation__date").asc(nulls_first=True), "reorganisation_id", "id")
     )
-    changes_of = defaultdict(list)
+    changes_of, within_of = defaultdict(list), defaultdict(list)
     for change in changes:
-        changes_of[change.unit_id].append(change)
-        if change.target_id not in (None, change.unit_id):
-            changes_of[change.target_id].append(change)
+        for unit_id in {change.unit_id, change.target_id} - {None}:
+            if unit_id in ids:
+                changes_of[unit_id].append(change)
+            # A change to a unit below a described one is part of that one's history too
+            # (the merger of two of its offices, a move between them).
+            day = change.reorganisation.date
+            before = change.reorganisation.day_before
+            for parent_id, node in parents_of.get(unit_id, ()):
+                below = day and (node.is_valid_on(day) or node.is_valid_on(before))
+                if below and change not in within_of[parent_id]:
+                    within_of[parent_id].append(change)
     related = {n.parent.unit_id for ns in nodes.values() for n in ns if n.parent_id}
     related |= {n.unit_id for ns in child_nodes.values() for n in ns}
     related |= {c.unit_id for c in changes} | {c.target_id for c in changes if c.target_id}
@@ -143,6 +156,7 @@ def records_for(units: QuerySet) -> list[Record]:
             nodes=sorted(nodes[unit.pk], key=_start_key),
             child_nodes=sorted(child_nodes[unit.pk], key=lambda n: (n.unit_id, _start_key(n))),
             changes=changes_of[unit.pk],
+            changes_within=within_of[unit.pk],
             names=names,
             slugs=slugs,
             citations=citations,
@@ -209,7 +223,9 @@ def _history(ids: list[int]) -> dict[int, list]:
     return {unit_id: [r[-1] for r in sorted(rows[unit_id])] for unit_id in ids}
 
 
-def _record(unit, *, nodes, child_nodes, changes, names, slugs, citations, history) -> Record:
+def _record(
+    unit, *, nodes, child_nodes, changes, changes_within, names, slugs, citations, history
+) -> Record:
     record = Record(
         slug=unit.slug,
         kind=unit.kind,
@@ -315,6 +331,15 @@ def _record(unit, *, nodes, child_nodes, changes, names, slugs, citations, histo
         record.events.append(
             Event(change.kind, change.reorganisation.dating, change.reorganisation.title)
         )
+    own = {c.reorganisation_id for c in changes if c.unit_id == unit.pk}
+    for change in changes_within:
+        if change.reorganisation_id in own or (change.reorganisation_id, "within") in seen:
+            continue
+        seen.add((change.reorganisation_id, "within"))
+        record.events.append(
+            Event("within", change.reorganisation.dating, change.reorganisation.title)
+        )
+    record.events.sort(key=lambda e: e.bound.sort_key)
     record.maintenance = [_maintenance_event(row, i == 0) for i, row in enumerate(history)]
     return record
 

@@ -277,3 +277,20 @@ def test_relations_link_to_the_related_units_page(client):
     (parent,) = findall(root, ".//e:cpfRelation[@cpfRelationType='hierarchical-parent']", V1)
     assert parent.get(f"{{{XLINK}}}href") == unit_url("center-for-maal-og-rammer")
     assert find(parent, "e:relationEntry", V1).text == "Center for Mål og Rammer"
+
+
+@BOTH
+def test_the_centres_history_includes_the_changes_to_its_offices(client, version):
+    # Stadsarkivet, "Beskrivelse": the legal unit "overgik på et tidspunkt til MR Handicap og
+    # Psykiatri", and MR Handicap og Psykiatri and MR Udsatte were merged on 1 March 2011,
+    # both within Center for Mål og Rammer.
+    root = record(client, CMR, version)
+    items = findall(root, ".//e:biogHist/e:chronList/e:chronItem", version)
+    events = [(term(i.get("localType")), find(i, "e:event", version).text) for i in items]
+    assert events == [
+        ("created", "Ny organisation i Centralforvaltningen"),
+        ("within", "Tværgående juridisk enhed overgår til MR Handicap og Psykiatri"),
+        ("within", "MR Handicap og Psykiatri og MR Udsatte lægges sammen til MR Voksne"),
+    ]
+    moved = find(items[1], "e:date", version)
+    assert "standardDate" not in moved.attrib and moved.get("notAfter") == "2010-11-30"
