@@ -339,7 +339,8 @@ def _record(
         record.events.append(
             Event("within", change.reorganisation.dating, change.reorganisation.title)
         )
-    record.events.sort(key=lambda e: e.bound.sort_key)
+    # By date, then title: the same order in a registry rebuilt from these records.
+    record.events.sort(key=lambda e: (e.bound.sort_key, e.title))
     record.maintenance = [_maintenance_event(row, i == 0) for i, row in enumerate(history)]
     return record
 

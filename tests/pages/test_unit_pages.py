@@ -151,3 +151,10 @@ def test_a_unit_whose_parent_moved_keeps_one_placement_from_its_own_start(client
     assert placements.count("<tr") == 3
     assert placements.count("Mål- og Rammekontoret for Handicap og Psykiatri") == 1
     assert "1. juni 2008" in placements
+
+
+def test_a_sub_unit_no_source_dates_existed_by_september_2008_not_from_an_exact_day(client):
+    # Planen, "IT og Ledelsesinformation": "Socialforvaltningens trykkeri, der udfører opgaver
+    # for hele kommunen, er forankret i kontoret." — no source says since when.
+    page = text_of(client.get("/units/trykkeriet/", {"date": "2009-01-01"}))
+    assert "Fandtes fra senest 1. september 2008" in page

@@ -47,7 +47,7 @@ def test_a_post_opens(admin_client):
 
 
 def test_editing_a_note_is_kept_in_history_with_its_reason(admin_client):
-    responsibility = Responsibility.objects.filter(task__slug="lus-born").first()
+    responsibility = Responsibility.objects.get(task__slug="lus-born", unit__slug="du-born")
     url = f"/admin/responsibilities/responsibility/{responsibility.pk}/change/"
     response = admin_client.post(
         url,

@@ -28,7 +28,7 @@ def test_no_task_is_orphaned_on_any_date_of_the_seed_reorganisations():
         .filter(date__isnull=False)
         .values_list("date", flat=True)
     )
-    assert len(dates) == 8
+    assert len(dates) == 9
     for date in [*dates, datetime.date(2008, 5, 31), datetime.date(2012, 1, 1)]:
         status, output = orphaned_tasks(date.isoformat())
         assert status == 0, output

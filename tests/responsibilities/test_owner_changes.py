@@ -27,7 +27,10 @@ def test_on_1_june_2010_visitation_and_afregning_left_mr_haps():
 
 def test_tasks_with_an_owner_on_one_date_only_are_listed_with_none():
     found = changes(datetime.date(2008, 5, 31), datetime.date(2008, 9, 1))
-    assert found["budgetansvar-born"] == (None, "mr-born")
+    # The legal unit's tasks are new in the plan: no earlier owner is recorded.
+    assert found["klagesagsbehandling-kvalitet"] == (None, "tvaergaaende-juridisk-enhed")
+    # Planen: strategy and economic planning are done "i dag" in the MR offices.
+    assert found["budgetansvar-born"] == ("mr-kontorerne-foer-2008", "mr-born")
     # Kvalitets- og Tilsynskontoret kept its supervision until the end of 2008.
     assert "tilsynsrapporter-born" not in found
 
