@@ -4,6 +4,7 @@ in between. A fixed number of queries whatever the size of the tree."""
 import datetime
 from dataclasses import dataclass, field
 
+from orgunits.models import UnitNode
 from orgunits.structure import Structure
 from responsibilities.lookup import owner_changes
 
@@ -59,7 +60,18 @@ def compare_structures(first: datetime.date, second: datetime.date) -> Compariso
                     b.name(b.by_unit[new_parent.pk]) if new_parent else "",
                 )
             )
-    result.ended = [(n, a.name(n)) for unit_id, n in a.by_unit.items() if unit_id not in b.by_unit]
+    gone = {unit_id: n for unit_id, n in a.by_unit.items() if unit_id not in b.by_unit}
+    # Each ended unit with its last placement, whose end is the unit's: the placement on the
+    # first date may have ended earlier by a move, less certainly dated than the end itself.
+    last = {}
+    for node in (
+        UnitNode.objects.filter(unit_id__in=list(gone), valid_to__gt=first, valid_to__lte=second)
+        .with_datings()
+        .select_related("unit")
+        .order_by("valid_to")
+    ):
+        last[node.unit_id] = node
+    result.ended = [(last.get(unit_id, n), a.name(n)) for unit_id, n in gone.items()]
     result.reorganisations = list(
         Reorganisation.objects.in_force().dated_between(first, second).chronological()
     )

@@ -33,6 +33,11 @@ def _latest_versions(model, recorded_at):
     return history.objects.filter(history_id=Subquery(latest)).exclude(history_type="-")
 
 
+def first_recorded() -> datetime.datetime | None:
+    """When the registry recorded its first placement: before it, it knew no structure."""
+    return UnitNode.history.order_by("history_date").values_list("history_date", flat=True).first()
+
+
 def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -> list[UnitNode]:
     """The nodes valid on `date` as recorded at `recorded_at`, in tree order (6 queries),
     each with what its unit was on the date as recorded (`kind_on`, `target_group_on`)."""

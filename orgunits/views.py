@@ -12,11 +12,12 @@ from django.db.models import F, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from history.models import Change, Reorganisation
-from history.recorded import structure_as_recorded
+from history.recorded import first_recorded, structure_as_recorded
 from responsibilities.models import Responsibility
 from socialforvaltning.asof import AsOf
 from socialforvaltning.lib.csvsafe import ExcelDanish, neutralised
@@ -149,9 +150,12 @@ def chart(request):
     if not (depth_text.isascii() and depth_text.isdigit()) or not 1 <= int(depth_text) <= 12:
         raise BadRequest(_("The depth must be a whole number from 1 to 12."))
     if recorded is not None:
-        # As the registry recorded it then: the whole structure, without folding.
-        structure, root, folded = Structure(date, structure_as_recorded(date, recorded)), None, {}
+        # As the registry recorded it then: the whole structure (or branch), without folding.
+        structure, folded = Structure(date, structure_as_recorded(date, recorded)), {}
         levels = int(depth_text)
+        root = structure.by_unit.get(unit_or_404(root_slug).pk) if root_slug else None
+        if root_slug and root is None:
+            structure = None
     else:
         structure, root, folded, levels = chart_window(
             date, root_slug=root_slug, depth=int(depth_text)
@@ -160,9 +164,18 @@ def chart(request):
     if structure is None:  # the branch's unit did not exist on the date: say so, and go on
         gone = unit_or_404(root_slug)  # an unknown unit: 404
         successor = gone.successor_on(date)
-        structure, root, folded, levels = chart_window(
-            date, root_slug=successor.slug if successor else None, depth=int(depth_text)
-        )
+        if recorded is not None:
+            structure, root, folded = (
+                Structure(date, structure_as_recorded(date, recorded)),
+                None,
+                {},
+            )
+            root = structure.by_unit.get(successor.pk) if successor else None
+            successor = successor if root is not None else None
+        else:
+            structure, root, folded, levels = chart_window(
+                date, root_slug=successor.slug if successor else None, depth=int(depth_text)
+            )
         names = {"unit": gone.name_at(date), "date": format_date(date)}
         if successor is not None:
             branch_notice = _(
@@ -176,7 +189,9 @@ def chart(request):
     days = reorganisation_days()
     strip, more_before, more_after = dates_around(days, date)
     ancestors = []
-    if root is not None:
+    if root is not None and recorded is not None:
+        ancestors = [(n.unit, n.unit.name_on(date)) for n in structure.path(root)[:-1]]
+    elif root is not None:
         ancestors = [
             (n.unit, n.unit.name_on(date))
             for n in root.get_ancestors()
@@ -195,6 +210,7 @@ def chart(request):
         {
             "date": date,
             "recorded": recorded,
+            "first_recorded": first_recorded() if recorded is not None else None,
             "chart": structure.chart(root=root, folded=folded),
             "root": root,
             "ancestors": ancestors,
@@ -242,6 +258,8 @@ def unit_list(request):
             "filter": filterset,
             "page": page,
             "date": date,
+            # The list reads no record time: its links carry the date alone.
+            "as_of": AsOf(date) if date else None,
             "query": query.urlencode(),
             "rows": [(unit, unit.name_on(date) or unit.current_name()) for unit in page],
         },
@@ -513,6 +531,10 @@ def vocabulary_page(request):
 @require_safe
 def vocabulary_jsonld(request):
     return HttpResponse(
-        json.dumps(vocabulary.as_jsonld(base_url(request)), ensure_ascii=False, indent=1),
+        json.dumps(
+            vocabulary.as_jsonld(base_url(request), get_language() or "da"),
+            ensure_ascii=False,
+            indent=1,
+        ),
         content_type="application/ld+json; charset=utf-8",
     )

@@ -26,6 +26,7 @@ RECORDS = _("The record (EAC-CPF)")
 IDENTIFIERS = _("Identifiers")
 
 TERMS = [
+    Term("exact", DATES, _("exact"), _("The day is known.")),
     Term(
         "approximate",
         DATES,
@@ -55,7 +56,10 @@ TERMS = [
         "dateCertainty",
         DATES,
         _("certainty of the date"),
-        _("How certain a change event's date is: exact, approximate, range or unknown."),
+        _(
+            "How certain a change event's date is: exact, approximate, range or unknown (a range "
+            "open at its start is also called beforeRecords in EAC-CPF)."
+        ),
     ),
     Term("notBefore", DATES, _("not before"), _("The earliest day a date within a range can be.")),
     Term("notAfter", DATES, _("not after"), _("The latest day a date within a range can be.")),
@@ -235,7 +239,7 @@ def groups() -> list[tuple[str, list[Term]]]:
     return list(grouped.items())
 
 
-def as_jsonld(base_url: str) -> dict:
+def as_jsonld(base_url: str, language: str = "da") -> dict:
     """The vocabulary as RDF: each term a resource with its label and definition (RDFS and
     SKOS, in Danish and English as the page's language gives them)."""
     return {
@@ -246,9 +250,9 @@ def as_jsonld(base_url: str) -> dict:
         "@graph": [
             {
                 "@id": f"{base_url}/vocab#{term.name}",
-                "rdfs:label": str(term.label),
-                "skos:definition": str(term.definition),
-                "rdfs:isDefinedBy": f"{base_url}/vocab",
+                "rdfs:label": {"@value": str(term.label), "@language": language},
+                "skos:definition": {"@value": str(term.definition), "@language": language},
+                "rdfs:isDefinedBy": {"@id": f"{base_url}/vocab"},
             }
             for term in TERMS
         ],

@@ -69,6 +69,8 @@ def lookup(request):
             "matched": found.matched,
             "shown": len(found.answers) + len(found.unheld),
             "suggestions": suggestions,
+            # The lookup reads no record time: its links carry the date alone.
+            "as_of": AsOf(date),
         },
     )
 

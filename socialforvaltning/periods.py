@@ -312,10 +312,11 @@ class Dated:
         """How certain the period is, in words, for a cell of an export: its uncertain ends,
         and whether `date` falls where it is unknown if the period held."""
         parts = []
-        end = self.end_dating
-        for label, dating in ((gettext("start"), self.start_dating), (gettext("end"), end)):
-            if dating is not None and not dating.is_exact:
-                parts.append(f"{label}: {dating.display()}")
+        start, end = self.start_dating, self.end_dating
+        if not start.is_exact:
+            parts.append(gettext("start: %(date)s") % {"date": start.display()})
+        if end is not None and not end.is_exact:  # "until …", not a last day
+            parts.append(gettext("end: %(date)s") % {"date": describe_end(end)})
         if date is not None and self.uncertain_on(date):
             parts.insert(0, gettext("uncertain on this date"))
         return "; ".join(parts) or gettext("exact")

@@ -73,7 +73,15 @@ def parse_moment(value: str, *, name: str = "recorded") -> datetime.datetime:
 def recorded_from_request(request, name: str = "recorded") -> datetime.datetime | None:
     """The moment of record time a page should show, or None for what the registry says now."""
     value = request.GET.get(name, "")
-    return parse_moment(value, name=name) if value.strip() else None
+    if not value.strip():
+        return None
+    moment = parse_moment(value, name=name)
+    if moment > timezone.now():
+        raise InvalidDate(
+            _("%(value)s lies in the future: the registry can show only what it has recorded.")
+            % {"value": value[:40]}
+        )
+    return moment
 
 
 def format_date(date: datetime.date | None) -> str:

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import SKOS
+from rdflib.namespace import RDFS, SKOS
 
 from orgunits.vocabulary import BY_NAME
 
@@ -54,4 +54,6 @@ def test_the_vocabulary_is_also_rdf(client):
     response = client.get("/vocab.jsonld")
     assert response["Content-Type"].startswith("application/ld+json")
     graph = Graph().parse(data=response.content.decode(), format="json-ld")
-    assert graph.value(URIRef("http://testserver/vocab#beforeRecords"), SKOS.definition)
+    term = URIRef("http://testserver/vocab#beforeRecords")
+    assert graph.value(term, SKOS.definition).language == "da"
+    assert graph.value(term, RDFS.isDefinedBy) == URIRef("http://testserver/vocab")

@@ -76,3 +76,49 @@ def test_the_chart_links_of_a_branch_and_the_next_change_keep_the_moment(client,
     chart = client.get("/", {"date": "2009-06-01", "recorded": renamed_later}).content.decode()
     next_change = re.search(r'rel="next" href="([^"]+)"', chart).group(1)
     assert "recorded=" in next_change
+
+
+def test_a_branch_as_recorded_shows_the_branch_not_the_whole_chart(client, renamed_later):
+    params = {"date": "2010-06-01", "recorded": renamed_later}
+    branch = client.get("/", {**params, "root": "center-for-maal-og-rammer"}).content.decode()
+    whole = client.get("/", params).content.decode()
+    assert branch.count('class="name"') < whole.count('class="name"')
+    assert "Mål- og Rammekontoret for Børn og familier" in branch
+    assert 'name="root" value="center-for-maal-og-rammer"' in branch
+    unknown = client.get("/", {**params, "root": "no-such-unit"})
+    assert unknown.status_code == 404
+
+
+def test_pages_that_read_no_record_time_do_not_pass_one_on(client, renamed_later):
+    # The unit list and the task lookup show what the registry says now; a link from them
+    # to a unit page must not open it as recorded at some other moment.
+    params = {"date": "2010-06-01", "recorded": renamed_later}
+    for path, extra in (("/units/", {}), ("/tasks/", {"q": "budget"})):
+        html_text = client.get(path, {**params, **extra}).content.decode()
+        links = re.findall(r'href="(/units/[a-z0-9-]+/\?[^"]*)"', html_text)
+        assert links and all("recorded" not in link for link in links), path
+        assert all("date=2010-06-01" in link for link in links), path
+
+
+def test_the_unit_page_form_and_its_lineage_links_keep_the_moment(client, renamed_later):
+    params = {"date": "2010-06-01", "recorded": renamed_later}
+    html_text = client.get("/units/mr-handicap-og-psykiatri/", params).content.decode()
+    assert '<input type="hidden" name="recorded"' in html_text
+    successor = re.search(r'href="(/units/mr-voksne/\?[^"]*)"', html_text).group(1)
+    assert "date=2011-03-01" in successor and "recorded=" in successor
+
+
+def test_the_chart_form_keeps_the_seconds_of_the_moment(client, renamed_later):
+    chart = client.get("/", {"date": "2010-06-01", "recorded": "2026-12-04T11:20:59"})
+    assert 'value="2026-12-04T11:20:59"' in chart.content.decode()
+
+
+def test_a_moment_in_the_future_is_a_400_that_says_so(client):
+    response = client.get("/", {"date": "2010-06-01", "recorded": "2199-01-01T00:00"})
+    assert response.status_code == 400
+    assert "ligger i fremtiden" in response.content.decode()
+
+
+def test_a_moment_before_the_first_record_says_nothing_was_recorded_yet(client):
+    html_text = client.get("/", {"date": "2010-06-01", "recorded": "2007-01-01T00:00"})
+    assert "havde registret endnu intet registreret" in html_text.content.decode()

@@ -80,6 +80,15 @@ def test_the_comparison_across_the_legal_units_move_shows_the_re_anchoring(clien
     assert "usikker dato" in line
 
 
+def test_a_dissolved_unit_ends_on_its_dissolution_not_on_its_last_move(client):
+    # Stadsarkivet, "Beskrivelse": "1. december 2010 blev den tværgående juridiske enhed
+    # opløst" — exactly dated, unlike its move "på et tidspunkt" before.
+    html = client.get("/compare/", {"from": "2008-09-01", "to": "2010-12-01"}).content.decode()
+    ended = html[html.index("Ophørt") :]
+    line = ended[ended.index("Tværgående juridisk enhed") : ended.index("</li>")]
+    assert "på et tidspunkt" not in line and "?" not in line
+
+
 def test_the_lifeline_tooltips_keep_the_uncertainty_of_their_dates(client):
     # Planen: the inspection office's tasks stayed "til udgangen af 2008" — about then.
     html = client.get("/changes/").content.decode()

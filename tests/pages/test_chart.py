@@ -194,3 +194,11 @@ def test_the_operator_can_say_how_far_the_record_reaches(client, settings):
     assert (
         "rækker til 31. december 2013" in client.get("/", {"date": "2014-01-01"}).content.decode()
     )
+
+
+def test_a_box_uncertain_at_both_ends_says_each_apart(client):
+    # Kvalitets- og Tilsynskontoret: from before the records, to "udgangen af 2008".
+    html = client.get("/", {"date": "2008-12-01"}).content.decode()
+    box = html[html.index("Kvalitets- og Tilsynskontoret") - 2000 :]
+    title = re.search(r'class="badge" title="([^"]*)"', box).group(1)
+    assert "; placeret her indtil omkring 1. januar 2009" in title

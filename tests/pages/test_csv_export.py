@@ -146,3 +146,13 @@ def test_a_unit_whose_parent_moved_is_placed_from_its_own_start(client):
     # stayed where it had been since 1 June 2008.
     row = {r["id"]: r for r in rows(client, "2010-01-01")}["projektenheden-for-hjemmeplejen"]
     assert row["placeret fra"] == "2008-06-01"
+
+
+def test_an_uncertain_end_is_said_as_until_beside_a_last_day_column(client):
+    # The legal unit left MR Udsatte "på et tidspunkt" (Stadsarkivet): the change's range,
+    # read as "until", not as the range of its last day.
+    row = {r["id"]: r for r in rows(client, "2010-01-01")}["tvaergaaende-juridisk-enhed"]
+    assert (
+        "slut: indtil på et tidspunkt mellem 2. september 2008 og 30. november 2010"
+        in (row["sikkerhed"])
+    )

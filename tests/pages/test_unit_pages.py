@@ -37,10 +37,10 @@ def test_a_cross_cutting_unit_says_what_it_was_anchored_with(client):
 def test_a_merged_unit_names_its_successor_and_the_result_its_predecessors(client):
     haps = client.get("/units/mr-handicap-og-psykiatri/", {"date": "2010-01-01"}).content.decode()
     assert "Lagt sammen med" in haps or "Sammenlagt i" in haps
-    assert 'href="/units/mr-voksne/"' in haps
+    assert 'href="/units/mr-voksne/?date=2011-03-01"' in haps
     voksne = client.get("/units/mr-voksne/", {"date": "2011-03-01"}).content.decode()
     assert "Sammenlagt fra" in voksne
-    assert 'href="/units/mr-udsatte/"' in voksne
+    assert 'href="/units/mr-udsatte/?date=2011-02-28"' in voksne
 
 
 def test_a_unit_page_lists_the_reorganisations_and_the_edits_with_who_and_why(client):
