@@ -378,6 +378,7 @@ def unit_detail(request, slug):
             "date": date,
             "name": name,
             "recorded": recorded,
+            "first_recorded": first_recorded() if recorded is not None else None,
             "display_name": name.name if name else unit.name_at(date),
             "names": names,
             "other_names": other_names,

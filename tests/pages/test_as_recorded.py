@@ -122,3 +122,11 @@ def test_a_moment_in_the_future_is_a_400_that_says_so(client):
 def test_a_moment_before_the_first_record_says_nothing_was_recorded_yet(client):
     html_text = client.get("/", {"date": "2010-06-01", "recorded": "2007-01-01T00:00"})
     assert "havde registret endnu intet registreret" in html_text.content.decode()
+
+
+def test_a_unit_page_before_the_first_record_says_nothing_was_recorded_yet(client):
+    html_text = client.get(
+        "/units/mr-handicap-og-psykiatri/", {"date": "2010-06-01", "recorded": "2007-01-01T00:00"}
+    ).content.decode()
+    assert "havde registret endnu intet registreret" in html_text
+    assert "Enheden fandtes ikke den 1. juni 2010" not in html_text
