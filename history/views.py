@@ -101,6 +101,8 @@ def reorganisation_detail(request, pk):
 def compare(request):
     if not request.GET.get("from") and not request.GET.get("to"):
         return render(request, "history/compare.html", {"result": None})
+    if not request.GET.get("from") or not request.GET.get("to"):
+        raise BadRequest(_("Give both dates to compare: “from” and “to”, as YYYY-MM-DD."))
     first = date_from_request(request, "from")
     second = date_from_request(request, "to")
     if first > second:

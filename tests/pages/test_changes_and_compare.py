@@ -180,3 +180,10 @@ def test_lifelines_over_budget_keep_the_top_and_the_level_below_it():
     assert drawing.folded and drawing.levels == 1
     assert {"socialforvaltningen", "direktion"} <= {r.slug for r in drawing.rows}
     assert "mr-voksne" not in {r.slug for r in drawing.rows}
+
+
+def test_a_comparison_with_one_date_asks_for_both(client):
+    # It used to compare with today and quote a "from" the user never gave.
+    response = client.get("/compare/", {"to": "2010-01-01"})
+    assert response.status_code == 400
+    assert "Angiv begge datoer" in response.content.decode()
