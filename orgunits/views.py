@@ -411,6 +411,7 @@ def unit_tasks(unit: Unit, date):
     return list(
         Responsibility.objects.valid_on(date)
         .filter(unit=unit)
+        .with_datings()
         .select_related("task", "post")
         .order_by("task__name")
     )

@@ -27,3 +27,10 @@ def as_of_query(context, date=None, **params):
     if as_of is None:
         return ""
     return f"?{as_of.on(date).query(**params)}"
+
+
+@register.filter
+def uncertain_on(period, date) -> bool:
+    """`{% if r|uncertain_on:date %}`: whether it is unknown if the period held on the date
+    (socialforvaltning.periods.Dated.uncertain_on)."""
+    return date is not None and period.uncertain_on(date)

@@ -158,3 +158,17 @@ def test_a_sub_unit_no_source_dates_existed_by_september_2008_not_from_an_exact_
     # for hele kommunen, er forankret i kontoret." — no source says since when.
     page = text_of(client.get("/units/trykkeriet/", {"date": "2009-01-01"}))
     assert "Fandtes fra senest 1. september 2008" in page
+
+
+def test_a_units_tasks_say_which_are_the_registrys_reading_and_which_are_uncertain(client):
+    # Planen: strategy and economic planning are done "i dag" in the MR offices; which of
+    # the tasks, and since when, is the registry's reading.
+    before = client.get("/units/mr-kontorerne-foer-2008/", {"date": "2008-01-01"})
+    tasks = before.content.decode()
+    tasks = tasks[tasks.index("<h2>Opgaver den") :]
+    assert 'href="/tasks/budgetansvar-born/"' in tasks
+    assert "registrets læsning" in tasks
+    # Stadsarkivet: the legal unit left MR Udsatte "på et tidspunkt" (2008–2010).
+    udsatte = client.get("/units/mr-udsatte/", {"date": "2009-06-01"}).content.decode()
+    udsatte = udsatte[udsatte.index("<h2>Opgaver den") :]
+    assert "usikker på denne dato" in udsatte
