@@ -63,9 +63,15 @@ def compare_structures(first: datetime.date, second: datetime.date) -> Compariso
     gone = {unit_id: n for unit_id, n in a.by_unit.items() if unit_id not in b.by_unit}
     # Each ended unit with its last placement, whose end is the unit's: the placement on the
     # first date may have ended earlier by a move, less certainly dated than the end itself.
+    # (The ended units chosen in SQL: a list of thousands would outgrow SQLite's parameters.)
+    ended = UnitNode.objects.valid_on(first).exclude(
+        unit_id__in=UnitNode.objects.valid_on(second).values("unit_id")
+    )
     last = {}
     for node in (
-        UnitNode.objects.filter(unit_id__in=list(gone), valid_to__gt=first, valid_to__lte=second)
+        UnitNode.objects.filter(
+            unit_id__in=ended.values("unit_id"), valid_to__gt=first, valid_to__lte=second
+        )
         .with_datings()
         .select_related("unit")
         .order_by("valid_to")

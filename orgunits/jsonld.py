@@ -5,9 +5,11 @@ The @context is inline: the machines that read the export may be offline.
 
 import datetime
 
-from socialforvaltning.periods import Dating, is_valid_on, last_day
+from django.db.models import Q
 
-from .models import UnitNode, placed_since
+from socialforvaltning.periods import Dating, is_valid_on
+
+from .models import Placement, UnitNode
 from .structure import Structure
 
 ORG = "http://www.w3.org/ns/org#"
@@ -93,9 +95,19 @@ def _involved(change) -> list:
 
 
 def _periods_of_involved_units(reorganisations) -> dict:
-    ids = {u.pk for r in reorganisations for c in r.changes.all() for u in _involved(c)}
+    """The placements' periods of every unit the reorganisations' changes involve (one
+    query, the units chosen in SQL: a long registry's list of them would outgrow SQLite's
+    limit on parameters)."""
+    from history.models import Change
+
+    changes = Change.objects.filter(reorganisation__in=reorganisations.values("pk"))
+    involved = (
+        Q(unit_id__in=changes.values("unit_id"))
+        | Q(unit_id__in=changes.values("target_id"))
+        | Q(unit_id__in=changes.values("previous_parent_id"))
+    )
     periods = {}
-    for unit_id, start, end in UnitNode.objects.filter(unit_id__in=ids).values_list(
+    for unit_id, start, end in UnitNode.objects.filter(involved).values_list(
         "unit_id", "valid_from", "valid_to"
     ):
         periods.setdefault(unit_id, []).append((start, end))
@@ -104,8 +116,7 @@ def _periods_of_involved_units(reorganisations) -> dict:
 
 def change_event_units(reorganisation, periods: dict) -> tuple[set, set]:
     """The slugs of the event's original and resulting organisations (see above)."""
-    date = reorganisation.date
-    day_before = date - datetime.timedelta(days=1) if date else None
+    date, day_before = reorganisation.date, reorganisation.day_before
     original, resulting = set(), set()
     for change in reorganisation.changes.all():
         for unit in _involved(change):
@@ -121,11 +132,13 @@ def unit_iri(base_url: str, slug: str) -> str:
     return f"{base_url}/units/{slug}/"
 
 
-def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisations) -> dict:
+def organisation_graph(
+    *, base_url: str, date: datetime.date, nodes, placements: dict, reorganisations
+) -> dict:
     """`nodes`: UnitNode.objects.tree_on(date) with unit identifiers prefetched;
-    `reorganisations`: those that took effect by `date`, with changes and units loaded."""
+    `placements`: the placement of each node by id (`placements_on`; a node missing is its
+    own); `reorganisations`: those that took effect by `date`, with changes and units loaded."""
     nodes = list(nodes)
-    since = placed_since(nodes, date)
     datings = _datings_of_changes(_changes_not_loaded(nodes))
     graph = []
     root_iri = None
@@ -164,17 +177,17 @@ def organisation_graph(*, base_url: str, date: datetime.date, nodes, reorganisat
         ]
         if identifiers:
             item["org:identifier"] = identifiers
-        first = since.get(node.pk, node)  # the placement may have begun on an earlier node
-        start = datings.get(first.opened_by_id) or first.start_dating
-        item.update(_dating(start, "placedFrom"))
-        if node.valid_to:
-            end = datings.get(node.closed_by_id) or node.end_dating
+        # The placement may have begun on an earlier node, and go on on a later one.
+        placement = placements.get(node.pk) or Placement((node,))
+        first, last = placement.first, placement.last
+        item.update(_dating(datings.get(first.opened_by_id) or first.start_dating, "placedFrom"))
+        if last.valid_to:
+            end = datings.get(last.closed_by_id) or last.end_dating
             item.update(_dating(end, "placedUntil"))
             if end.is_exact:  # the last day is known only where the end is
-                item["sof:placedLastDay"] = last_day(node.valid_to).isoformat()
+                item["sof:placedLastDay"] = placement.last_day.isoformat()
         graph.append(item)
 
-    reorganisations = list(reorganisations)
     periods = _periods_of_involved_units(reorganisations)
     for reorganisation in reorganisations:
         original, resulting = change_event_units(reorganisation, periods)

@@ -682,19 +682,15 @@ def placements_of(nodes) -> list[Placement]:
     return [Placement(tuple(run)) for run in runs]
 
 
-def placed_since(nodes, date: datetime.date) -> dict:
-    """For each of `nodes` (the structure on `date`), the first node of its placement: where
-    an export says since when a unit sat where it sits (one query)."""
+def placements_on(date: datetime.date) -> dict:
+    """The placement each node valid on `date` belongs to, by node id: where an export says
+    since when, and until when, a unit sat where it sits on the date (one query)."""
     every = (
         UnitNode.objects.filter(unit_id__in=UnitNode.objects.valid_on(date).values("unit_id"))
         .with_datings()
         .annotate(parent_unit_id=F("parent__unit_id"))
     )
-    first_of = {}
-    for placement in placements_of(every):
-        for node in placement.nodes:
-            first_of[node.pk] = placement.first
-    return {node.pk: first_of.get(node.pk, node) for node in nodes}
+    return {node.pk: placement for placement in placements_of(every) for node in placement.nodes}
 
 
 class UnitNodeManager(TreeManager.from_queryset(UnitNodeQuerySet)):

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext
 
 from .models import Kind, UnitNode, classification_labels
 
@@ -40,6 +41,16 @@ class ChartNode:
     @property
     def level(self) -> int:
         return self.node.level
+
+    @property
+    def uncertainty(self) -> str:
+        """The placement's uncertain ends in words, for the box's dashed edge."""
+        start, end = self.node.start_dating, self.node.end_dating
+        placed, until = gettext("placed here"), gettext("placed here until")
+        parts = [f"{placed} {start}"] if not start.is_exact else []
+        if end is not None and not end.is_exact:
+            parts.append(f"{until} {end}")
+        return "; ".join(parts)
 
 
 class Structure:

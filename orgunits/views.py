@@ -30,15 +30,14 @@ from .eaccpf.jobs import queue_state
 from .filters import UnitFilter
 from .models import (
     Kind,
-    Placement,
     TargetGroup,
     Unit,
     UnitClassification,
     UnitName,
     UnitNode,
     classification_labels,
-    placed_since,
     placements_of,
+    placements_on,
 )
 from .structure import CHART_BUDGET, Structure, chart_window
 
@@ -428,7 +427,7 @@ CSV_DIALECTS = {"": csv.excel, "excel-da": ExcelDanish}
 @reads_parameters("date", "dialect")
 @require_safe
 def units_csv(request):
-    date = AsOf.from_request(request).date
+    date = AsOf.from_request(request, recorded=False).date
     asked = short_param(request, "dialect")
     if asked not in CSV_DIALECTS:
         raise BadRequest(
@@ -461,11 +460,11 @@ def units_csv(request):
             _("slug"),
         ]
     )
-    since = placed_since(structure.nodes, date)
+    placements = placements_on(date)
     for node in structure.nodes:
         unit = node.unit
         name = unit.name_on(date)
-        placement = Placement((since[node.pk], node)) if since[node.pk] != node else node
+        placement = placements[node.pk]
         # Every text cell is neutralised, as names and identifiers are typed by people; the
         # dates are the registry's own ISO dates, which never start like a formula.
         text = (
@@ -480,7 +479,7 @@ def units_csv(request):
                 node.unit_exists_from.isoformat() if node.unit_exists_from else "",
                 _iso(last_day(node.unit_exists_until)),
                 _iso(placement.valid_from),
-                _iso(last_day(node.valid_to)),
+                _iso(placement.last_day),
                 neutralised(placement.certainty_text(date)),
                 neutralised("; ".join(str(i) for i in unit.identifiers.all())),
                 neutralised(unit.slug),
@@ -499,8 +498,10 @@ def org_jsonld(request):
     )
     if recorded is None:
         nodes = UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers")
+        placements = placements_on(date)
     else:
-        nodes = structure_as_recorded(date, recorded)
+        # Rows as recorded then, each its own placement: today's runs of nodes are not theirs.
+        nodes, placements = structure_as_recorded(date, recorded), {}
         reorganisations = reorganisations.filter(
             pk__in=Reorganisation.history.filter(history_date__lte=recorded).values("id")
         )
@@ -514,6 +515,7 @@ def org_jsonld(request):
         base_url=base_url(request),
         date=date,
         nodes=nodes,
+        placements=placements,
         reorganisations=reorganisations.chronological(),
     )
     return HttpResponse(

@@ -21,7 +21,7 @@ SHOWN = 100
 @require_safe
 def lookup(request):
     """Who held a task on a date: search by words (`q`) or browse a `category`."""
-    date = AsOf.from_request(request).date
+    date = AsOf.from_request(request, recorded=False).date
     form = LookupForm(request.GET)
     if not form.is_valid():
         raise BadRequest(form.error_message())
@@ -69,8 +69,6 @@ def lookup(request):
             "matched": found.matched,
             "shown": len(found.answers) + len(found.unheld),
             "suggestions": suggestions,
-            # The lookup reads no record time: its links carry the date alone.
-            "as_of": AsOf(date),
         },
     )
 

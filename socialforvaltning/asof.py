@@ -10,7 +10,6 @@ import dataclasses
 import datetime
 from urllib.parse import urlencode
 
-from django.urls import reverse
 from django.utils import timezone
 
 from socialforvaltning.lib.dates import InvalidDate, date_from_request, recorded_from_request
@@ -22,12 +21,15 @@ class AsOf:
     recorded: datetime.datetime | None = None
 
     @classmethod
-    def from_request(cls, request) -> "AsOf":
+    def from_request(cls, request, *, recorded: bool = True) -> "AsOf":
         """`?date=` (today if absent) and `?recorded=` (now if absent); a malformed value is an
-        InvalidDate, a 400 that says what was wrong. Read once per request."""
+        InvalidDate, a 400 that says what was wrong. Read once per request. A page that shows
+        only what the registry says now asks with `recorded=False`: it neither reads a moment
+        nor passes one on in its links."""
         as_of = getattr(request, "_as_of", None)
         if as_of is None:
-            as_of = request._as_of = cls(date_from_request(request), recorded_from_request(request))
+            moment = recorded_from_request(request) if recorded else None
+            as_of = request._as_of = cls(date_from_request(request), moment)
         return as_of
 
     def on(self, date: datetime.date | None) -> "AsOf":
@@ -36,7 +38,7 @@ class AsOf:
 
     def params(self, **more) -> dict:
         """The page's own parameters first (what it is), then when."""
-        params = {k: v for k, v in more.items() if v not in (None, "")}
+        params = given(more)
         params["date"] = self.date.isoformat()
         if self.recorded is not None:
             params["recorded"] = timezone.localtime(self.recorded).strftime("%Y-%m-%dT%H:%M:%S")
@@ -46,8 +48,10 @@ class AsOf:
         """The query string that asks for this (with `more` parameters), without the "?"."""
         return urlencode(self.params(**more))
 
-    def url(self, viewname: str, *args, **more) -> str:
-        return f"{reverse(viewname, args=args)}?{self.query(**more)}"
+
+def given(params: dict) -> dict:
+    """The parameters that have a value (a link leaves out the empty ones)."""
+    return {k: v for k, v in params.items() if v not in (None, "")}
 
 
 def as_of(request) -> dict:

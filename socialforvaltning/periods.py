@@ -47,11 +47,6 @@ class Dating:
         return self.certainty == Certainty.EXACT
 
     @property
-    def before_records(self) -> bool:
-        """Dated only as "before the registry's records begin" (an open start)."""
-        return self.date is None
-
-    @property
     def sort_key(self) -> tuple:
         return (self.date is not None, self.date or datetime.date.min)
 
@@ -146,9 +141,7 @@ def describe_end(end: Dating) -> str:
     28 February 2011 inclusive"), never as the first day it no longer did, which reads as
     one more day; an uncertain end as the change that ended it ("until about …")."""
     if end.is_exact and end.date is not None:
-        return gettext("to %(last)s inclusive") % {
-            "last": format_date(end.date - datetime.timedelta(days=1))
-        }
+        return gettext("to %(last)s inclusive") % {"last": format_date(last_day(end.date))}
     return gettext("until %(end)s") % {"end": end.display()}
 
 

@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
+from socialforvaltning.asof import given
+
 register = template.Library()
 
 
@@ -15,7 +17,7 @@ def as_of_url(context, viewname, *args, date=None, **params):
     as_of = context.get("as_of")
     path = reverse(viewname, args=args)
     if as_of is None:  # a page whose own date was malformed: links name no date of theirs
-        query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+        query = urlencode(given(params))
         return f"{path}?{query}" if query else path
     return f"{path}?{as_of.on(date).query(**params)}"
 

@@ -230,3 +230,9 @@ def test_a_unit_whose_parent_moved_is_placed_from_its_own_start(client):
         i for i in document["@graph"] if i["@id"].endswith("/projektenheden-for-hjemmeplejen/")
     )
     assert unit["sof:placedFrom"] == "2008-06-01"
+    summer = json.loads(client.get("/export/org.jsonld", {"date": "2008-07-01"}).content)
+    unit = next(
+        i for i in summer["@graph"] if i["@id"].endswith("/projektenheden-for-hjemmeplejen/")
+    )
+    # Before its parent moved, too, the placement runs on to the merger of 1 March 2011.
+    assert (unit["sof:placedUntil"], unit["sof:placedLastDay"]) == ("2011-03-01", "2011-02-28")

@@ -146,6 +146,9 @@ def test_a_unit_whose_parent_moved_is_placed_from_its_own_start(client):
     # stayed where it had been since 1 June 2008.
     row = {r["id"]: r for r in rows(client, "2010-01-01")}["projektenheden-for-hjemmeplejen"]
     assert row["placeret fra"] == "2008-06-01"
+    # Before its parent moved, too, the placement runs on to the merger of 1 March 2011.
+    summer = {r["id"]: r for r in rows(client, "2008-07-01")}["projektenheden-for-hjemmeplejen"]
+    assert (summer["placeret fra"], summer["placeret til og med"]) == ("2008-06-01", "2011-02-28")
 
 
 def test_an_uncertain_end_is_said_as_until_beside_a_last_day_column(client):
