@@ -3,6 +3,8 @@
 
 import pytest
 
+from orgunits.seed import TASKS_FIXTURE, read_fixture
+
 pytestmark = pytest.mark.django_db
 
 
@@ -43,3 +45,14 @@ def test_a_note_that_calls_itself_the_registrys_reading_is_flagged_as_inferred(c
     )
     assert secretariat["inferred"] is True
     assert "registrets læsning" in secretariat["note"]
+
+
+def test_every_responsibility_whose_note_calls_it_the_registrys_reading_is_flagged():
+    # The audit found notes saying "registrets læsning" on rows marked as stated by a source.
+    unflagged = [
+        (task["slug"], held["unit"])
+        for task in read_fixture(TASKS_FIXTURE)["tasks"]
+        for held in task["responsibilities"]
+        if "registrets" in (held.get("note") or "") and not held.get("inferred")
+    ]
+    assert unflagged == []
