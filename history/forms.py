@@ -37,6 +37,7 @@ from .services import (
     Rename,
     Split,
     TransferTasks,
+    naming_of,
     recorded_specs,
 )
 
@@ -257,11 +258,26 @@ class ChangeForm(PlainTextForm):
     )
     name = forms.CharField(label=_("New name"), max_length=300, required=False)
     short_name = forms.CharField(label=_("Short name"), max_length=100, required=False)
+    name_inferred = forms.BooleanField(
+        label=_("Name: the registry's reading"),
+        required=False,
+        help_text=_("Tick when no source writes the name so: the registry formed it."),
+    )
+    short_name_inferred = forms.BooleanField(
+        label=_("Short name: the registry's reading"),
+        required=False,
+        help_text=_("Tick when no source uses the short name: the registry formed it."),
+    )
     unit_kind = forms.ChoiceField(
         label=_("Kind"),
         choices=[("", "—"), *Kind.choices],
         required=False,
         help_text=_("Of a new unit, or what a reclassified unit becomes (— keeps its kind)."),
+    )
+    kind_inferred = forms.BooleanField(
+        label=_("Create: the kind is the registry's reading"),
+        required=False,
+        help_text=_("Tick when no source says what kind of unit it is."),
     )
     target_group = forms.ChoiceField(
         label=_("Target group"),
@@ -345,23 +361,17 @@ class ChangeForm(PlainTextForm):
         if kind == "create":
             return Create(
                 slug=d["unit"],
-                name=d["name"],
-                short_name=d["short_name"],
+                **_naming(d),
                 parent=target,
                 kind=d["unit_kind"],
+                kind_inferred=bool(d.get("kind_inferred")),
                 target_group=stored_target_group(d["target_group"]),
                 note=note,
             )
         if kind == "place":
-            return Place(
-                unit=d["unit"],
-                parent=target,
-                name=d["name"],
-                short_name=d["short_name"],
-                note=note,
-            )
+            return Place(unit=d["unit"], parent=target, **_naming(d), note=note)
         if kind == "rename":
-            return Rename(unit=d["unit"], name=d["name"], short_name=d["short_name"], note=note)
+            return Rename(unit=d["unit"], **_naming(d), note=note)
         if kind == "reclassify":
             return Reclassify(
                 unit=d["unit"],
@@ -395,6 +405,15 @@ class ChangeForm(PlainTextForm):
                 note=note,
             )
         return Dissolve(unit=d["unit"], note=note)
+
+
+def _naming(d) -> dict:
+    return {
+        "name": d["name"],
+        "short_name": d["short_name"],
+        "name_inferred": bool(d.get("name_inferred")),
+        "short_name_inferred": bool(d.get("short_name_inferred")),
+    }
 
 
 def _target_group(value: str) -> str | None:
@@ -496,17 +515,10 @@ def row_of(spec) -> dict:
             "unit": spec.unit,
             "target": spec.parent or "",
             "no_target": spec.parent is None,
-            "name": spec.name,
-            "short_name": spec.short_name,
+            **naming_of(spec),
         }
     if isinstance(spec, Rename):
-        return {
-            **row,
-            "kind": "rename",
-            "unit": spec.unit,
-            "name": spec.name,
-            "short_name": spec.short_name,
-        }
+        return {**row, "kind": "rename", "unit": spec.unit, **naming_of(spec)}
     if isinstance(spec, Reclassify):
         return {
             **row,

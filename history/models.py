@@ -255,6 +255,10 @@ class Change(models.Model):
     )
     name = models.CharField(_("name"), max_length=300, blank=True)
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    name_inferred = models.BooleanField(_("name is the registry's reading"), default=False)
+    short_name_inferred = models.BooleanField(
+        _("short name is the registry's reading"), default=False
+    )
     # A reclassification's new kind and target group; blank: the same as before. The target
     # group is None when kept, for "" says it has none from the date.
     unit_kind = models.CharField(_("new kind"), max_length=20, choices=UnitKind, blank=True)
@@ -312,3 +316,67 @@ class Change(models.Model):
     @property
     def target_name(self) -> str:
         return self.target.name_at(self.reorganisation.date) if self.target_id else ""
+
+
+class Disputes:
+    """Where the sources disagree about a reorganisation: the passages that dispute it, cited
+    on it or on one of its changes. Read for the whole registry in two queries (disputing
+    passages are few), so that a chart or an export marks every fact resting on one."""
+
+    def __init__(self):
+        disputing = Citation.objects.filter(role=Citation.Role.DISPUTES)
+        on_changes = disputing.filter(
+            content_type__model="change", content_type__app_label="history"
+        )
+        on_reorganisations = disputing.filter(
+            content_type__model="reorganisation", content_type__app_label="history"
+        )
+        rows = Change.objects.filter(
+            models.Q(reorganisation_id__in=on_reorganisations.values("object_id"))
+            | models.Q(pk__in=on_changes.values("object_id"))
+        ).values_list("pk", "reorganisation_id", "kind", "unit_id", "ends")
+        self.reorganisation_of = {}
+        self.created, self.ended = set(), set()  # units whose start or end is disputed
+        for pk, reorganisation_id, kind, unit_id, ends in rows:
+            self.reorganisation_of[pk] = reorganisation_id
+            if kind == Change.Kind.CREATED:
+                self.created.add(unit_id)
+            elif kind in (Change.Kind.MERGED, Change.Kind.DISSOLVED) or (
+                kind == Change.Kind.SPLIT and ends
+            ):
+                self.ended.add(unit_id)
+        self._citations = None
+
+    def of_change(self, change_id: int | None) -> bool:
+        """Whether the sources disagree about the reorganisation `change_id` belongs to."""
+        return change_id in self.reorganisation_of
+
+    @property
+    def reorganisations(self) -> set[int]:
+        return set(self.reorganisation_of.values())
+
+    def citations(self, reorganisation_id: int) -> list:
+        """The disputing passages of one reorganisation (read on first use)."""
+        if self._citations is None:
+            self._citations = {}
+            rows = (
+                Citation.objects.filter(role=Citation.Role.DISPUTES)
+                .filter(
+                    models.Q(
+                        content_type__model="reorganisation",
+                        object_id__in=self.reorganisations,
+                    )
+                    | models.Q(content_type__model="change", object_id__in=self.reorganisation_of)
+                )
+                .filter(content_type__app_label="history")
+                .select_related("document", "content_type")
+                .order_by("id")
+            )
+            for citation in rows:
+                of = (
+                    citation.object_id
+                    if citation.content_type.model == "reorganisation"
+                    else self.reorganisation_of[citation.object_id]
+                )
+                self._citations.setdefault(of, []).append(citation)
+        return self._citations.get(reorganisation_id, [])

@@ -193,7 +193,7 @@ def truncate(date: datetime.date | None, history, scope: Scope = EVERYTHING) -> 
 # What an archivist may have corrected on a row the projection wrote (a misspelt name, a
 # note, the post that holds a task): kept across a replay that writes the row again.
 KEPT = {
-    UnitName: ("name", "short_name", "language"),
+    UnitName: ("name", "short_name", "name_inferred", "short_name_inferred", "language"),
     Responsibility: ("note", "inferred", "post_id"),
 }
 
@@ -280,6 +280,8 @@ def snapshot() -> dict[str, set]:
             "kind",
             "name",
             "short_name",
+            "name_inferred",
+            "short_name_inferred",
             "valid_from",
             "valid_to",
             "opened_by_id",

@@ -85,6 +85,11 @@ class Create:
     parent: str | None
     kind: str
     short_name: str = ""
+    # What no source states, the registry's reading: the name as written, the short name,
+    # the kind of unit.
+    name_inferred: bool = False
+    short_name_inferred: bool = False
+    kind_inferred: bool = False
     target_group: str = ""
     position: int = 100
     description: str = ""
@@ -103,6 +108,8 @@ class Place:
     parent: str | None
     name: str = ""
     short_name: str = ""
+    name_inferred: bool = False
+    short_name_inferred: bool = False
     note: str = ""
     cite: Sequence[Cite] = field(default_factory=tuple)
 
@@ -120,6 +127,8 @@ class Rename:
     unit: str
     name: str
     short_name: str = ""
+    name_inferred: bool = False
+    short_name_inferred: bool = False
     note: str = ""
     cite: Sequence[Cite] = field(default_factory=tuple)
 
@@ -191,8 +200,19 @@ class Recreate:
     parent: str | None
     name: str
     short_name: str = ""
+    name_inferred: bool = False
+    short_name_inferred: bool = False
     note: str = ""
     cite: Sequence[Cite] = field(default_factory=tuple)
+
+
+# A name as a change gives it: written alike on the change (for a replay) and on the name.
+NAMING = ("name", "short_name", "name_inferred", "short_name_inferred")
+
+
+def naming_of(source) -> dict:
+    """The naming fields of a spec, a change or a name, to write on another."""
+    return {field: getattr(source, field) for field in NAMING}
 
 
 # Changes are applied in this order whatever order they are given in, so that a merge can
@@ -614,17 +634,9 @@ def _specs_of(rows: list[Change]) -> tuple[list, dict]:
             i = j
             continue
         if kind == Change.Kind.CREATED:
-            spec = Recreate(
-                unit=row.unit.slug,
-                parent=target,
-                name=row.name,
-                short_name=row.short_name,
-                note=row.note,
-            )
+            spec = Recreate(unit=row.unit.slug, parent=target, note=row.note, **naming_of(row))
         elif kind == Change.Kind.RENAMED:
-            spec = Rename(
-                unit=row.unit.slug, name=row.name, short_name=row.short_name, note=row.note
-            )
+            spec = Rename(unit=row.unit.slug, note=row.note, **naming_of(row))
         elif kind == Change.Kind.RECLASSIFIED:
             spec = Reclassify(
                 unit=row.unit.slug,
@@ -1075,11 +1087,9 @@ class _Writer:
             self.responsibilities_written = []
         self.check_handed_on_ownership()
 
-    def record_creation(self, unit, spec, parent, name, short_name) -> Change:
+    def record_creation(self, unit, spec, parent, naming: dict) -> Change:
         # The parent and name, so that a replay places and names the unit from the row alone.
-        return self.record(
-            Change.Kind.CREATED, unit, spec, target=parent, name=name, short_name=short_name
-        )
+        return self.record(Change.Kind.CREATED, unit, spec, target=parent, **naming)
 
     def record(self, kind, unit, spec, **fields) -> Change:
         if self.replaying is not None:
@@ -1149,6 +1159,7 @@ class _Writer:
             Unit(
                 slug=spec.slug,
                 kind=spec.kind,
+                kind_inferred=spec.kind_inferred,
                 target_group=spec.target_group or "",
                 position=spec.position,
                 description=spec.description,
@@ -1157,14 +1168,8 @@ class _Writer:
             validate_unique=False,  # the slug, its one unique field, was checked just above
         )
         self.units[unit.slug] = unit
-        change = self.record_creation(unit, spec, parent, spec.name, spec.short_name)
-        name = UnitName(
-            unit=unit,
-            name=spec.name,
-            short_name=spec.short_name,
-            valid_from=self.date,
-            opened_by=change,
-        )
+        change = self.record_creation(unit, spec, parent, naming_of(spec))
+        name = UnitName(unit=unit, valid_from=self.date, opened_by=change, **naming_of(spec))
         name.of_a_new_unit = True  # its only name: no query for a clash
         self.save(name)
         self.place_new(unit, parent, change)
@@ -1204,18 +1209,12 @@ class _Writer:
         parent = self.unit(spec.parent) if spec.parent else None
         if parent is not None and parent.pk in self.queued_units:
             self.flush()  # the child's placement needs its parent's row
-        change = self.record_creation(unit, spec, parent, spec.name, spec.short_name)
+        change = self.record_creation(unit, spec, parent, naming_of(spec))
         self.queueing = not UnitNode._mptt_updates_enabled
         # A draft placed by the change keeps its record's own name; a unit the change
         # created gets the name the change gave it.
         if unit.pk not in self.own_names:
-            name = UnitName(
-                unit=unit,
-                name=spec.name,
-                short_name=spec.short_name,
-                valid_from=self.date,
-                opened_by=change,
-            )
+            name = UnitName(unit=unit, valid_from=self.date, opened_by=change, **naming_of(spec))
             name.of_a_new_unit = unit.pk not in self.named
             self.queue(name) if self.queueing else self.save(name)
         try:
@@ -1255,10 +1254,8 @@ class _Writer:
                 )
                 % {"unit": unit.slug, "name": current.name, "date": self.date_display}
             )
-        name = current or UnitName(
-            unit=unit, name=spec.name, short_name=spec.short_name, valid_from=self.date
-        )
-        change = self.record_creation(unit, spec, parent, name.name, name.short_name)
+        name = current or UnitName(unit=unit, valid_from=self.date, **naming_of(spec))
+        change = self.record_creation(unit, spec, parent, naming_of(name))
         if current is None:
             name.opened_by = change
             self.save(name)
@@ -1305,14 +1302,8 @@ class _Writer:
                 _("“%(unit)s” already got a new name on %(date)s.")
                 % {"unit": unit.slug, "date": format_date(self.date)}
             )
-        change = self.record(
-            Change.Kind.RENAMED, unit, spec, name=spec.name, short_name=spec.short_name
-        )
-        self.succeed(
-            current,
-            UnitName(unit=unit, name=spec.name, short_name=spec.short_name),
-            change,
-        )
+        change = self.record(Change.Kind.RENAMED, unit, spec, **naming_of(spec))
+        self.succeed(current, UnitName(unit=unit, **naming_of(spec)), change)
 
     def reclassify(self, spec: Reclassify):
         unit = self.unit(spec.unit)

@@ -41,7 +41,16 @@ class IdentifierInline(admin.TabularInline):
 class NameInline(admin.TabularInline):
     model = UnitName
     extra = 0
-    fields = ["kind", "name", "short_name", "language", "valid_from", "valid_to"]
+    fields = [
+        "kind",
+        "name",
+        "name_inferred",
+        "short_name",
+        "short_name_inferred",
+        "language",
+        "valid_from",
+        "valid_to",
+    ]
     readonly_fields = ["valid_from", "valid_to"]
 
     def has_add_permission(self, request, obj=None):
@@ -153,7 +162,10 @@ class UnitAdmin(ReasonedHistoryAdmin):
     # dates of existence and relationships are dated facts, shown here and changed only by a
     # dated change (a reorganisation).
     fieldsets = [
-        (_("Identity"), {"fields": ["slug", "kind", "target_group", "position"]}),
+        (
+            _("Identity"),
+            {"fields": ["slug", "kind", "kind_inferred", "target_group", "position"]},
+        ),
         (
             _("Description"),
             {
@@ -313,7 +325,16 @@ class UnitAdmin(ReasonedHistoryAdmin):
 class UnitNameAdmin(ReasonedHistoryAdmin):
     """Correcting how a name is written is a correction; when it applied is structure."""
 
-    list_display = ["name", "short_name", "unit", "kind", "valid_from", "valid_to"]
+    list_display = [
+        "name",
+        "name_inferred",
+        "short_name",
+        "short_name_inferred",
+        "unit",
+        "kind",
+        "valid_from",
+        "valid_to",
+    ]
     list_select_related = ["unit"]
     search_fields = ["name", "short_name", "unit__slug"]
     structural_fields = ("unit", "kind", "valid_from", "valid_to", "opened_by", "closed_by")

@@ -9,10 +9,17 @@ from django.db.models import Q
 
 from socialforvaltning.periods import Dating, is_valid_on
 
-from .models import Placement, UnitNode
+from .models import Placement, Reading, UnitNode
 from .structure import Structure
 
 ORG = "http://www.w3.org/ns/org#"
+
+# The property that carries each part of a unit's record the registry infers.
+READING_PROPERTIES = {
+    Reading.NAME: "skos:prefLabel",
+    Reading.SHORT_NAME: "skos:altLabel",
+    Reading.KIND: "sof:kind",
+}
 
 
 def context(base_url: str) -> dict:
@@ -27,6 +34,8 @@ def context(base_url: str) -> dict:
         "org:unitOf": as_id,
         "org:originalOrganization": as_id,
         "org:resultingOrganization": as_id,
+        "sof:inferredProperty": as_id,
+        "sof:disputedProperty": as_id,
         "dct:date": {"@type": "xsd:date"},
         "sof:notBefore": {"@type": "xsd:date"},
         "sof:notAfter": {"@type": "xsd:date"},
@@ -138,8 +147,11 @@ def organisation_graph(
     """`nodes`: UnitNode.objects.tree_on(date) with unit identifiers prefetched;
     `placements`: the placement of each node by id (`placements_on`; a node missing is its
     own); `reorganisations`: those that took effect by `date`, with changes and units loaded."""
+    from history.models import Disputes
+
     nodes = list(nodes)
     datings = _datings_of_changes(_changes_not_loaded(nodes))
+    disputes = Disputes()
     graph = []
     root_iri = None
     # The nodes valid on a date form a tree: every parent is among them, earlier in tree order.
@@ -161,6 +173,9 @@ def organisation_graph(
             item["skos:prefLabel"] = {"@value": name.name, "@language": "da"}
             if name.short_name:
                 item["skos:altLabel"] = {"@value": name.short_name, "@language": "da"}
+        readings = unit.readings(name, kind)
+        if readings:
+            item["sof:inferredProperty"] = [READING_PROPERTIES[r] for r in readings]
         if node.parent_id is None:
             root_iri = root_iri or iri
         else:
@@ -186,6 +201,16 @@ def organisation_graph(
             item.update(_dating(end, "placedUntil"))
             if end.is_exact:  # the last day is known only where the end is
                 item["sof:placedLastDay"] = placement.last_day.isoformat()
+        disputed = [
+            prop
+            for prop, change_id in (
+                ("sof:placedFrom", first.opened_by_id),
+                ("sof:placedUntil", last.closed_by_id),
+            )
+            if disputes.of_change(change_id)
+        ]
+        if disputed:
+            item["sof:disputedProperty"] = disputed
         graph.append(item)
 
     periods = _periods_of_involved_units(reorganisations)
@@ -197,6 +222,8 @@ def organisation_graph(
             "dct:title": {"@value": reorganisation.title, "@language": "da"},
             **_dating(reorganisation.dating, "date"),
         }
+        if reorganisation.pk in disputes.reorganisations:
+            event["sof:sourcesDisagree"] = True
         if original:
             event["org:originalOrganization"] = [unit_iri(base_url, s) for s in sorted(original)]
         if resulting:

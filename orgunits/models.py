@@ -75,6 +75,14 @@ class TargetGroup(models.TextChoices):
     UDSATTE = "udsatte", _("Socially vulnerable groups, addiction and housing")
 
 
+class Reading(models.TextChoices):
+    """What the registry shows of a unit that is its own reading, not a source's statement."""
+
+    NAME = "name", _("name")
+    SHORT_NAME = "short_name", _("short name")
+    KIND = "kind", _("kind")
+
+
 # "No target group" where a filter or a form offers it as a choice; stored as "".
 NO_TARGET_GROUP = "none"
 TARGET_GROUP_CHOICES_AND_NONE = [*TargetGroup.choices, (NO_TARGET_GROUP, _("No target group"))]
@@ -232,6 +240,11 @@ class Unit(models.Model):
         choices=Kind,
         help_text=_("What it was from its beginning; a later change is a dated change."),
     )
+    kind_inferred = models.BooleanField(
+        _("kind is the registry's reading"),
+        default=False,
+        help_text=_("No source says what kind of unit it was; the registry infers it."),
+    )
     target_group = models.CharField(
         _("target group"), max_length=10, choices=TargetGroup, blank=True
     )
@@ -293,6 +306,19 @@ class Unit(models.Model):
         if date is None:
             return self.names.authorised().order_by(F("valid_from").asc(nulls_first=True)).first()
         return self.names.authorised().valid_on(date).first()
+
+    def readings(self, name: "UnitName | None", kind: str | None = None) -> list[Reading]:
+        """Which of `name` (the unit's name on a date) and its kind are the registry's own
+        reading. The kind counts when `kind`, the kind shown, is the unit's own (None: it
+        is): a reclassification is a dated change with its own sources."""
+        readings = []
+        if name is not None and name.name_inferred:
+            readings.append(Reading.NAME)
+        if name is not None and name.short_name_inferred and name.short_name:
+            readings.append(Reading.SHORT_NAME)
+        if self.kind_inferred and kind in (None, self.kind):
+            readings.append(Reading.KIND)
+        return readings
 
     def name_at(self, date: datetime.date | None) -> str:
         """The name on `date`, or else the last name it had (for units that had ended)."""
@@ -385,6 +411,11 @@ class UnitName(Period):
     language = models.CharField(_("language"), max_length=8, default="da")
     name = models.CharField(_("name"), max_length=300)
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
+    # No source writes the name (or short name) so: the registry formed it.
+    name_inferred = models.BooleanField(_("name is the registry's reading"), default=False)
+    short_name_inferred = models.BooleanField(
+        _("short name is the registry's reading"), default=False
+    )
     opened_by = models.ForeignKey(
         "history.Change",
         on_delete=models.PROTECT,
@@ -652,6 +683,7 @@ class Placement(Dated):
     valid_to = property(lambda self: self.last.valid_to)
     opened_by_id = property(lambda self: self.first.opened_by_id)
     opened_by = property(lambda self: self.first.opened_by)
+    closed_by_id = property(lambda self: self.last.closed_by_id)
     closed_by = property(lambda self: self.last.closed_by)
     start_dating = property(lambda self: self.first.start_dating)
     end_dating = property(lambda self: self.last.end_dating)

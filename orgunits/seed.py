@@ -71,6 +71,14 @@ def _cites(entries) -> tuple[Cite, ...]:
     )
 
 
+def _readings(entry: dict) -> dict:
+    """Which of a change's name and short name the registry formed itself."""
+    return {
+        "name_inferred": bool(entry.get("name_inferred")),
+        "short_name_inferred": bool(entry.get("short_name_inferred")),
+    }
+
+
 def _change_spec(entry: dict, units: dict):
     note, cite = entry.get("note") or "", _cites(entry.get("cite"))
     if "create" in entry:
@@ -79,8 +87,10 @@ def _change_spec(entry: dict, units: dict):
             slug=unit["slug"],
             name=entry["name"],
             short_name=entry.get("short_name") or "",
+            **_readings(entry),
             parent=entry.get("parent"),
             kind=unit["kind"],
+            kind_inferred=bool(unit.get("kind_inferred")),
             target_group=unit.get("target_group") or "",
             position=unit.get("position", 100),
             description=unit.get("description") or "",
@@ -95,6 +105,7 @@ def _change_spec(entry: dict, units: dict):
             unit=entry["rename"],
             name=entry["name"],
             short_name=entry.get("short_name") or "",
+            **_readings(entry),
             note=note,
             cite=cite,
         )
@@ -201,6 +212,7 @@ def load_seed(path: Path = FIXTURE, tasks_path: Path | None = TASKS_FIXTURE) -> 
                         unit=Unit.objects.get(slug=entry["unit"]),
                         kind=entry["kind"],
                         title=entry["title"],
+                        inferred=bool(entry.get("inferred")),
                     ),
                     user,
                 )

@@ -33,6 +33,8 @@ class ChartNode:
     target_group: str = ""
     kind_label: str = ""
     target_group_label: str = ""
+    readings: list = field(default_factory=list)  # what of the box is the registry's reading
+    disputed: bool = False  # the sources disagree about the change that placed it here
 
     @property
     def unit(self):
@@ -112,10 +114,12 @@ class Structure:
     def parent_unit(self, node: UnitNode):
         return self.by_id[node.parent_id].unit if node.parent_id else None
 
-    def chart(self, *, root: UnitNode | None = None, folded=None) -> list[ChartNode]:
+    def chart(self, *, root: UnitNode | None = None, folded=None, disputes=None) -> list[ChartNode]:
         """The organigram from `root` (or the top) over the nodes read; `folded` gives, per
-        node id, how many children on the date were left unread below the depth limit."""
+        node id, how many children on the date were left unread below the depth limit;
+        `disputes` (history.models.Disputes), where the sources disagree."""
         self.folded = folded or {}
+        self.disputes = disputes
         return [self._chart_node(n) for n in ([root] if root else self.roots())]
 
     def _chart_node(self, node: UnitNode) -> ChartNode:
@@ -126,11 +130,13 @@ class Structure:
             name=self.name(node),
             short_name=self.short_name(node),
             uncertain=node.uncertain_on(self.date),
+            disputed=self.disputes is not None and self.disputes.of_change(node.opened_by_id),
             folded=self.folded.get(node.pk, 0),
             kind=kind,
             target_group=target_group,
             kind_label=kind_label,
             target_group_label=target_group_label,
+            readings=[r.label for r in node.unit.readings(node.unit.name_on(self.date), kind=kind)],
         )
         for child in self.children[node.pk]:
             drawn = self._chart_node(child)

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from history.models import Change, Reorganisation
+from history.models import Change, Disputes, Reorganisation
 from history.recorded import first_recorded, structure_as_recorded
 from responsibilities.models import Responsibility
 from socialforvaltning.asof import AsOf
@@ -210,7 +210,7 @@ def chart(request):
             "date": date,
             "recorded": recorded,
             "first_recorded": first_recorded() if recorded is not None else None,
-            "chart": structure.chart(root=root, folded=folded),
+            "chart": structure.chart(root=root, folded=folded, disputes=Disputes()),
             "root": root,
             "ancestors": ancestors,
             "depth": int(depth_text),
@@ -322,6 +322,17 @@ def unit_detail(request, slug):
         for p in placements_of(nodes)
     ]
     placement_on_date = next((p for p, _ in placements if node_on_date in p.nodes), None)
+    disputes = Disputes()
+    # The reorganisations that began or ended a placement and that the sources disagree about.
+    disputed = {
+        change.reorganisation_id: (
+            change.reorganisation,
+            disputes.citations(change.reorganisation_id),
+        )
+        for p, _ in placements
+        for change in (p.opened_by, p.closed_by)
+        if change is not None and disputes.of_change(change.pk)
+    }
     related = (
         Change.objects.in_force()
         .filter(Q(unit=unit) | Q(target=unit) | Q(previous_parent=unit))
@@ -385,6 +396,13 @@ def unit_detail(request, slug):
             "node_on_date": node_on_date,
             "placement_on_date": placement_on_date,
             "maybe_on_date": maybe_on_date,
+            "disputed": sorted(disputed.values(), key=lambda pair: pair[0].dating.sort_key),
+            "disputed_changes": disputes.reorganisation_of,
+            "existence_disputed": bool(placements)
+            and (
+                disputes.of_change(placements[0][0].opened_by_id)
+                or disputes.of_change(placements[-1][0].closed_by_id)
+            ),
             "parent_on_date": parent_on_date,
             "children": children,
             "predecessors": predecessors,
@@ -414,6 +432,17 @@ def unit_tasks(unit: Unit, date):
         .select_related("task", "post")
         .order_by("task__name")
     )
+
+
+def _disputed_ends(unit, placement, disputes) -> str:
+    """The CSV's date columns that rest on a reorganisation the sources disagree about."""
+    columns = (
+        (_("exists from"), unit.pk in disputes.created),
+        (_("exists to and including"), unit.pk in disputes.ended),
+        (_("placed from"), disputes.of_change(placement.opened_by_id)),
+        (_("placed to and including"), disputes.of_change(placement.closed_by_id)),
+    )
+    return "; ".join(str(column) for column, disputed in columns if disputed)
 
 
 def _iso(date) -> str:
@@ -456,11 +485,14 @@ def units_csv(request):
             _("placed from"),
             _("placed to and including"),
             _("certainty"),
+            _("sources disagree"),
+            _("the registry's reading"),
             _("identifiers"),
             _("slug"),
         ]
     )
     placements = placements_on(date)
+    disputes = Disputes()
     for node in structure.nodes:
         unit = node.unit
         name = unit.name_on(date)
@@ -481,6 +513,10 @@ def units_csv(request):
                 _iso(placement.valid_from),
                 _iso(placement.last_day),
                 neutralised(placement.certainty_text(date)),
+                _disputed_ends(unit, placement, disputes),
+                "; ".join(
+                    str(r.label) for r in unit.readings(name, Structure.classification(node)[0])
+                ),
                 neutralised("; ".join(str(i) for i in unit.identifiers.all())),
                 neutralised(unit.slug),
             ]

@@ -151,6 +151,44 @@ TERMS = [
         _("A variant of the unit's name, such as the archive's form of it."),
     ),
     Term("shortName", NAMES, _("short name"), _("The short form of a name (“MR Børn”).")),
+    Term(
+        "inferredProperty",
+        UNITS,
+        _("the registry's reading"),
+        _(
+            "A property of the unit (its name, short name or kind) whose value no source states: "
+            "the registry formed or inferred it (the short name “SOF”, the kind of the three "
+            "authority centres)."
+        ),
+    ),
+    Term(
+        "disputedProperty",
+        PLACEMENT,
+        _("the sources disagree"),
+        _(
+            "A date of the placement (placedFrom, placedUntil) that rests on a reorganisation "
+            "the sources disagree about; the change's page gives both passages."
+        ),
+    ),
+    Term(
+        "sourcesDisagree",
+        CHANGES,
+        _("the sources disagree"),
+        _(
+            "The sources disagree about the change event (the plan brings the handicap area's "
+            "new organisation forward to 1 June 2008; the archive dates it with the centre, "
+            "1 September 2008); the registry follows the passages it cites as supporting."
+        ),
+    ),
+    Term(
+        "registryReading",
+        NAMES,
+        _("the registry's reading"),
+        _(
+            "In EAC-CPF, a name part or a description that no source states: the registry formed "
+            "or inferred it."
+        ),
+    ),
     Term("created", CHANGES, _("created"), _("The unit began to exist.")),
     Term(
         "dissolved",

@@ -51,8 +51,8 @@ class TaskAdmin(ReasonedHistoryAdmin):
 
 @admin.register(Post)
 class PostAdmin(ReasonedHistoryAdmin):
-    list_display = ["title", "kind", "unit"]
-    list_filter = ["kind"]
+    list_display = ["title", "kind", "unit", "inferred"]
+    list_filter = ["kind", "inferred"]
     list_select_related = ["unit"]
     search_fields = ["title", "slug", "unit__slug"]
     autocomplete_fields = ["unit"]

@@ -109,6 +109,11 @@ class Post(models.Model):
     )
     kind = models.CharField(_("kind of post"), max_length=20, choices=Kind)
     title = models.CharField(_("title"), max_length=300)
+    inferred = models.BooleanField(
+        _("the registry's reading"),
+        default=False,
+        help_text=_("No source names this post; the registry infers it."),
+    )
 
     citations = GenericRelation(Citation)
     history = HistoricalRecords()

@@ -89,6 +89,7 @@ def _as_json(answer: Answer, holder) -> dict:
         "unit_path": holder.unit_path,
         "role": r.role,
         "post": r.post.title if r.post else None,
+        "post_inferred": r.post.inferred if r.post else None,
         "valid_from": r.valid_from.isoformat() if r.valid_from else None,
         "valid_to": r.valid_to.isoformat() if r.valid_to else None,
         "certainty": r.certainty,

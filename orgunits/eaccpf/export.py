@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from history.models import Change
+from history.models import Change, Disputes
 from orgunits.models import (
     Citation,
     RecordStatus,
@@ -87,6 +87,14 @@ def unit_url(base_url: str, slug: str) -> str:
 
 def vocab(base_url: str, term: str) -> str:
     return f"{base_url}/vocab#{term}"
+
+
+def _append_text(element, text: str):
+    """`text` after what `element` holds so far (its text, or its last child's tail)."""
+    if len(element):
+        element[-1].tail = (element[-1].tail or "") + text
+    else:
+        element.text = (element.text or "") + text
 
 
 def paragraphs(text: str) -> list[str]:
@@ -150,6 +158,7 @@ def records_for(units: QuerySet) -> list[Record]:
     slugs = dict(Unit.objects.filter(pk__in=related).values_list("pk", "slug"))
     citations = _part_citations(units)
     history = _history(ids)
+    disputes = Disputes()
     return [
         _record(
             unit,
@@ -161,6 +170,7 @@ def records_for(units: QuerySet) -> list[Record]:
             slugs=slugs,
             citations=citations,
             history=history[unit.pk],
+            disputes=disputes,
         )
         for unit in units
     ]
@@ -223,12 +233,32 @@ def _history(ids: list[int]) -> dict[int, list]:
     return {unit_id: [r[-1] for r in sorted(rows[unit_id])] for unit_id in ids}
 
 
+def _source(citation, about: str = "") -> Source:
+    return Source(
+        title=citation.document.title,
+        filename=citation.document.filename,
+        document_key=citation.document.key,
+        heading=citation.heading,
+        passage=citation.excerpt,
+        role=citation.role,
+        note=citation.note,
+        about=about,
+    )
+
+
+def _disputes_of(change_id, disputes) -> list[Source]:
+    if not disputes.of_change(change_id):
+        return []
+    return [_source(c) for c in disputes.citations(disputes.reorganisation_of[change_id])]
+
+
 def _record(
-    unit, *, nodes, child_nodes, changes, changes_within, names, slugs, citations, history
+    unit, *, nodes, child_nodes, changes, changes_within, names, slugs, citations, history, disputes
 ) -> Record:
     record = Record(
         slug=unit.slug,
         kind=unit.kind,
+        kind_inferred=unit.kind_inferred,
         target_group=unit.target_group,
         position=unit.position,
         description=unit.description,
@@ -254,6 +284,8 @@ def _record(
                 kind=name.kind,
                 name=name.name,
                 short_name=name.short_name,
+                name_inferred=name.name_inferred,
+                short_name_inferred=name.short_name_inferred,
                 language=name.language,
                 start=start_of(name),
                 end=name.end_dating,
@@ -268,23 +300,13 @@ def _record(
     cited = [(c, "") for c in unit.citations.all()]
     for key, ref in refs.items():
         cited += [(c, ref) for c in citations.get(key, ())]
-    record.sources = [
-        Source(
-            title=c.document.title,
-            filename=c.document.filename,
-            document_key=c.document.key,
-            heading=c.heading,
-            passage=c.excerpt,
-            role=c.role,
-            note=c.note,
-            about=about,
-        )
-        for c, about in cited
-    ]
+    record.sources = [_source(c, about) for c, about in cited]
     if nodes:
         record.has_exist_dates = True
         record.exists_from = start_of(nodes[0])
         record.exists_to = nodes[-1].end_dating
+        record.start_disputes = _disputes_of(nodes[0].opened_by_id, disputes)
+        record.end_disputes = _disputes_of(nodes[-1].closed_by_id, disputes)
     for placement in placements_of(nodes):
         if placement.parent_id is not None:
             parent_id = placement.parent.unit_id
@@ -429,6 +451,8 @@ class _Writer:
             "role": _("Role"),
             "note": _("Note"),
             "about": _("About"),
+            "disputes": _("The sources disagree about"),
+            "documentTitle": _("Document"),
         }
 
     def vocab(self, term: str) -> str:
@@ -497,6 +521,45 @@ class _Writer:
         if not len(note):
             self.sub(note, "p", source.title)
         return note
+
+    def part(self, entry, text: str, inferred: bool):
+        """A name's part; one no source writes so is typed as the registry's reading."""
+        self.sub(entry, "part", text, localType=self.vocab("registryReading") if inferred else None)
+
+    def reading_note(self, element):
+        """Says, readably and in a span the importer reads back, that no source states what
+        `element` says."""
+        p = self.sub(self.sub(element, "descriptiveNote"), "p")
+        self.sub(
+            p,
+            "span",
+            _("The registry's reading: no source states this."),
+            localType=self.vocab("registryReading"),
+        )
+
+    def exist_disputes(self, exist, record: Record):
+        """The passages disputing the start or end of the unit's existence, in one note: a
+        paragraph each, every value in a span the importer reads back."""
+        disputed = [("start", s) for s in record.start_disputes]
+        disputed += [("end", s) for s in record.end_disputes]
+        if not disputed:
+            return
+        note = self.sub(exist, "descriptiveNote")
+        for end, source in disputed:
+            p = self.sub(note, "p")
+            for term, value in (
+                ("disputes", end),
+                ("documentTitle", source.title),
+                ("heading", source.heading),
+                ("passage", source.passage),
+                ("fileName", source.filename),
+                ("documentKey", source.document_key),
+                ("note", source.note),
+            ):
+                if value:
+                    _append_text(p, f"{self.labels[term]}: ")
+                    self.sub(p, "span", value, localType=self.vocab(term))
+                    _append_text(p, " ")
 
     def agency(self, control):
         agency = self.sub(control, "maintenanceAgency")
@@ -640,11 +703,15 @@ class _Writer1(_Writer):
             )
         self.sub(identity, "entityType", "corporateBody")
         for name in record.names:
-            self.name_entry(identity, name, name.name, name.ref, _name_term(name))
+            self.name_entry(
+                identity, name, name.name, name.ref, _name_term(name), name.name_inferred
+            )
             if name.short_name:
-                self.name_entry(identity, name, name.short_name, "", "shortName")
+                self.name_entry(
+                    identity, name, name.short_name, "", "shortName", name.short_name_inferred
+                )
 
-    def name_entry(self, identity, name: Name, text: str, ref: str, term: str):
+    def name_entry(self, identity, name: Name, text: str, ref: str, term: str, inferred: bool):
         entry = self.sub(
             identity,
             "nameEntry",
@@ -652,7 +719,7 @@ class _Writer1(_Writer):
             xml_lang=name.language,
             localType=self.vocab(term) if term else None,
         )
-        self.sub(entry, "part", text)
+        self.part(entry, text, inferred)
         if name.start is not None or name.end is not None:
             self.date_range(self.sub(entry, "useDates"), name.start, name.end)
         form = "authorizedForm" if not term else "alternativeForm"
@@ -661,13 +728,15 @@ class _Writer1(_Writer):
     def description(self, parent, record: Record):
         description = self.sub(parent, "description")
         if record.has_exist_dates:
-            self.date_range(
-                self.sub(description, "existDates"), record.exists_from, record.exists_to
-            )
+            exist = self.sub(description, "existDates")
+            self.date_range(exist, record.exists_from, record.exists_to)
+            self.exist_disputes(exist, record)
         for term, value in (("kind", record.kind), ("targetGroup", record.target_group)):
             if value:
                 local = self.sub(description, "localDescription", localType=self.vocab(term))
                 self.sub(local, "term", value)
+                if term == "kind" and record.kind_inferred:
+                    self.reading_note(local)
         if record.archival_type:
             self.sub(self.sub(description, "legalStatus"), "term", record.archival_type)
         for tag, text in (
@@ -779,9 +848,13 @@ class _Writer2(_Writer):
                 sources_about[source.about].append(f"source-{i}")
         for name in record.names:
             term = _name_term(name)
-            self.name_entry(identity, name, name.name, name.ref, term, sources_about)
+            self.name_entry(
+                identity, name, name.name, name.ref, term, sources_about, name.name_inferred
+            )
             if name.short_name:
-                self.name_entry(identity, name, name.short_name, "", "shortName", {})
+                self.name_entry(
+                    identity, name, name.short_name, "", "shortName", {}, name.short_name_inferred
+                )
         for identifier in record.identifiers:
             self.sub(
                 identity,
@@ -792,7 +865,7 @@ class _Writer2(_Writer):
                 sourceReference=" ".join(sources_about.get(identifier.ref, ())),
             )
 
-    def name_entry(self, identity, name: Name, text, ref, term, sources_about):
+    def name_entry(self, identity, name: Name, text, ref, term, sources_about, inferred):
         entry = self.sub(
             identity,
             "nameEntry",
@@ -803,7 +876,7 @@ class _Writer2(_Writer):
             conventionDeclarationReference="isaar-cpf",
             sourceReference=" ".join(sources_about.get(ref, ())),
         )
-        self.sub(entry, "part", text)
+        self.part(entry, text, inferred)
         if name.start is not None or name.end is not None:
             self.date_range(self.sub(entry, "useDates"), name.start, name.end)
 
@@ -824,14 +897,16 @@ class _Writer2(_Writer):
                 if value:
                     local = self.sub(element, "localDescription", localType=self.vocab(term))
                     self.sub(local, "term", value)
+                    if term == "kind" and record.kind_inferred:
+                        self.reading_note(local)
         if record.mandates:
             element = self.sub(description, "mandates")
             for paragraph in paragraphs(record.mandates):
                 self.sub(self.sub(element, "mandate"), "term", paragraph)
         if record.has_exist_dates:
-            self.date_range(
-                self.sub(description, "existDates"), record.exists_from, record.exists_to
-            )
+            exist = self.sub(description, "existDates")
+            self.date_range(exist, record.exists_from, record.exists_to)
+            self.exist_disputes(exist, record)
         if record.internal_structure:
             element = self.sub(description, "structureOrGenealogy")
             for paragraph in paragraphs(record.internal_structure):

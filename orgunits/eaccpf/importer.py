@@ -35,7 +35,16 @@ from lxml import etree
 
 from history.locks import lock_structure
 from history.models import Change, Reorganisation
-from history.services import Create, Dissolve, Merge, Move, Rename, Split, apply_reorganisation
+from history.services import (
+    Cite,
+    Create,
+    Dissolve,
+    Merge,
+    Move,
+    Rename,
+    Split,
+    apply_reorganisation,
+)
 from orgunits.models import (
     Citation,
     Kind,
@@ -275,6 +284,16 @@ def read_record(name: str, data: bytes, errors: list) -> Record | None:
     return record if len(errors) == before else None
 
 
+def _naming(name: Name) -> dict:
+    """A record's name as the writer's specs and the registry's names take it."""
+    return {
+        "name": name.name,
+        "short_name": name.short_name,
+        "name_inferred": name.name_inferred,
+        "short_name_inferred": name.short_name_inferred,
+    }
+
+
 def _term(value: str | None) -> str:
     """The term of a local type: the fragment of a vocabulary URI, or its last segment."""
     if not value:
@@ -421,13 +440,18 @@ class _Reader:
                 continue
             kind = self.name_kind(element, in_parallel)
             start, end = self.period(self.first(element, "e:useDates"))
+            inferred = any(
+                _term(p.get("localType")) == "registryReading" for p in self.all(element, "e:part")
+            )
             if kind == "shortName":
                 if record.names and not record.names[-1].short_name:
                     record.names[-1].short_name = text
+                    record.names[-1].short_name_inferred = inferred
                 continue
             name = Name(
                 kind=kind or UnitName.Kind.OTHER,
                 name=text,
+                name_inferred=inferred,
                 language=self.language(element) or "da",
                 start=start,
                 end=end,
@@ -469,6 +493,23 @@ class _Reader:
         if exist is not None:
             record.has_exist_dates = True
             record.exists_from, record.exists_to = self.period(exist)
+            for p in self.all(exist, "e:descriptiveNote/e:p"):
+                spans = {_term(s.get("localType")): _text(s) for s in self.all(p, "e:span")}
+                end, title = spans.get("disputes"), spans.get("documentTitle", "")
+                if end not in ("start", "end") or not title or not spans.get("passage"):
+                    continue
+                disputes = record.start_disputes if end == "start" else record.end_disputes
+                disputes.append(
+                    Source(
+                        title=title,
+                        filename=spans.get("fileName", ""),
+                        document_key=spans.get("documentKey", ""),
+                        heading=spans.get("heading") or title,
+                        passage=spans["passage"],
+                        role="disputes",
+                        note=spans.get("note", ""),
+                    )
+                )
         if self.version == V1:
             locals_ = self.all(description, "e:localDescription") + self.all(
                 description, "e:localDescriptions/e:localDescription"
@@ -483,6 +524,10 @@ class _Reader:
             term, value = _term(local.get("localType")), _text(self.first(local, "e:term"))
             if term == "kind":
                 record.kind = value
+                record.kind_inferred = any(
+                    _term(span.get("localType")) == "registryReading"
+                    for span in self.all(local, "e:descriptiveNote/e:p/e:span")
+                )
             elif term == "targetGroup":
                 record.target_group = value
         if statuses:
@@ -820,10 +865,16 @@ class _Plan:
             for relation in record.relations_of("temporal-later"):
                 if relation.change == "merged" and self.known(relation.slug):
                     merges.add((slug, relation.slug, relation.start))
+        disputed = defaultdict(list)  # (bound, title) -> the passages disputing it
         for slug, record in self.records.items():
             if slug in self.placement:
                 for kind, bound, spec in self._changes(record, merges):
-                    groups[(bound, self._title(record, kind, bound))].append(spec)
+                    key = (bound, self._title(record, kind, bound))
+                    groups[key].append(spec)
+                    if kind == "created":
+                        disputed[key] += record.start_disputes
+                    elif kind in ("merged", "split", "dissolved"):
+                        disputed[key] += record.end_disputes
             self._mention_unapplied(record)
         order = sorted(
             groups,
@@ -845,6 +896,7 @@ class _Plan:
                 not_before=bound.not_before,
                 not_after=bound.not_after,
                 changes=_parents_first(groups[(bound, title)]),
+                cite=self._cites(disputed[(bound, title)], user=user, reason=reason),
                 reason=reason,
                 user=user,
             )
@@ -856,6 +908,28 @@ class _Plan:
         if Reorganisation.objects.filter(date=bound.date, title=title).exists():
             return _("%(title)s (imported from EAC-CPF)") % {"title": title[:260]}
         return title
+
+    def _cites(self, sources: list[Source], *, user, reason: str) -> list[Cite]:
+        """The passages disputing a reorganisation, once each though several records give
+        them, citing documents written (with their history) where the registry lacks them."""
+
+        def save(obj):
+            obj.full_clean()
+            obj._history_user, obj._change_reason = user, reason
+            obj.save()
+            return obj
+
+        cites = {}
+        for source in sources:
+            cite = Cite(
+                document=_document(source, save).key,
+                heading=source.heading[:300],
+                excerpt=source.passage,
+                role=Citation.Role.DISPUTES,
+                note=source.note,
+            )
+            cites.setdefault(cite, None)
+        return list(cites)
 
     def _title(self, record: Record, kind: str, bound: Dating) -> str:
         for event in record.events:
@@ -875,10 +949,10 @@ class _Plan:
             record.exists_from,
             Create(
                 slug=slug,
-                name=first.name,
-                short_name=first.short_name,
+                **_naming(first),
                 parent=self.placement[slug],
                 kind=_kind(record),
+                kind_inferred=record.kind_inferred,
                 target_group=_target_group(record),
                 position=record.position if record.position is not None else 100,
                 description=record.description,
@@ -890,7 +964,7 @@ class _Plan:
                 yield (
                     "renamed",
                     name.start,
-                    Rename(unit=slug, name=name.name, short_name=name.short_name),
+                    Rename(unit=slug, **_naming(name)),
                 )
         parents = sorted(
             record.relations_of("hierarchical-parent"),
@@ -1023,6 +1097,7 @@ class _Writer:
         unit = Unit.objects.filter(slug=record.slug).first() or Unit(slug=record.slug)
         fields = {
             "kind": _kind(record),
+            "kind_inferred": record.kind_inferred,
             "target_group": _target_group(record),
             "position": record.position if record.position is not None else 100,
             "description": record.description,
@@ -1056,8 +1131,7 @@ class _Writer:
                     UnitName(
                         unit=unit,
                         kind=name.kind,
-                        name=name.name,
-                        short_name=name.short_name,
+                        **_naming(name),
                         language=name.language,
                         valid_from=name.start.date if name.start else None,
                         valid_to=name.end.date if name.end else None,
@@ -1084,19 +1158,23 @@ class _Writer:
             )
 
     def document(self, source: Source) -> SourceDocument:
-        key = source.document_key or danish_slug(source.title)[:50] or "kilde"
+        return _document(source, self.save)
+
+
+def _document(source: Source, save) -> SourceDocument:
+    """The document a source cites: the registry's own where key and file agree, else a new
+    one (`save` writes it with its history)."""
+    key = source.document_key or danish_slug(source.title)[:50] or "kilde"
+    existing = SourceDocument.objects.filter(key=key).first()
+    if existing is not None and existing.filename == (source.filename or existing.filename):
+        return existing
+    base, n = key, 2
+    while existing is not None:
+        key = f"{base[:45]}-{n}"
+        n += 1
         existing = SourceDocument.objects.filter(key=key).first()
-        if existing is not None and existing.filename == (source.filename or existing.filename):
+        if existing is not None and existing.filename == source.filename:
             return existing
-        base, n = key, 2
-        while existing is not None:
-            key = f"{base[:45]}-{n}"
-            n += 1
-            existing = SourceDocument.objects.filter(key=key).first()
-            if existing is not None and existing.filename == source.filename:
-                return existing
-        return self.save(
-            SourceDocument(
-                key=key, filename=source.filename or source.title[:200], title=source.title
-            )
-        )
+    return save(
+        SourceDocument(key=key, filename=source.filename or source.title[:200], title=source.title)
+    )

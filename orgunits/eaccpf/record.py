@@ -30,6 +30,9 @@ class Name:
     short_name: str = ""
     language: str = "da"
     start: Dating | None = None
+    # The registry's reading: no source writes the name (short name) so.
+    name_inferred: bool = False
+    short_name_inferred: bool = False
     end: Dating | None = None
     ref: str = ""  # the id of its element, which sources refer to
 
@@ -93,6 +96,7 @@ class MaintenanceEvent:
 class Record:
     slug: str
     kind: str = ""
+    kind_inferred: bool = False
     target_group: str = ""
     position: int | None = None
     description: str = ""
@@ -110,6 +114,9 @@ class Record:
     exists_from: Dating | None = None
     exists_to: Dating | None = None
     has_exist_dates: bool = False
+    # Passages disputing the reorganisation that began (ended) the unit's existence.
+    start_disputes: list[Source] = field(default_factory=list)
+    end_disputes: list[Source] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     maintenance: list[MaintenanceEvent] = field(default_factory=list)

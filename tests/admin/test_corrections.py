@@ -18,6 +18,8 @@ def correct_name(client, name: UnitName, spelling: str, reason: str):
             "short_name": name.short_name,
             "language": name.language,
             "change_reason": reason,
+            # Ticked boxes, as the form shows them.
+            **{f: "on" for f in ("name_inferred", "short_name_inferred") if getattr(name, f)},
         },
     )
 

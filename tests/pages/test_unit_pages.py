@@ -172,7 +172,7 @@ def test_a_units_tasks_say_which_are_the_registrys_reading_and_which_are_uncerta
     before = client.get("/units/mr-kontorerne-foer-2008/", {"date": "2008-01-01"})
     tasks = section(before, "Opgaver den")
     assert 'href="/tasks/budgetansvar-born/"' in tasks
-    assert '<span class="badge">registrets fortolkning</span>' in tasks
+    assert "registrets fortolkning</span>" in tasks
     # Stadsarkivet: the legal unit left MR Udsatte "på et tidspunkt" (2008–2010).
     udsatte = client.get("/units/mr-udsatte/", {"date": "2009-06-01"})
     assert "usikker på denne dato" in section(udsatte, "Opgaver den")
