@@ -403,6 +403,8 @@ class UnitName(Period):
         AUTHORISED = "authorised", _("authorised name")
         PARALLEL = "parallel", _("parallel name")
         OTHER = "other", _("other name")
+        # The form another authority (the city archive) authorises under its own convention.
+        ARCHIVE = "archive", _("the archive's authorised form")
 
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="names", verbose_name=_("unit")

@@ -247,7 +247,12 @@ def load_seed(path: Path = FIXTURE, tasks_path: Path | None = TASKS_FIXTURE) -> 
                 _cite(identifier, ident.get("cite"), user)
             for other in entry.get("other_names") or ():
                 name = _save(
-                    UnitName(unit=unit, kind=UnitName.Kind.OTHER, name=other["name"]), user
+                    UnitName(
+                        unit=unit,
+                        kind=other.get("kind") or UnitName.Kind.OTHER,
+                        name=other["name"],
+                    ),
+                    user,
                 )
                 _cite(name, other.get("cite"), user)
     return len(reorganisations)

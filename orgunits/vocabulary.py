@@ -152,6 +152,25 @@ TERMS = [
     ),
     Term("shortName", NAMES, _("short name"), _("The short form of a name (“MR Børn”).")),
     Term(
+        "archive",
+        NAMES,
+        _("the archive's authorised form"),
+        _(
+            "The form of the unit's name that the City Archives of Copenhagen authorises in its "
+            "own record of the creator (“Socialforvaltningen Center for Mål og Rammer”); in "
+            "EAC-CPF an authorised form under the archive's convention, KSA."
+        ),
+    ),
+    Term(
+        "subUnits",
+        UNITS,
+        _("units below"),
+        _(
+            "In EAC-CPF structureOrGenealogy, the units below the unit over time and the "
+            "cross-cutting units anchored with their heads, written from the structure."
+        ),
+    ),
+    Term(
         "inferredProperty",
         UNITS,
         _("the registry's reading"),

@@ -39,11 +39,13 @@ from lxml import etree
 from history.models import Change, Disputes
 from orgunits.models import (
     Citation,
+    Kind,
     RecordStatus,
     Unit,
     UnitIdentifier,
     UnitName,
     UnitNode,
+    classification_labels,
     placements_of,
 )
 from orgunits.seed import SYSTEM_USERNAME
@@ -70,6 +72,9 @@ ISAAR_CITATION = (
     "Persons and Families, 2nd edition (International Council on Archives, 2004)"
 )
 DATES_CODE = "registret-datoer"
+# The city archive's convention: the form of a name it authorises (its "skaber" record).
+ARCHIVE_CODE = "KSA"
+ARCHIVE_CITATION = "Københavns Stadsarkiv: arkivets skaberposter (Starbas)"
 VOCAB_CODE = "registret"
 
 # The registry's record languages (ISO 639-2) in which a record's readable text is written.
@@ -123,9 +128,19 @@ def records_for(units: QuerySet) -> list[Record]:
         nodes[node.unit_id].append(node)
     child_nodes = defaultdict(list)
     for node in (
-        UnitNode.objects.filter(parent__unit_id__in=ids).with_datings().select_related("parent")
+        UnitNode.objects.filter(parent__unit_id__in=ids)
+        .with_datings()
+        .select_related("parent", "unit")
     ):
         child_nodes[node.parent.unit_id].append(node)
+    # Cross-cutting units are anchored with the head of a unit below the described one.
+    cross_cutting = defaultdict(list)
+    for node in (
+        UnitNode.objects.filter(parent__parent__unit_id__in=ids, unit__kind=Kind.TVAERGAAENDE_ENHED)
+        .with_datings()
+        .select_related("parent__parent")
+    ):
+        cross_cutting[node.parent.parent.unit_id].append(node)
     parents_of = defaultdict(list)  # a child unit → its placements under the units described
     for parent_id, placed in child_nodes.items():
         for node in placed:
@@ -153,6 +168,8 @@ def records_for(units: QuerySet) -> list[Record]:
                     within_of[parent_id].append(change)
     related = {n.parent.unit_id for ns in nodes.values() for n in ns if n.parent_id}
     related |= {n.unit_id for ns in child_nodes.values() for n in ns}
+    related |= {n.unit_id for ns in cross_cutting.values() for n in ns}
+    related |= {n.parent.unit_id for ns in cross_cutting.values() for n in ns}
     related |= {c.unit_id for c in changes} | {c.target_id for c in changes if c.target_id}
     names = _Names(UnitName.objects.authorised().filter(unit_id__in=related | set(ids)))
     slugs = dict(Unit.objects.filter(pk__in=related).values_list("pk", "slug"))
@@ -164,6 +181,7 @@ def records_for(units: QuerySet) -> list[Record]:
             unit,
             nodes=sorted(nodes[unit.pk], key=_start_key),
             child_nodes=sorted(child_nodes[unit.pk], key=lambda n: (n.unit_id, _start_key(n))),
+            cross_cutting=cross_cutting[unit.pk],
             changes=changes_of[unit.pk],
             changes_within=within_of[unit.pk],
             names=names,
@@ -252,8 +270,41 @@ def _disputes_of(change_id, disputes) -> list[Source]:
     return [_source(c) for c in disputes.citations(disputes.reorganisation_of[change_id])]
 
 
+def _structure(child_nodes, cross_cutting, names: "_Names") -> list[str]:
+    """The units below a unit over time, and the cross-cutting units anchored with their heads,
+    in words (EAC-CPF structureOrGenealogy), from the structure: never typed by hand."""
+    lines = []
+    for placement in placements_of(child_nodes):
+        unit = placement.first.unit
+        name = names.on(unit.pk, placement.valid_from, unit.slug)
+        kind = classification_labels(unit.kind, "")[0].lower()
+        text = f"{name} ({kind}): {placement.period_display}"
+        lines.append((placement.start_dating.sort_key, name, text))
+    for placement in placements_of(cross_cutting):
+        unit_id, office_id = placement.first.unit_id, placement.parent.unit_id
+        name = names.on(unit_id, placement.valid_from, "")
+        text = _("%(name)s (cross-cutting, anchored with the head of %(office)s): %(period)s") % {
+            "name": name,
+            "office": names.on(office_id, placement.valid_from, ""),
+            "period": placement.period_display,
+        }
+        lines.append((placement.start_dating.sort_key, name, text))
+    return [text for *_key, text in sorted(lines)]
+
+
 def _record(
-    unit, *, nodes, child_nodes, changes, changes_within, names, slugs, citations, history, disputes
+    unit,
+    *,
+    nodes,
+    child_nodes,
+    cross_cutting,
+    changes,
+    changes_within,
+    names,
+    slugs,
+    citations,
+    history,
+    disputes,
 ) -> Record:
     record = Record(
         slug=unit.slug,
@@ -317,6 +368,7 @@ def _record(
         _hierarchical("hierarchical-child", placement.first.unit_id, placement, names, slugs)
         for placement in placements_of(child_nodes)
     ]
+    record.structure = _structure(child_nodes, cross_cutting, names)
     record.relations += sorted(
         children, key=lambda r: ((r.start or Dating(None)).sort_key, r.name, r.slug)
     )
@@ -537,6 +589,19 @@ class _Writer:
             localType=self.vocab("registryReading"),
         )
 
+    def structure(self, description, record: Record):
+        """structureOrGenealogy: the archivist's text, then the units below over time as a
+        list whose local type says it is generated (the importer reads only the text)."""
+        if not (record.internal_structure or record.structure):
+            return
+        element = self.sub(description, "structureOrGenealogy")
+        for paragraph in paragraphs(record.internal_structure):
+            self.sub(element, "p", paragraph)
+        if record.structure:
+            listing = self.sub(element, "list", localType=self.vocab("subUnits"))
+            for line in record.structure:
+                self.sub(listing, "item", line)
+
     def exist_disputes(self, exist, record: Record):
         """The passages disputing the start or end of the unit's existence, in one note: a
         paragraph each, every value in a span the importer reads back."""
@@ -664,6 +729,10 @@ class _Writer1(_Writer):
         self.sub(convention, "abbreviation", DATES_CODE)
         self.sub(convention, "citation", _("The registry's dates"))
         self.sub(self.sub(convention, "descriptiveNote"), "p", self.dates_convention_note())
+        if _has_archive_form(record):
+            convention = self.sub(control, "conventionDeclaration")
+            self.sub(convention, "abbreviation", ARCHIVE_CODE)
+            self.sub(convention, "citation", ARCHIVE_CITATION)
         local_types = self.sub(control, "localTypeDeclaration")
         self.sub(local_types, "abbreviation", VOCAB_CODE)
         self.sub(
@@ -722,8 +791,10 @@ class _Writer1(_Writer):
         self.part(entry, text, inferred)
         if name.start is not None or name.end is not None:
             self.date_range(self.sub(entry, "useDates"), name.start, name.end)
-        form = "authorizedForm" if not term else "alternativeForm"
-        self.sub(entry, form, ISAAR_CODE)
+        if term == UnitName.Kind.ARCHIVE:  # authorised, under the archive's convention
+            self.sub(entry, "authorizedForm", ARCHIVE_CODE)
+        else:
+            self.sub(entry, "alternativeForm" if term else "authorizedForm", ISAAR_CODE)
 
     def description(self, parent, record: Record):
         description = self.sub(parent, "description")
@@ -739,15 +810,12 @@ class _Writer1(_Writer):
                     self.reading_note(local)
         if record.archival_type:
             self.sub(self.sub(description, "legalStatus"), "term", record.archival_type)
-        for tag, text in (
-            ("functions", record.functions),
-            ("mandates", record.mandates),
-            ("structureOrGenealogy", record.internal_structure),
-        ):
+        for tag, text in (("functions", record.functions), ("mandates", record.mandates)):
             if text:
                 element = self.sub(description, tag)
                 for paragraph in paragraphs(text):
                     self.sub(element, "p", paragraph)
+        self.structure(description, record)
         if record.description or record.events:
             biog = self.sub(description, "biogHist")
             for paragraph in paragraphs(record.description):
@@ -827,6 +895,10 @@ class _Writer2(_Writer):
         self.sub(convention, "reference", _("The registry's dates"))
         self.sub(convention, "shortCode", DATES_CODE)
         self.sub(self.sub(convention, "descriptiveNote"), "p", self.dates_convention_note())
+        if _has_archive_form(record):
+            convention = self.sub(control, "conventionDeclaration", id=ARCHIVE_CODE)
+            self.sub(convention, "reference", ARCHIVE_CITATION)
+            self.sub(convention, "shortCode", ARCHIVE_CODE)
         if re.fullmatch("[a-z]{3}", record.record_language or ""):
             self.sub(
                 control,
@@ -872,8 +944,11 @@ class _Writer2(_Writer):
             id=ref,
             languageOfElement=name.language,
             localType=self.vocab(term) if term else None,
-            status="alternative" if term else "authorized",
-            conventionDeclarationReference="isaar-cpf",
+            # The archive's form is authorised too, under its own convention.
+            status="alternative" if term not in ("", UnitName.Kind.ARCHIVE) else "authorized",
+            conventionDeclarationReference=ARCHIVE_CODE
+            if term == UnitName.Kind.ARCHIVE
+            else "isaar-cpf",
             sourceReference=" ".join(sources_about.get(ref, ())),
         )
         self.part(entry, text, inferred)
@@ -907,10 +982,7 @@ class _Writer2(_Writer):
             exist = self.sub(description, "existDates")
             self.date_range(exist, record.exists_from, record.exists_to)
             self.exist_disputes(exist, record)
-        if record.internal_structure:
-            element = self.sub(description, "structureOrGenealogy")
-            for paragraph in paragraphs(record.internal_structure):
-                self.sub(element, "p", paragraph)
+        self.structure(description, record)
         if record.description or record.events:
             biog = self.sub(description, "biogHist")
             for paragraph in paragraphs(record.description):
@@ -937,6 +1009,10 @@ class _Writer2(_Writer):
                 relation.kind,
                 localType=self.vocab(relation.change) if relation.change else None,
             )
+
+
+def _has_archive_form(record: Record) -> bool:
+    return any(name.kind == UnitName.Kind.ARCHIVE for name in record.names)
 
 
 def _name_term(name: Name) -> str:

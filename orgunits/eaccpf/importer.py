@@ -465,7 +465,12 @@ class _Reader:
 
     def name_kind(self, element, in_parallel: bool) -> str | None:
         term = _term(element.get("localType"))
-        if term in ("shortName", UnitName.Kind.PARALLEL, UnitName.Kind.OTHER):
+        if term in (
+            "shortName",
+            UnitName.Kind.PARALLEL,
+            UnitName.Kind.OTHER,
+            UnitName.Kind.ARCHIVE,
+        ):
             return term
         if in_parallel:
             return UnitName.Kind.PARALLEL
@@ -535,6 +540,13 @@ class _Reader:
         record.functions = self.prose(description, "functions", "function")
         record.mandates = self.prose(description, "mandates", "mandate")
         record.internal_structure = self.prose(description, "structureOrGenealogy", None)
+        # Written from the structure on export: read for the record, never written back.
+        record.structure = [
+            _text(item)
+            for listing in self.all(description, "e:structureOrGenealogy/e:list")
+            if _term(listing.get("localType")) == "subUnits"
+            for item in self.all(listing, "e:item")
+        ]
         record.description = self.prose(description, "biogHist", None)
         for item in self.all(description, "e:biogHist/e:chronList/e:chronItem"):
             date = self.first(item, "e:date")
@@ -913,16 +925,10 @@ class _Plan:
         """The passages disputing a reorganisation, once each though several records give
         them, citing documents written (with their history) where the registry lacks them."""
 
-        def save(obj):
-            obj.full_clean()
-            obj._history_user, obj._change_reason = user, reason
-            obj.save()
-            return obj
-
         cites = {}
         for source in sources:
             cite = Cite(
-                document=_document(source, save).key,
+                document=_document(source, lambda obj: _saved(obj, user, reason)).key,
                 heading=source.heading[:300],
                 excerpt=source.passage,
                 role=Citation.Role.DISPUTES,
@@ -1075,11 +1081,7 @@ class _Writer:
         self.user, self.reason = user, reason
 
     def save(self, obj):
-        obj.full_clean()
-        obj._history_user = self.user
-        obj._change_reason = self.reason
-        obj.save()
-        return obj
+        return _saved(obj, self.user, self.reason)
 
     def write(self):
         record = self.record
@@ -1159,6 +1161,14 @@ class _Writer:
 
     def document(self, source: Source) -> SourceDocument:
         return _document(source, self.save)
+
+
+def _saved(obj, user, reason: str):
+    """`obj` checked and saved, its history saying who and why."""
+    obj.full_clean()
+    obj._history_user, obj._change_reason = user, reason
+    obj.save()
+    return obj
 
 
 def _document(source: Source, save) -> SourceDocument:

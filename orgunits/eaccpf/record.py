@@ -115,6 +115,9 @@ class Record:
     exists_to: Dating | None = None
     has_exist_dates: bool = False
     # Passages disputing the reorganisation that began (ended) the unit's existence.
+    # The units below it over time and the cross-cutting units anchored with their heads, in
+    # words: written from the structure on export, never read back (the structure is).
+    structure: list[str] = field(default_factory=list)
     start_disputes: list[Source] = field(default_factory=list)
     end_disputes: list[Source] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)

@@ -77,7 +77,7 @@ def test_making_the_authorised_name_a_variant_is_refused_beside_the_names(client
 def test_a_variant_name_can_still_be_made_another_kind_of_variant(client, superuser):
     client.force_login(superuser)
     unit = Unit.objects.get(slug="center-for-maal-og-rammer")
-    variant = unit.names.get(kind=UnitName.Kind.OTHER)
+    variant = unit.names.get(kind=UnitName.Kind.ARCHIVE)
 
     response = change_kind_on_the_units_page(client, variant, "Parallelt navn")
 

@@ -134,7 +134,7 @@ def test_an_imported_record_keeps_its_identifiers_and_cited_sources(client, arch
     starbas = copy.identifiers.get(scheme="starbas")
     assert [c.excerpt for c in starbas.citations.all()] == ["Starbas ID 4942"]
     assert copy.citations.count() == unit.citations.count()
-    assert {n.name for n in copy.names.filter(kind="other")} == {
+    assert {n.name for n in copy.names.filter(kind="archive")} == {
         "Socialforvaltningen Center for Mål og Rammer"
     }
     assert copy.archival_type == "Kommunal institution"

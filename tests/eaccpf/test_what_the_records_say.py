@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from history.services import Move, apply_reorganisation
 from orgunits.eaccpf.schemas import V1, V2, XLINK
 from orgunits.models import Unit
 from orgunits.seed import SEED_REASON
@@ -62,7 +63,7 @@ def test_center_for_maal_og_rammer_is_a_corporate_body_with_its_names(client, ve
     assert names == {
         "Center for Mål og Rammer": None,
         "MR": "shortName",
-        "Socialforvaltningen Center for Mål og Rammer": "other",
+        "Socialforvaltningen Center for Mål og Rammer": "archive",
     }
 
 
@@ -294,3 +295,66 @@ def test_the_centres_history_includes_the_changes_to_its_offices(client, version
     ]
     moved = find(items[1], "e:date", version)
     assert "standardDate" not in moved.attrib and moved.get("notAfter") == "2010-11-30"
+
+
+@BOTH
+def test_center_for_maal_og_rammer_carries_the_archives_authorised_form_under_its_convention(
+    client, version
+):
+    # Stadsarkivet, "Detaljer": "Navn Socialforvaltningen Center for Mål og Rammer".
+    root = record(client, CMR, version)
+    entry = next(
+        e
+        for e in findall(root, "e:cpfDescription/e:identity/e:nameEntry", version)
+        if find(e, "e:part", version).text == "Socialforvaltningen Center for Mål og Rammer"
+    )
+    assert term(entry.get("localType")) == "archive"
+    if version == V1:
+        assert find(entry, "e:authorizedForm", version).text == "KSA"
+        codes = findall(root, "e:control/e:conventionDeclaration/e:abbreviation", version)
+    else:
+        assert entry.get("status") == "authorized"
+        assert entry.get("conventionDeclarationReference") == "KSA"
+        codes = findall(root, "e:control/e:conventionDeclaration/e:shortCode", version)
+    assert "KSA" in {c.text for c in codes}
+
+
+def structure_items(client, slug, version):
+    root = record(client, slug, version)
+    return [item.text for item in findall(root, ".//e:structureOrGenealogy/e:list/e:item", version)]
+
+
+@BOTH
+def test_center_for_maal_og_rammer_lists_its_offices_and_cross_cutting_units_over_time(
+    client, version
+):
+    # Stadsarkivet, "Beskrivelse": the centre "bestod af følgende kontorer" and "de tre
+    # nedenstående opgaver, som hver blev forankret hos en MR-kontorchef", the legal unit
+    # "På et tidspunkt overgået til MR Handicap og Psykiatri".
+    items = structure_items(client, CMR, version)
+    assert "Mål- og Rammekontoret for Børn og familier (kontor): fra 1. september 2008" in items
+    assert "Mål- og Rammekontoret for Voksne (kontor): fra 1. marts 2011" in items
+    legal = [i for i in items if i.startswith("Tværgående juridisk enhed")]
+    assert legal == [
+        "Tværgående juridisk enhed (tværgående, forankret hos kontorchefen for Mål- og "
+        "Rammekontoret for Udsatte grupper, Misbrug og bolig): fra 1. september 2008 indtil på "
+        "et tidspunkt mellem 2. september 2008 og 30. november 2010",
+        "Tværgående juridisk enhed (tværgående, forankret hos kontorchefen for Mål- og "
+        "Rammekontoret for Handicap og Psykiatri): fra på et tidspunkt mellem 2. september 2008 "
+        "og 30. november 2010 til og med 30. november 2010",
+    ]
+
+
+def test_the_structure_in_the_record_is_written_from_the_registry_not_typed(client):
+    apply_reorganisation(
+        title="Effektstyring forankres hos MR Udsatte",
+        date=datetime.date(2010, 1, 1),
+        changes=[Move(unit="effektstyring", to="mr-udsatte")],
+        reason="Referat",
+    )
+    items = structure_items(client, CMR, V1)
+    assert (
+        "Tværgående enhed for udvikling af effektstyring (tværgående, forankret hos kontorchefen "
+        "for Mål- og Rammekontoret for Udsatte grupper, Misbrug og bolig): fra 1. januar 2010 "
+        "til og med 28. februar 2011"
+    ) in items  # until MR Udsatte is merged into MR Voksne
