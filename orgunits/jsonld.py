@@ -4,8 +4,9 @@ The @context is inline: the machines that read the export may be offline.
 """
 
 import datetime
+from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from socialforvaltning.periods import Dating, is_valid_on
 
@@ -95,45 +96,71 @@ def _datings_of_changes(change_ids: set) -> dict:
 # originalOrganization is a unit that existed before the event, its resultingOrganization one
 # "created or changed as a result of the event". So every unit a change is about, and every
 # unit that gained or lost a unit or a task by it (a move's old and new parent, a merger's or
-# split's result, the receiver of tasks), is an original if it existed the day before the
+# split's result, the receiver of tasks, the sub-units a merger or split carries into its
+# result), is an original if it existed the day before the
 # event and a result if it exists on the day of it: a unit the event ends (dissolved, merged
 # away, split up) is only an original, a unit it creates only a result. Documented in
 # docs/exports.md.
+@dataclass(frozen=True)
+class _Carried:
+    pk: int
+    slug: str
+
+
 def _involved(change) -> list:
     return [u for u in (change.unit, change.target, change.previous_parent) if u is not None]
 
 
-def _periods_of_involved_units(reorganisations) -> dict:
-    """The placements' periods of every unit the reorganisations' changes involve (one
-    query, the units chosen in SQL: a long registry's list of them would outgrow SQLite's
-    limit on parameters)."""
+def _periods_of_involved_units(reorganisations) -> tuple[dict, dict]:
+    """The placements' periods of every unit the reorganisations' changes involve, and the
+    units a merger or split carried into its result, by reorganisation (one query, the units
+    chosen in SQL: a long registry's list of them would outgrow SQLite's limit on
+    parameters)."""
     from history.models import Change
 
     changes = Change.objects.filter(reorganisation__in=reorganisations.values("pk"))
+    joins = changes.filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
+    # A sub-unit a merger carries gets a node under the result, opened by the merger.
+    carried_nodes = UnitNode.objects.filter(
+        opened_by__in=joins.values("pk"), parent__unit_id=F("opened_by__target_id")
+    )
     involved = (
         Q(unit_id__in=changes.values("unit_id"))
         | Q(unit_id__in=changes.values("target_id"))
         | Q(unit_id__in=changes.values("previous_parent_id"))
+        | Q(unit_id__in=carried_nodes.values("unit_id"))
     )
-    periods = {}
-    for unit_id, start, end in UnitNode.objects.filter(involved).values_list(
-        "unit_id", "valid_from", "valid_to"
-    ):
+    periods, carried = {}, {}
+    rows = UnitNode.objects.filter(involved).values_list(
+        "unit_id",
+        "unit__slug",
+        "valid_from",
+        "valid_to",
+        "opened_by__kind",
+        "opened_by__reorganisation_id",
+        "opened_by__target_id",
+        "parent__unit_id",
+    )
+    for unit_id, slug, start, end, kind, reorganisation_id, target_id, parent_id in rows:
         periods.setdefault(unit_id, []).append((start, end))
-    return periods
+        joined = kind in (Change.Kind.MERGED, Change.Kind.SPLIT)
+        if joined and parent_id == target_id and unit_id != target_id:
+            carried.setdefault(reorganisation_id, {})[unit_id] = slug
+    return periods, carried
 
 
-def change_event_units(reorganisation, periods: dict) -> tuple[set, set]:
+def change_event_units(reorganisation, periods: dict, carried: dict) -> tuple[set, set]:
     """The slugs of the event's original and resulting organisations (see above)."""
     date, day_before = reorganisation.date, reorganisation.day_before
     original, resulting = set(), set()
-    for change in reorganisation.changes.all():
-        for unit in _involved(change):
-            spans = periods.get(unit.pk, [])
-            if day_before is not None and any(is_valid_on(*s, day_before) for s in spans):
-                original.add(unit.slug)
-            if date is None or any(is_valid_on(*s, date) for s in spans):
-                resulting.add(unit.slug)
+    units = [u for change in reorganisation.changes.all() for u in _involved(change)]
+    units += [_Carried(pk, slug) for pk, slug in carried.get(reorganisation.pk, {}).items()]
+    for unit in units:
+        spans = periods.get(unit.pk, [])
+        if day_before is not None and any(is_valid_on(*s, day_before) for s in spans):
+            original.add(unit.slug)
+        if date is None or any(is_valid_on(*s, date) for s in spans):
+            resulting.add(unit.slug)
     return original, resulting
 
 
@@ -213,9 +240,9 @@ def organisation_graph(
             item["sof:disputedProperty"] = disputed
         graph.append(item)
 
-    periods = _periods_of_involved_units(reorganisations)
+    periods, carried = _periods_of_involved_units(reorganisations)
     for reorganisation in reorganisations:
-        original, resulting = change_event_units(reorganisation, periods)
+        original, resulting = change_event_units(reorganisation, periods, carried)
         event = {
             "@id": f"{base_url}/changes/{reorganisation.pk}/",
             "@type": "org:ChangeEvent",

@@ -158,6 +158,15 @@ def test_a_merger_results_in_the_new_office_not_the_offices_merged_away(client):
     assert not {"mr-handicap-og-psykiatri", "mr-udsatte"} & resulting
 
 
+def test_the_sub_units_a_merger_carries_into_mr_voksne_are_named_by_its_event(client):
+    # The merger's note: the two offices' sub-units "følger med over i MR Voksne" (the
+    # registry's reading); they were under MR Haps the day before and under MR Voksne after.
+    original, resulting = event_units(graph_on(client, "2011-03-01"), "MR Handicap og Psykiatri")
+    carried = {"kvalitetsmodeller", "projektenheden-for-hjemmeplejen"}
+    assert carried <= original and carried <= resulting
+    assert "effektstyring" not in original | resulting  # stayed with MR Børn
+
+
 def test_a_dissolved_unit_is_an_original_and_its_tasks_receivers_are_results(client):
     # Stadsarkivet, "Beskrivelse": "Tværgående juridisk enhed (2008-2010)"; its tasks went on
     # to other units on 1 December 2010.
