@@ -337,6 +337,10 @@ class ChangeForm(PlainTextForm):
             "transfer": ("unit", "target", "tasks"),
         }[kind]
         may_have_no_target = kind in ("create", "place", "transfer")
+        if data.get("short_name_inferred") and not data.get("short_name"):
+            self.add_error(
+                "short_name_inferred", _("Only a short name can be the registry's reading.")
+            )
         if data.get("no_target"):
             if not may_have_no_target:
                 self.add_error("no_target", _("Only a creation, a placement or a transfer."))

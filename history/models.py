@@ -351,26 +351,40 @@ class Disputes:
         """Whether the sources disagree about the reorganisation `change_id` belongs to."""
         return change_id in self.reorganisation_of
 
+    def of_node(self, node) -> bool:
+        """Whether the sources disagree about when the node's unit began or ended, or about
+        the change that placed it there."""
+        return (
+            node.unit_id in self.created
+            or node.unit_id in self.ended
+            or self.of_change(node.opened_by_id)
+        )
+
     @property
     def reorganisations(self) -> set[int]:
         return set(self.reorganisation_of.values())
 
     def citations(self, reorganisation_id: int) -> list:
-        """The disputing passages of one reorganisation (read on first use)."""
+        """Both sides about one disputed reorganisation (read on first use): the passages
+        cited on it, those it follows first, and those disputing it or one of its changes."""
         if self._citations is None:
             self._citations = {}
+            on_changes = models.Q(
+                content_type__model="change",
+                object_id__in=self.reorganisation_of,
+                role=Citation.Role.DISPUTES,
+            )
             rows = (
-                Citation.objects.filter(role=Citation.Role.DISPUTES)
-                .filter(
+                Citation.objects.filter(
                     models.Q(
                         content_type__model="reorganisation",
                         object_id__in=self.reorganisations,
                     )
-                    | models.Q(content_type__model="change", object_id__in=self.reorganisation_of)
+                    | on_changes
                 )
                 .filter(content_type__app_label="history")
                 .select_related("document", "content_type")
-                .order_by("id")
+                .order_by("-role", "id")  # "supports" before "disputes"
             )
             for citation in rows:
                 of = (

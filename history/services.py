@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from orgunits.models import (
     MPTT_FIELDS,
+    NAMING,
     Citation,
     SourceDocument,
     Unit,
@@ -204,10 +205,6 @@ class Recreate:
     short_name_inferred: bool = False
     note: str = ""
     cite: Sequence[Cite] = field(default_factory=tuple)
-
-
-# A name as a change gives it: written alike on the change (for a replay) and on the name.
-NAMING = ("name", "short_name", "name_inferred", "short_name_inferred")
 
 
 def naming_of(source) -> dict:

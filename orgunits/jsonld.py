@@ -200,7 +200,7 @@ def organisation_graph(
             item["skos:prefLabel"] = {"@value": name.name, "@language": "da"}
             if name.short_name:
                 item["skos:altLabel"] = {"@value": name.short_name, "@language": "da"}
-        readings = unit.readings(name, kind)
+        readings = unit.readings(name, Structure.own_kind(node))
         if readings:
             item["sof:inferredProperty"] = [READING_PROPERTIES[r] for r in readings]
         if node.parent_id is None:

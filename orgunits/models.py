@@ -169,6 +169,7 @@ def classified_on(queryset, date: datetime.date, path: str = ""):
     return queryset.annotate(classified=FilteredRelation(rows, condition=valid)).annotate(
         kind_on=Coalesce("classified__kind", f"{path}kind"),
         target_group_on=Coalesce("classified__target_group", f"{path}target_group"),
+        reclassified_on=F("classified__kind"),  # None: its own record's kind and group
     )
 
 
@@ -307,16 +308,16 @@ class Unit(models.Model):
             return self.names.authorised().order_by(F("valid_from").asc(nulls_first=True)).first()
         return self.names.authorised().valid_on(date).first()
 
-    def readings(self, name: "UnitName | None", kind: str | None = None) -> list[Reading]:
+    def readings(self, name: "UnitName | None", own_kind: bool = True) -> list[Reading]:
         """Which of `name` (the unit's name on a date) and its kind are the registry's own
-        reading. The kind counts when `kind`, the kind shown, is the unit's own (None: it
-        is): a reclassification is a dated change with its own sources."""
+        reading. The kind counts where the kind shown is its record's own (`own_kind`), not
+        a reclassification's, which is a dated change with its own sources."""
         readings = []
         if name is not None and name.name_inferred:
             readings.append(Reading.NAME)
         if name is not None and name.short_name_inferred and name.short_name:
             readings.append(Reading.SHORT_NAME)
-        if self.kind_inferred and kind in (None, self.kind):
+        if self.kind_inferred and own_kind:
             readings.append(Reading.KIND)
         return readings
 
@@ -390,6 +391,11 @@ class Unit(models.Model):
         return max(n.valid_to for n in nodes)
 
 
+# How a name is written: alike on a name and on the change that gave it (which a replay or a
+# revision writes the name from).
+NAMING = ("name", "short_name", "name_inferred", "short_name_inferred")
+
+
 class UnitNameQuerySet(PeriodQuerySet):
     def authorised(self):
         return self.filter(kind=UnitName.Kind.AUTHORISED)
@@ -453,10 +459,35 @@ class UnitName(Period):
     # other name of that unit exists yet, so there is nothing to ask the database about.
     of_a_new_unit = False
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._correct_its_change_too()
+
+    def _correct_its_change_too(self):
+        """A correction of how an authorised name is written (in the admin, by a revert) is a
+        correction of the change that gave the name as well, with the same who and why: a
+        revision or replay of that change writes the name again from it. The writer's own
+        names agree with their changes, so it writes nothing more."""
+        change = self.opened_by if self.opened_by_id else None
+        if change is None or self.kind != self.Kind.AUTHORISED or not change.name:
+            return
+        naming = {field: getattr(self, field) for field in NAMING}
+        if all(getattr(change, field) == value for field, value in naming.items()):
+            return
+        for field, value in naming.items():
+            setattr(change, field, value)
+        change._history_user = getattr(self, "_history_user", None)
+        change._change_reason = getattr(self, "_change_reason", None)
+        change.save(update_fields=list(naming))
+
     def clean(self):
         """A unit has exactly one authorised name at every date it exists: authorised names
         never overlap, and none stops being authorised where no other takes its place."""
         super().clean()
+        if self.short_name_inferred and not self.short_name:
+            raise ValidationError(
+                {"short_name_inferred": _("Only a short name can be the registry's reading.")}
+            )
         if not self.unit_id or self.of_a_new_unit:
             return
         others = UnitName.objects.authorised().filter(unit_id=self.unit_id).exclude(pk=self.pk)

@@ -34,7 +34,7 @@ class ChartNode:
     kind_label: str = ""
     target_group_label: str = ""
     readings: list = field(default_factory=list)  # what of the box is the registry's reading
-    disputed: bool = False  # the sources disagree about the change that placed it here
+    disputed: bool = False  # the sources disagree about its start, end or placement here
 
     @property
     def unit(self):
@@ -100,6 +100,12 @@ class Structure:
             return node.kind_on, node.target_group_on
         return node.unit.kind, node.unit.target_group
 
+    @staticmethod
+    def own_kind(node: UnitNode) -> bool:
+        """Whether the node's unit is on the date the kind its record gives it (no
+        reclassification in force)."""
+        return getattr(node, "reclassified_on", None) is None
+
     def labels(self, node: UnitNode) -> tuple[str, str]:
         """What a person reads for the unit's kind and target group on the date."""
         return classification_labels(*self.classification(node))
@@ -130,13 +136,16 @@ class Structure:
             name=self.name(node),
             short_name=self.short_name(node),
             uncertain=node.uncertain_on(self.date),
-            disputed=self.disputes is not None and self.disputes.of_change(node.opened_by_id),
+            disputed=self.disputes is not None and self.disputes.of_node(node),
             folded=self.folded.get(node.pk, 0),
             kind=kind,
             target_group=target_group,
             kind_label=kind_label,
             target_group_label=target_group_label,
-            readings=[r.label for r in node.unit.readings(node.unit.name_on(self.date), kind=kind)],
+            readings=[
+                str(r.label)
+                for r in node.unit.readings(node.unit.name_on(self.date), self.own_kind(node))
+            ],
         )
         for child in self.children[node.pk]:
             drawn = self._chart_node(child)

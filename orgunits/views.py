@@ -261,6 +261,7 @@ def unit_list(request):
             "as_of": AsOf(date) if date else None,
             "query": query.urlencode(),
             "rows": [(unit, unit.name_on(date) or unit.current_name()) for unit in page],
+            "disputes": Disputes(),
         },
     )
 
@@ -514,9 +515,7 @@ def units_csv(request):
                 _iso(placement.last_day),
                 neutralised(placement.certainty_text(date)),
                 _disputed_ends(unit, placement, disputes),
-                "; ".join(
-                    str(r.label) for r in unit.readings(name, Structure.classification(node)[0])
-                ),
+                "; ".join(str(r.label) for r in unit.readings(name, Structure.own_kind(node))),
                 neutralised("; ".join(str(i) for i in unit.identifiers.all())),
                 neutralised(unit.slug),
             ]

@@ -265,6 +265,16 @@ TERMS = [
     Term("note", SOURCES, _("note"), _("The registry's note on how the passage is read.")),
     Term("about", SOURCES, _("about"), _("What in the record the passage is cited for.")),
     Term(
+        "disputes",
+        SOURCES,
+        _("the sources disagree about"),
+        _(
+            "In existDates: the end of the unit's existence (start or end) that rests on a "
+            "reorganisation the sources disagree about; the paragraph gives one passage about it."
+        ),
+    ),
+    Term("documentTitle", SOURCES, _("document"), _("The title of the cited document.")),
+    Term(
         "position", RECORDS, _("position"), _("The unit's order among its siblings on the chart.")
     ),
     Term("detailLevel", RECORDS, _("level of detail"), _("How complete the record is.")),

@@ -31,6 +31,7 @@ class Holder:
     unit_path: list[str]
     uncertain: bool
     sources: list[Citation] = field(default_factory=list)
+    unit_name_inferred: bool = False  # no source writes the unit's name so
 
     @property
     def unit(self) -> Unit:
@@ -51,9 +52,9 @@ class Answer:
 
 def unit_paths_on(
     date: datetime.date, unit_ids: Collection[int]
-) -> dict[int, tuple[str, list[str]]]:
+) -> dict[int, tuple[str, list[str], bool]]:
     """For the units `unit_ids` existing on `date`: (its name then, the names from the top
-    down to it).
+    down to it, whether that name is the registry's reading).
 
     Three queries (the units' placements with their ancestors, these in tree order, and
     their names on the date), whatever the number of units in the registry. The ancestors of
@@ -65,14 +66,16 @@ def unit_paths_on(
     nodes = list(UnitNode.objects.tree_on(date).filter(pk__in=lineage))
     by_pk = {node.pk: node for node in nodes}
     names: dict[int, str] = {}
+    inferred: dict[int, bool] = {}
     for node in nodes:
         name = node.unit.name_on(date)
         names[node.pk] = name.name if name else node.unit.slug
-    paths: dict[int, tuple[str, list[str]]] = {}
+        inferred[node.pk] = bool(name and name.name_inferred)
+    paths: dict[int, tuple[str, list[str], bool]] = {}
     for node in nodes:  # tree order: a parent comes before its children
         parent = by_pk.get(node.parent_id)
         above = paths[parent.unit_id][1] if parent is not None else []
-        paths[node.unit_id] = (names[node.pk], [*above, names[node.pk]])
+        paths[node.unit_id] = (names[node.pk], [*above, names[node.pk]], inferred[node.pk])
     return paths
 
 
@@ -126,8 +129,10 @@ def answers_on(
         paths = unit_paths_on(date, {r.unit_id for answer in held for r in answer.holders_found})
         for answer in held:
             for r in answer.holders_found:
-                name, path = paths.get(r.unit_id, (r.unit.slug, [r.unit.slug]))
-                holder = Holder(r, name, path, r.uncertain_on(date), sources.get(r.pk, []))
+                name, path, inferred = paths.get(r.unit_id, (r.unit.slug, [r.unit.slug], False))
+                holder = Holder(
+                    r, name, path, r.uncertain_on(date), sources.get(r.pk, []), inferred
+                )
                 if r.is_owner:
                     answer.owner = holder
                 else:

@@ -87,6 +87,7 @@ def _as_json(answer: Answer, holder) -> dict:
         "unit": holder.unit_name,
         "unit_slug": r.unit.slug,
         "unit_path": holder.unit_path,
+        "unit_name_inferred": holder.unit_name_inferred,
         "role": r.role,
         "post": r.post.title if r.post else None,
         "post_inferred": r.post.inferred if r.post else None,

@@ -619,6 +619,7 @@ class _Writer:
                 ("passage", source.passage),
                 ("fileName", source.filename),
                 ("documentKey", source.document_key),
+                ("role", source.role),
                 ("note", source.note),
             ):
                 if value:

@@ -24,13 +24,14 @@ import zipfile
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from lxml import etree
 
 from history.locks import lock_structure
@@ -502,6 +503,7 @@ class _Reader:
                 spans = {_term(s.get("localType")): _text(s) for s in self.all(p, "e:span")}
                 end, title = spans.get("disputes"), spans.get("documentTitle", "")
                 if end not in ("start", "end") or not title or not spans.get("passage"):
+                    record.unread_passages += 1
                     continue
                 disputes = record.start_disputes if end == "start" else record.end_disputes
                 disputes.append(
@@ -511,7 +513,7 @@ class _Reader:
                         document_key=spans.get("documentKey", ""),
                         heading=spans.get("heading") or title,
                         passage=spans["passage"],
-                        role="disputes",
+                        role="supports" if spans.get("role") == "supports" else "disputes",
                         note=spans.get("note", ""),
                     )
                 )
@@ -877,16 +879,23 @@ class _Plan:
             for relation in record.relations_of("temporal-later"):
                 if relation.change == "merged" and self.known(relation.slug):
                     merges.add((slug, relation.slug, relation.start))
-        disputed = defaultdict(list)  # (bound, title) -> the passages disputing it
+        # A reorganisation is what the records date and name alike. Records that name no
+        # event are kept apart by the passages disputing their dates, so that one record's
+        # dispute is not cited for another's unit.
+        passages = defaultdict(list)  # key -> the passages about it
+        untitled = _("Imported from EAC-CPF")
         for slug, record in self.records.items():
+            self._mention_unread_passages(record)
             if slug in self.placement:
                 for kind, bound, spec in self._changes(record, merges):
-                    key = (bound, self._title(record, kind, bound))
+                    ends = kind in ("merged", "dissolved") or (kind == "split" and spec.ends)
+                    cited = record.start_disputes if kind == "created" else []
+                    cited = record.end_disputes if ends else cited
+                    title = self._title(record, kind, bound)
+                    said = tuple(astuple(s) for s in cited) if title == untitled else ()
+                    key = (bound, title, said)
                     groups[key].append(spec)
-                    if kind == "created":
-                        disputed[key] += record.start_disputes
-                    elif kind in ("merged", "split", "dissolved"):
-                        disputed[key] += record.end_disputes
+                    passages[key] += cited
             self._mention_unapplied(record)
         order = sorted(
             groups,
@@ -894,9 +903,10 @@ class _Plan:
                 key[0].sort_key,
                 not all(isinstance(s, Create) for s in groups[key]),
                 key[1],
+                key[2],
             ),
         )
-        for bound, title in order:
+        for bound, title, said in order:
             apply_reorganisation(
                 title=self._distinct(title, bound),
                 description=_(
@@ -907,8 +917,8 @@ class _Plan:
                 certainty=bound.certainty,
                 not_before=bound.not_before,
                 not_after=bound.not_after,
-                changes=_parents_first(groups[(bound, title)]),
-                cite=self._cites(disputed[(bound, title)], user=user, reason=reason),
+                changes=_parents_first(groups[(bound, title, said)]),
+                cite=self._cites(passages[(bound, title, said)], user=user, reason=reason),
                 reason=reason,
                 user=user,
             )
@@ -922,8 +932,9 @@ class _Plan:
         return title
 
     def _cites(self, sources: list[Source], *, user, reason: str) -> list[Cite]:
-        """The passages disputing a reorganisation, once each though several records give
-        them, citing documents written (with their history) where the registry lacks them."""
+        """The passages about a disputed reorganisation (both sides), once each though several
+        records give them, citing documents written (with their history) where the registry
+        lacks them."""
 
         cites = {}
         for source in sources:
@@ -931,7 +942,7 @@ class _Plan:
                 document=_document(source, lambda obj: _saved(obj, user, reason)).key,
                 heading=source.heading[:300],
                 excerpt=source.passage,
-                role=Citation.Role.DISPUTES,
+                role=source.role,
                 note=source.note,
             )
             cites.setdefault(cite, None)
@@ -1023,6 +1034,28 @@ class _Plan:
         if end is not None and not ended:
             yield "dissolved", end, Dissolve(unit=slug)
 
+    def _mention_unread_passages(self, record: Record):
+        """Passages about the unit's start or end that the import cannot cite anywhere."""
+        left = record.unread_passages
+        if record.slug not in self.placement:
+            left += len(record.start_disputes) + len(record.end_disputes)
+        elif record.exists_to is None:
+            left += len(record.end_disputes)
+        if left:
+            self.say(
+                record.slug,
+                ngettext(
+                    "%(n)s passage about the start or end of the unit in existDates is left "
+                    "out: it lacks its document, its passage or which end it is about, or the "
+                    "unit has no such date in the structure.",
+                    "%(n)s passages about the start or end of the unit in existDates are left "
+                    "out: they lack their document, their passage or which end they are about, "
+                    "or the unit has no such date in the structure.",
+                    left,
+                )
+                % {"n": left},
+            )
+
     def _mention_unapplied(self, record: Record):
         """Relations the registry records from the other unit's side only."""
         for relation in record.relations:
@@ -1081,7 +1114,10 @@ class _Writer:
         self.user, self.reason = user, reason
 
     def save(self, obj):
-        return _saved(obj, self.user, self.reason)
+        try:
+            return _saved(obj, self.user, self.reason)
+        except ValidationError as error:
+            raise ValidationError([f"{self.name}: {m}" for m in error.messages]) from None
 
     def write(self):
         record = self.record
@@ -1164,8 +1200,27 @@ class _Writer:
 
 
 def _saved(obj, user, reason: str):
-    """`obj` checked and saved, its history saying who and why."""
-    obj.full_clean()
+    """`obj` checked and saved, its history saying who and why. A refusal names the kind of
+    record and the field."""
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        messages = []
+        for name, said in error.message_dict.items():
+            label = "" if name == NON_FIELD_ERRORS else obj._meta.get_field(name).verbose_name
+            for message in said:
+                messages.append(
+                    _("%(record)s «%(value)s», %(field)s: %(message)s")
+                    % {
+                        "record": obj._meta.verbose_name,
+                        "value": str(obj)[:80],
+                        "field": label,
+                        "message": message,
+                    }
+                    if label
+                    else f"{obj._meta.verbose_name} «{str(obj)[:80]}»: {message}"
+                )
+        raise ValidationError(messages) from None
     obj._history_user, obj._change_reason = user, reason
     obj.save()
     return obj
@@ -1176,7 +1231,11 @@ def _document(source: Source, save) -> SourceDocument:
     one (`save` writes it with its history)."""
     key = source.document_key or danish_slug(source.title)[:50] or "kilde"
     existing = SourceDocument.objects.filter(key=key).first()
-    if existing is not None and existing.filename == (source.filename or existing.filename):
+    # Without a file name, the document is the registry's only if its title agrees too.
+    if existing is not None and (
+        existing.filename == source.filename
+        or (not source.filename and existing.title == source.title)
+    ):
         return existing
     base, n = key, 2
     while existing is not None:

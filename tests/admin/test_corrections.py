@@ -158,3 +158,30 @@ def test_version_times_are_copenhagen_time_in_the_choices_and_the_headers_alike(
     html = client.get(url, {"a": first.history_id, "b": latest.history_id}).content.decode()
     assert html.count("15.01.2026 13:00") >= 3  # both choices and the header
     assert "15.01.2026 12:00" not in html
+
+
+def test_a_corrected_name_survives_a_revision_of_the_reorganisation_that_gave_it(
+    client, staff_archivist, voksne_name
+):
+    # Found by the attacker of issue 13: the revision form starts from the change, which
+    # still had the old spelling, and wrote the name back.
+    from history.services import recorded_specs, revise_reorganisation
+
+    client.force_login(staff_archivist)
+    voksne_name.name_inferred = True  # ticked in the same correction
+    correct_name(client, voksne_name, "Mål- og Rammekontoret for Voksne (rettet)", "Stavefejl")
+    change = voksne_name.opened_by
+    change.refresh_from_db()
+    corrected = "Mål- og Rammekontoret for Voksne (rettet)"
+    assert (change.name, change.name_inferred) == (corrected, True)
+    assert change.history.latest().history_change_reason == "Stavefejl"
+    reorganisation = change.reorganisation
+    revise_reorganisation(
+        reorganisation, changes=recorded_specs(reorganisation), reason="Ny note", user=None
+    )
+    name = UnitName.objects.authorised().get(unit__slug="mr-voksne")
+    assert (name.name, name.name_inferred, name.short_name_inferred) == (
+        "Mål- og Rammekontoret for Voksne (rettet)",
+        True,
+        True,
+    )

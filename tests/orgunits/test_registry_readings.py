@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from rdflib import Graph, URIRef
 
-from history.services import Rename, apply_reorganisation
+from history.services import Reclassify, Rename, apply_reorganisation
 from orgunits.models import Unit, UnitName
 from orgunits.seed import FIXTURE, read_fixture
 from responsibilities.models import Post
@@ -169,3 +169,76 @@ def test_an_archivist_flags_a_short_name_as_the_registrys_reading_in_a_dated_cha
     name = UnitName.objects.get(unit__slug="ny-enhed")
     assert (name.name_inferred, name.short_name_inferred) == (False, True)
     assert Unit.objects.get(slug="ny-enhed").kind_inferred
+
+
+def test_a_kind_a_sourced_reclassification_gives_is_not_the_registrys_reading(client):
+    # Found by the attacker: a reclassification back to the record's own kind, with its own
+    # source, was still flagged as inferred.
+    for date, kind in ((datetime.date(2012, 1, 1), "enhed"), (datetime.date(2013, 1, 1), None)):
+        apply_reorganisation(
+            title=f"Økonomiservice {date.year}",
+            date=date,
+            changes=[Reclassify(unit="oekonomiservice", kind=kind or "myndighedscenter")],
+            reason="Referat",
+        )
+    graph = Graph().parse(
+        data=client.get("/export/org.jsonld", {"date": "2013-06-01"}).content.decode(),
+        format="json-ld",
+    )
+    unit = URIRef("http://testserver/units/oekonomiservice/")
+    assert not list(graph.objects(unit, URIRef(f"{SOF}inferredProperty")))
+    page = client.get("/units/oekonomiservice/", {"date": "2013-06-01"}).content.decode()
+    kind = page[page.index("<dt>Type</dt>") : page.index("</dd>", page.index("<dt>Type</dt>"))]
+    assert "registrets fortolkning" not in kind
+    # Before any reclassification, the record's own kind is still flagged.
+    page = client.get("/units/oekonomiservice/", {"date": "2011-06-01"}).content.decode()
+    kind = page[page.index("<dt>Type</dt>") : page.index("</dd>", page.index("<dt>Type</dt>"))]
+    assert "registrets fortolkning" in kind
+
+
+def test_the_unit_list_marks_the_registrys_readings_and_disputed_starts(client):
+    # Found in the user trial: the list showed "SOF" and the authority centres' kind plainly.
+    page = client.get("/units/", {"date": "2010-06-01", "q": "socialforvaltningen"})
+    row = page.content.decode().split("<tbody>")[1]
+    assert re.search(r"SOF <span class=\"badge reading\"", row)
+    page = client.get("/units/", {"date": "2008-07-01", "q": "Handicap og Psykiatri"})
+    assert "kilderne er uenige" in page.content.decode().split("<tbody>")[1]
+
+
+def test_the_chart_marks_the_posts_whose_short_names_are_the_registrys(client):
+    page = client.get("/", {"date": "2009-01-01"}).content.decode()
+    posts = page[page.index('<ul class="posts">') :]
+    posts = posts[: posts.index("</ul>")]
+    assert re.search(r"Direktør \(1\)</a> <span class=\"badge reading\"", posts)
+
+
+def test_the_task_lookup_marks_a_holders_name_no_source_writes(client):
+    # Found in the user trial: "Drifts- og Udviklingskontoret for Børn og familier" is the
+    # registry's composition; the plan writes "Drifts- og Udviklingskontor" and the group.
+    found = client.get(
+        "/tasks/", {"q": "resultatkontrakter", "date": "2009-01-01", "format": "json"}
+    ).json()
+    du_born = next(h for h in found if h["unit_slug"] == "du-born")
+    assert du_born["unit_name_inferred"] is True
+    mr_born = client.get(
+        "/tasks/", {"q": "budgetansvar", "date": "2009-01-01", "format": "json"}
+    ).json()
+    assert not any(h["unit_name_inferred"] for h in mr_born if h["unit_slug"] == "mr-udsatte")
+
+
+def test_a_short_name_flag_without_a_short_name_is_refused_in_the_admin(admin_client):
+    name = UnitName.objects.get(unit__slug="mr-voksne")
+    response = admin_client.post(
+        f"/admin/orgunits/unitname/{name.pk}/change/",
+        {
+            "name": name.name,
+            "short_name": "",
+            "short_name_inferred": "on",
+            "language": "da",
+            "change_reason": "Kortnavn fjernet",
+        },
+    )
+    assert response.status_code == 200
+    assert "Kun et kortnavn kan være registrets fortolkning" in response.content.decode()
+    name.refresh_from_db()
+    assert name.short_name == "MR Voksne"

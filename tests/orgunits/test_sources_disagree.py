@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 
 MR_HAPS = "mr-handicap-og-psykiatri"
 ARCHIVE = "blev oprettet i forbindelse med nyorganisering"
+PLAN = "med virkning pr. 1. juni 2008"
 SOF = "http://testserver/vocab#"
 
 
@@ -43,6 +44,7 @@ def test_the_mr_haps_page_shows_that_the_sources_disagree_about_its_start(client
     disagreement = disagreement[: disagreement.index("</section>")]
     assert "Handicapområdets nye organisering (fremrykket)" in disagreement
     assert ARCHIVE in disagreement
+    assert PLAN in disagreement  # the side the registry follows, not only the archive's
     assert f'href="/changes/{june_2008().pk}/"' in disagreement
 
 
@@ -60,15 +62,16 @@ def test_a_unit_nobody_disputes_shows_no_disagreement(client):
     assert 'id="sources-disagree"' not in page
 
 
-def test_the_chart_marks_the_box_placed_by_the_disputed_change(client):
+def test_the_chart_marks_the_boxes_whose_start_the_sources_disagree_about(client):
     page = client.get("/", {"date": "2008-07-01"}).content.decode()
     box = box_of(page, MR_HAPS)
     assert "kilderne er uenige" in box
-    assert f'href="/changes/{june_2008().pk}/"' in box
-    # From 1 September 2008 it sits in the centre by a change both sources support.
-    assert "kilderne er uenige" not in box_of(
-        client.get("/", {"date": "2010-01-01"}).content.decode(), MR_HAPS
-    )
+    assert f'href="/units/{MR_HAPS}/#sources-disagree"' in box
+    # Projektenheden for hjemmeplejen began with the disputed change too (found in the user
+    # trial: in 2010 its box said nothing, while its CSV row and unit page did).
+    later = client.get("/", {"date": "2010-01-01"}).content.decode()
+    assert "kilderne er uenige" in box_of(later, "projektenheden-for-hjemmeplejen")
+    assert "kilderne er uenige" not in box_of(later, "mr-born")
 
 
 def csv_rows(client, date):
@@ -104,8 +107,10 @@ def test_the_eac_cpf_record_gives_the_disputing_passages_with_its_exist_dates(cl
         {term(s.get("localType")): s.text for s in findall(p, "e:span", version)}
         for p in paragraphs
     ]
-    assert [s["disputes"] for s in said] == ["start", "start"]
-    assert any(ARCHIVE in s["passage"] for s in said)
+    assert {s["disputes"] for s in said} == {"start"}
+    # Both sides: the plan's passage the registry follows, and the archive's disputing it.
+    assert any(PLAN in s["passage"] and s["role"] == "supports" for s in said)
+    assert any(ARCHIVE in s["passage"] and s["role"] == "disputes" for s in said)
     # A unit whose start nobody disputes has no such note.
     other = record(client, "mr-born", version)
     assert find(other, ".//e:existDates/e:descriptiveNote", version) is None
