@@ -64,3 +64,29 @@ def test_switching_to_english(page, registry_url):
     page.get_by_role("link", name="English").click()
     page.wait_for_url(re.compile(r"date=2011-03-01"))
     assert page.get_by_role("heading", level=1).inner_text().startswith("The organisation on")
+
+
+@pytest.mark.parametrize("width", [1440, 1280, 1024])
+def test_every_box_of_a_wide_level_can_be_scrolled_into_view(page, registry_url, width):
+    # Issue 15: the direktion's eight sub-units on 1 July 2008 began left of the chart's edge,
+    # where no scrolling reaches.
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{registry_url}/?date=2008-07-01")
+    chart = page.locator(".chart")
+    left = chart.bounding_box()["x"]
+    chart.evaluate("c => { c.scrollLeft = 0; }")
+    boxes = page.locator(".chart .box")
+    lefts = boxes.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().left)")
+    assert min(lefts) >= left - 0.5, (min(lefts), left)
+    # And the rightmost box is within reach of the scrollbar.
+    chart.evaluate("c => { c.scrollLeft = c.scrollWidth; }")
+    rights = boxes.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().right)")
+    box = chart.bounding_box()
+    assert max(rights) <= box["x"] + box["width"] + 0.5
+
+
+def test_the_chart_on_a_phone_is_no_wider_than_the_screen(page, registry_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{registry_url}/?date=2008-07-01")
+    widths = page.locator(".chart").evaluate("c => [c.scrollWidth, c.clientWidth]")
+    assert widths[0] <= widths[1], widths
