@@ -29,6 +29,7 @@ from django.db.models import (
     Prefetch,
     Q,
     Subquery,
+    Value,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -201,6 +202,20 @@ class UnitQuerySet(models.QuerySet):
             target_group_on=Coalesce(
                 Subquery(latest.values("target_group")[:1]), F("target_group")
             ),
+            reclassified_on=Subquery(latest.values("kind")[:1]),
+        )
+
+    def by_name(self, date: datetime.date | None):
+        """Ordered by the authorised name on `date` (None, or a date the unit did not exist:
+        its latest), then by slug. One subquery, no query per row."""
+        names = UnitName.objects.authorised().filter(unit=OuterRef("pk"))
+        if date is not None:
+            on_date = Case(When(valid_on_q(date), then=Value(0)), default=Value(1))
+            names = names.annotate(on_date=on_date).order_by("on_date", "-valid_from")
+        else:
+            names = names.order_by(F("valid_from").desc(nulls_last=True))
+        return self.annotate(sort_name=Subquery(names.values("name")[:1])).order_by(
+            "sort_name", "slug"
         )
 
     def with_names_on(self, date: datetime.date):

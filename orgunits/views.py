@@ -246,7 +246,7 @@ def unit_list(request):
     date = filterset.form.cleaned_data.get("date")
     units = filterset.qs.prefetch_related(
         "names", Prefetch("nodes", UnitNode.objects.with_datings())
-    ).order_by("slug")
+    ).by_name(date)
     page = Paginator(units, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -176,3 +176,17 @@ def test_a_units_tasks_say_which_are_the_registrys_reading_and_which_are_uncerta
     # Stadsarkivet: the legal unit left MR Udsatte "på et tidspunkt" (2008–2010).
     udsatte = client.get("/units/mr-udsatte/", {"date": "2009-06-01"})
     assert "usikker på denne dato" in section(udsatte, "Opgaver den")
+
+
+def test_the_unit_list_is_sorted_by_name_on_its_date(client):
+    # Issue 15: it was sorted by slug, so "Økonomiservice" (oekonomiservice) came among the
+    # O's and the MR offices (mr-…) before "Mål- og Rammekontoret …" would be looked for.
+    for params in ({"date": "2010-06-01"}, {}):
+        page = client.get("/units/", params).content.decode()
+        names = re.findall(r'<td><a href="/units/[^"]+">([^<]+)</a>', page)
+        assert len(names) > 10
+        assert names == sorted(names), names
+    page = client.get("/units/", {"date": "2009-01-01"}).content.decode()
+    names = re.findall(r'<td><a href="/units/[^"]+">([^<]+)</a>', page)
+    # The name on the date decides: MR Udsatte's office under its 2009 name.
+    assert "Mål- og Rammekontoret for Udsatte grupper, Misbrug og bolig" in names
