@@ -1,6 +1,7 @@
 from django.core.exceptions import BadRequest
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 
 def wants_json(request) -> bool:
@@ -10,6 +11,16 @@ def wants_json(request) -> bool:
         or request.GET.get("format") == "json"
         or ("json" in accept and "html" not in accept)
     )
+
+
+# What a person reads for the parameters the registry's pages take.
+PARAMETER_LABELS = {
+    "date": _("Date"),
+    "recorded": _("As recorded on (optional)"),
+    "from": _("From"),
+    "to": _("To"),
+    "q": _("Search"),
+}
 
 
 class BadRequestMiddleware:
@@ -28,7 +39,16 @@ class BadRequestMiddleware:
         message = str(exception)
         if wants_json(request):
             return JsonResponse({"error": message}, status=400)
-        return render(request, "400.html", {"exception": message}, status=400)
+        param = getattr(exception, "param", "")
+        context = {"exception": message, "param": param if param in request.GET else ""}
+        if request.method == "GET" and request.GET:
+            # The address's fields again, the wrong one beside its message: the visitor
+            # corrects it without retyping the rest.
+            context["fields"] = [
+                (name, value[:200], PARAMETER_LABELS.get(name, name))
+                for name, value in list(request.GET.items())[:20]
+            ]
+        return render(request, "400.html", context, status=400)
 
 
 def chosen_language(request) -> str:

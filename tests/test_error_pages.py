@@ -1,6 +1,8 @@
 """The registry's own error pages, in Danish by default, each saying what to do next; HEAD
 answered wherever GET is; and no address turns into a 500."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -109,3 +111,23 @@ def test_a_json_client_gets_the_error_as_json(client):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["status"] == 404
+
+
+def test_a_malformed_date_shows_the_address_again_with_the_message_beside_the_field(client):
+    # Issue 15: a wrong date led to a bare 400 page, and the rest of the address was lost.
+    response = client.get("/", {"date": "2008-13-45", "root": "mr-born", "depth": "3"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    form = page[page.index('<form class="toolbar corrected"') : page.index("</form>")]
+    field = re.search(r'<input id="field-\d+" name="date" value="2008-13-45"([^>]*)>', form)
+    assert field and 'aria-invalid="true"' in field.group(1)
+    assert "findes i kalenderen" in form[field.end() : field.end() + 300]
+    assert 'name="root" value="mr-born"' in form and 'name="depth" value="3"' in form
+
+
+def test_a_wrong_request_that_is_no_date_keeps_its_message_above_the_form(client):
+    response = client.get("/", {"date": "2009-01-01", "depth": "99"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'aria-invalid="true"' not in page
+    assert "Dybden" in page or "dybde" in page.lower()

@@ -12,7 +12,12 @@ LATEST = datetime.date(2200, 12, 31)
 
 
 class InvalidDate(BadRequest):
-    """A date parameter that is malformed or impossible; the message says which."""
+    """A date parameter that is malformed or impossible; the message says which, `param`
+    names the parameter (so that the error page can show it again beside the message)."""
+
+    def __init__(self, message, param: str = ""):
+        super().__init__(message)
+        self.param = param
 
 
 def parse_date(
@@ -25,18 +30,21 @@ def parse_date(
     if len(value) != 10 or value[4] != "-" or value[7] != "-":
         raise InvalidDate(
             _("“%(value)s” is not a date: write %(name)s as YYYY-MM-DD, e.g. 2008-09-01.")
-            % {"value": value[:40], "name": name}
+            % {"value": value[:40], "name": name},
+            param=name,
         )
     try:
         date = datetime.date.fromisoformat(value)
     except ValueError:
         raise InvalidDate(
-            _("%(value)s is not a date that exists in the calendar.") % {"value": value}
+            _("%(value)s is not a date that exists in the calendar.") % {"value": value},
+            param=name,
         ) from None
     if not EARLIEST <= date <= LATEST:
         raise InvalidDate(
             _("%(value)s lies outside the years the registry covers (%(first)s–%(last)s).")
-            % {"value": value, "first": EARLIEST.year, "last": LATEST.year}
+            % {"value": value, "first": EARLIEST.year, "last": LATEST.year},
+            param=name,
         )
     return date
 
@@ -62,7 +70,8 @@ def parse_moment(value: str, *, name: str = "recorded") -> datetime.datetime:
                     "“%(value)s” is not a moment: write %(name)s as YYYY-MM-DDTHH:MM, "
                     "e.g. 2026-11-01T14:30."
                 )
-                % {"value": value[:40], "name": name}
+                % {"value": value[:40], "name": name},
+                param=name,
             ) from None
         parse_date(moment.date().isoformat(), name=name)  # the same bounds as any date
     if timezone.is_naive(moment):
@@ -79,7 +88,8 @@ def recorded_from_request(request, name: str = "recorded") -> datetime.datetime 
     if moment > timezone.now():
         raise InvalidDate(
             _("%(value)s lies in the future: the registry can show only what it has recorded.")
-            % {"value": value[:40]}
+            % {"value": value[:40]},
+            param=name,
         )
     return moment
 
