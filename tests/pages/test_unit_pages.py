@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from orgunits.models import Unit
+
 pytestmark = pytest.mark.django_db
 
 
@@ -190,3 +192,13 @@ def test_the_unit_list_is_sorted_by_name_on_its_date(client):
     names = re.findall(r'<td><a href="/units/[^"]+">([^<]+)</a>', page)
     # The name on the date decides: MR Udsatte's office under its 2009 name.
     assert "Mål- og Rammekontoret for Udsatte grupper, Misbrug og bolig" in names
+
+
+def test_the_edit_history_of_a_unit_says_what_happened_in_danish(client, archivist):
+    # Issue 15's trial: "Changed: placering" among Danish "Oprettet:" entries.
+    name = Unit.objects.get(slug="mr-born").names.get(kind="authorised")
+    name._change_reason, name._history_user = "Stavefejl", archivist
+    name.save()
+    edits = section(client.get("/units/mr-born/"), "Postens redigeringshistorik")
+    assert "Ændret: " in edits and "Oprettet: " in edits
+    assert "Changed" not in edits and "Created" not in edits
