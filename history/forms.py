@@ -10,6 +10,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from orgunits.models import (
+    NAMING,
     NO_TARGET_GROUP,
     Kind,
     SourceDocument,
@@ -412,12 +413,8 @@ class ChangeForm(PlainTextForm):
 
 
 def _naming(d) -> dict:
-    return {
-        "name": d["name"],
-        "short_name": d["short_name"],
-        "name_inferred": bool(d.get("name_inferred")),
-        "short_name_inferred": bool(d.get("short_name_inferred")),
-    }
+    """A row's name as the specs take it (`naming_of` for the cleaned data)."""
+    return {field: d[field] for field in NAMING}
 
 
 def _target_group(value: str) -> str | None:

@@ -345,6 +345,8 @@ class Disputes:
                 kind == Change.Kind.SPLIT and ends
             ):
                 self.ended.add(unit_id)
+        self.units = self.created | self.ended
+        self.reorganisations = set(self.reorganisation_of.values())
         self._citations = None
 
     def of_change(self, change_id: int | None) -> bool:
@@ -354,15 +356,7 @@ class Disputes:
     def of_node(self, node) -> bool:
         """Whether the sources disagree about when the node's unit began or ended, or about
         the change that placed it there."""
-        return (
-            node.unit_id in self.created
-            or node.unit_id in self.ended
-            or self.of_change(node.opened_by_id)
-        )
-
-    @property
-    def reorganisations(self) -> set[int]:
-        return set(self.reorganisation_of.values())
+        return node.unit_id in self.units or self.of_change(node.opened_by_id)
 
     def citations(self, reorganisation_id: int) -> list:
         """Both sides about one disputed reorganisation (read on first use): the passages

@@ -330,11 +330,17 @@ class Unit(models.Model):
         readings = []
         if name is not None and name.name_inferred:
             readings.append(Reading.NAME)
-        if name is not None and name.short_name_inferred and name.short_name:
+        if name is not None and name.short_name_is_a_reading:
             readings.append(Reading.SHORT_NAME)
         if self.kind_inferred and own_kind:
             readings.append(Reading.KIND)
         return readings
+
+    @property
+    def kind_is_a_reading(self) -> bool:
+        """`readings` for a unit read with `classified_on`: whether the kind shown on the
+        date is its record's own and the registry's reading."""
+        return self.kind_inferred and getattr(self, "reclassified_on", None) is None
 
     def name_at(self, date: datetime.date | None) -> str:
         """The name on `date`, or else the last name it had (for units that had ended)."""
@@ -474,6 +480,10 @@ class UnitName(Period):
     # other name of that unit exists yet, so there is nothing to ask the database about.
     of_a_new_unit = False
 
+    @property
+    def short_name_is_a_reading(self) -> bool:
+        return self.short_name_inferred and bool(self.short_name)
+
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         self._correct_its_change_too()
@@ -491,8 +501,11 @@ class UnitName(Period):
             return
         for field, value in naming.items():
             setattr(change, field, value)
-        change._history_user = getattr(self, "_history_user", None)
-        change._change_reason = getattr(self, "_change_reason", None)
+        # Who and why as the name's own history row has them: set on the name, or (no
+        # `_history_user`) the request's user, which simple-history reads for both.
+        for said in ("_history_user", "_change_reason"):
+            if hasattr(self, said):
+                setattr(change, said, getattr(self, said))
         change.save(update_fields=list(naming))
 
     def clean(self):

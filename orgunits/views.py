@@ -399,11 +399,7 @@ def unit_detail(request, slug):
             "maybe_on_date": maybe_on_date,
             "disputed": sorted(disputed.values(), key=lambda pair: pair[0].dating.sort_key),
             "disputed_changes": disputes.reorganisation_of,
-            "existence_disputed": bool(placements)
-            and (
-                disputes.of_change(placements[0][0].opened_by_id)
-                or disputes.of_change(placements[-1][0].closed_by_id)
-            ),
+            "existence_disputed": unit.pk in disputes.units,
             "parent_on_date": parent_on_date,
             "children": children,
             "predecessors": predecessors,

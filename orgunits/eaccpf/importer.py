@@ -45,6 +45,7 @@ from history.services import (
     Rename,
     Split,
     apply_reorganisation,
+    naming_of,
 )
 from orgunits.models import (
     Citation,
@@ -283,16 +284,6 @@ def read_record(name: str, data: bytes, errors: list) -> Record | None:
     before = len(errors)
     record = _Reader(root, version, name, errors).record()
     return record if len(errors) == before else None
-
-
-def _naming(name: Name) -> dict:
-    """A record's name as the writer's specs and the registry's names take it."""
-    return {
-        "name": name.name,
-        "short_name": name.short_name,
-        "name_inferred": name.name_inferred,
-        "short_name_inferred": name.short_name_inferred,
-    }
 
 
 def _term(value: str | None) -> str:
@@ -966,7 +957,7 @@ class _Plan:
             record.exists_from,
             Create(
                 slug=slug,
-                **_naming(first),
+                **naming_of(first),
                 parent=self.placement[slug],
                 kind=_kind(record),
                 kind_inferred=record.kind_inferred,
@@ -981,7 +972,7 @@ class _Plan:
                 yield (
                     "renamed",
                     name.start,
-                    Rename(unit=slug, **_naming(name)),
+                    Rename(unit=slug, **naming_of(name)),
                 )
         parents = sorted(
             record.relations_of("hierarchical-parent"),
@@ -1169,7 +1160,7 @@ class _Writer:
                     UnitName(
                         unit=unit,
                         kind=name.kind,
-                        **_naming(name),
+                        **naming_of(name),
                         language=name.language,
                         valid_from=name.start.date if name.start else None,
                         valid_to=name.end.date if name.end else None,
@@ -1209,16 +1200,12 @@ def _saved(obj, user, reason: str):
         for name, said in error.message_dict.items():
             label = "" if name == NON_FIELD_ERRORS else obj._meta.get_field(name).verbose_name
             for message in said:
+                what = {"record": obj._meta.verbose_name, "value": str(obj)[:80]}
+                what |= {"field": label, "message": message}
                 messages.append(
-                    _("%(record)s «%(value)s», %(field)s: %(message)s")
-                    % {
-                        "record": obj._meta.verbose_name,
-                        "value": str(obj)[:80],
-                        "field": label,
-                        "message": message,
-                    }
+                    _("%(record)s «%(value)s», %(field)s: %(message)s") % what
                     if label
-                    else f"{obj._meta.verbose_name} «{str(obj)[:80]}»: {message}"
+                    else _("%(record)s «%(value)s»: %(message)s") % what
                 )
         raise ValidationError(messages) from None
     obj._history_user, obj._change_reason = user, reason

@@ -114,11 +114,11 @@ class Record:
     exists_from: Dating | None = None
     exists_to: Dating | None = None
     has_exist_dates: bool = False
-    # Where the sources disagree about the reorganisation that began (ended) the unit's
-    # existence: the passages on both sides, those the registry follows first.
     # The units below it over time and the cross-cutting units anchored with their heads, in
     # words: written from the structure on export, never read back (the structure is).
     structure: list[str] = field(default_factory=list)
+    # Where the sources disagree about the reorganisation that began (ended) the unit's
+    # existence: the passages on both sides, those the registry follows first.
     start_disputes: list[Source] = field(default_factory=list)
     end_disputes: list[Source] = field(default_factory=list)
     unread_passages: int = field(default=0, compare=False)  # such passages it could not read

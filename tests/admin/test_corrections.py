@@ -174,7 +174,8 @@ def test_a_corrected_name_survives_a_revision_of_the_reorganisation_that_gave_it
     change.refresh_from_db()
     corrected = "Mål- og Rammekontoret for Voksne (rettet)"
     assert (change.name, change.name_inferred) == (corrected, True)
-    assert change.history.latest().history_change_reason == "Stavefejl"
+    latest = change.history.latest()
+    assert (latest.history_user, latest.history_change_reason) == (staff_archivist, "Stavefejl")
     reorganisation = change.reorganisation
     revise_reorganisation(
         reorganisation, changes=recorded_specs(reorganisation), reason="Ny note", user=None
