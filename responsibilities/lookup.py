@@ -6,7 +6,7 @@ the structure on the date), never from a query per unit.
 """
 
 import datetime
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -90,20 +90,22 @@ def answers_on(
     tasks: QuerySet[Task],
     date: datetime.date,
     *,
-    first: Q | None = None,
+    ranks: Sequence[Q] = (),
     limit: int | None = None,
 ) -> Lookup:
     """Who held each of `tasks` on `date`: the tasks someone held first, each group with
-    the tasks matching `first` first, then by name. With a `limit`, only that many tasks
-    are read at all (the database orders them), so the work is bounded however many tasks
-    match. Seven queries whatever the number (eight when the limit is reached, to count
-    them all, and one for the content type of the citations the first time)."""
+    the tasks matching the first of `ranks` first, then those matching the second, and so
+    on, then by name. With a `limit`, only that many tasks are read at all (the database
+    orders them), so the work is bounded however many tasks match. Seven queries whatever
+    the number (eight when the limit is reached, to count them all, and one for the content
+    type of the citations the first time)."""
     held_on_date = Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
     ordered = tasks.annotate(held_on_date=held_on_date)
     order = [F("held_on_date").desc()]
-    if first is not None:
-        ordered = ordered.annotate(first=Case(When(first, then=Value(True)), default=Value(False)))
-        order.append(F("first").desc())
+    if ranks:
+        whens = [When(q, then=Value(i)) for i, q in enumerate(ranks)]
+        ordered = ordered.annotate(rank=Case(*whens, default=Value(len(ranks))))
+        order.append(F("rank").asc())
     ordered = ordered.order_by(*order, "name", "pk")
     task_list = list(ordered[:limit] if limit is not None else ordered)
     if not task_list:

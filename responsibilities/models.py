@@ -47,7 +47,8 @@ class Category(models.TextChoices):
 
 class TaskQuerySet(models.QuerySet):
     def search(self, query: str):
-        """Tasks whose name, synonyms or description contain every word of `query`."""
+        """Tasks whose name, synonyms or description contain every word of `query` (or its
+        Danish stem)."""
         return self.filter(word_filter("search_text", query))
 
 

@@ -11,7 +11,7 @@ from socialforvaltning.middleware import reads_parameters
 from .forms import LookupForm
 from .lookup import Answer, answers_on
 from .models import Category, Task
-from .search import close_names, word_filter
+from .search import close_names, ranking
 
 # How many matching tasks a page shows (those held on the date first); the JSON has them all.
 SHOWN = 100
@@ -41,17 +41,15 @@ def lookup(request):
             "responsibilities/lookup.html",
             {"form": form, "date": date, "categories": _category_counts()},
         )
-    # The tasks whose name or synonyms have every word come before those found only in
-    # their description.
-    first = word_filter("name_text", query) if query else None
+    ranks = ranking(query) if query else ()
     if as_json:
-        found = answers_on(tasks, date, first=first)
+        found = answers_on(tasks, date, ranks=ranks)
         return JsonResponse(
             [_as_json(answer, holder) for answer in found.answers for holder in answer.holders],
             safe=False,
             json_dumps_params={"ensure_ascii": False, "indent": 1},
         )
-    found = answers_on(tasks, date, first=first, limit=SHOWN)
+    found = answers_on(tasks, date, ranks=ranks, limit=SHOWN)
     suggestions = []
     if query and not found.matched:
         entries = Task.objects.values_list("name", "synonyms")

@@ -1,5 +1,6 @@
 """A lookup costs the same number of queries whatever the number of tasks and units: the
-seed registry (113 tasks) and the synthetic organisation beside it (3,000 tasks, 1,000 units)."""
+seed registry (113 tasks) and the synthetic organisation beside it (3,000 tasks, 1,000 units),
+and whether a word is found as written or through its stem."""
 
 import datetime
 
@@ -24,6 +25,9 @@ SIZES = [
     ({"category": "oekonomi", "date": SEED_DATE.isoformat()}, 25),
     ({"q": "syntetisk", "date": LARGE_ON.isoformat()}, LARGE_UNITS * TASKS_PER_UNIT),
     ({"category": "oekonomi", "date": LARGE_ON.isoformat()}, 300),
+    # Found only through the stem ("visitation", "syntetisk").
+    ({"q": "visitationen", "date": SEED_DATE.isoformat()}, 2),
+    ({"q": "syntetiske", "date": LARGE_ON.isoformat()}, LARGE_UNITS * TASKS_PER_UNIT),
 ]
 
 
@@ -32,7 +36,9 @@ def test_the_large_registry_has_at_least_a_thousand_tasks():
 
 
 @pytest.mark.parametrize(
-    "params, at_least", SIZES, ids=["seed", "seed-category", "large", "large-category"]
+    "params, at_least",
+    SIZES,
+    ids=["seed", "seed-category", "large", "large-category", "seed-stem", "large-stem"],
 )
 @pytest.mark.parametrize("as_json", [False, True], ids=["html", "json"])
 def test_a_lookup_costs_constant_queries(
