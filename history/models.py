@@ -5,12 +5,13 @@ Record time (when someone edited the registry) is django-simple-history's.
 """
 
 import datetime
+from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F
+from django.db.models import Count, F, Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -388,3 +389,79 @@ class Disputes:
                 )
                 self._citations.setdefault(of, []).append(citation)
         return self._citations.get(reorganisation_id, [])
+
+
+class Mark(models.TextChoices):
+    """What a date's reorganisations did to a unit drawn on the chart of that date."""
+
+    CREATED = "created", _("new")
+    MOVED = "moved", _("moved")
+    RENAMED = "renamed", _("renamed")
+    RECLASSIFIED = "reclassified", _("reclassified")
+    MERGED = "merged", _("formed by a merger")
+    SPLIT = "split", _("formed by a split")
+    TASKS = "tasks", _("took over tasks")
+
+
+# A change's kind gives a mark to the unit it is about, or to its target (the unit formed or
+# receiving). Ending changes mark nothing drawn: the unit is gone from that date's chart.
+MARKS = {
+    Change.Kind.CREATED: ("unit", Mark.CREATED),
+    Change.Kind.MOVED: ("unit", Mark.MOVED),
+    Change.Kind.RENAMED: ("unit", Mark.RENAMED),
+    Change.Kind.RECLASSIFIED: ("unit", Mark.RECLASSIFIED),
+    Change.Kind.MERGED: ("target", Mark.MERGED),
+    Change.Kind.SPLIT: ("target", Mark.SPLIT),
+    Change.Kind.TASKS_TRANSFERRED: ("target", Mark.TASKS),
+}
+
+
+class ChangesOn:
+    """The reorganisations in force on one date and what they did to the units a chart of
+    that date draws. Reads nothing on other dates, and on a reorganisation date a fixed
+    number of queries with rows bounded by the units drawn and LISTED changes each."""
+
+    LISTED = 25  # changes listed per reorganisation above the chart; the rest on its page
+
+    def __init__(self, date: datetime.date, reorganisations, unit_ids):
+        self.date = date
+        self.reorganisations = [r for r in reorganisations if r.date == date]
+        self.marks = defaultdict(set)
+        if not self.reorganisations:
+            return
+        ids = [r.pk for r in self.reorganisations]
+        counts = dict(
+            Change.objects.filter(reorganisation__in=ids)
+            .values_list("reorganisation")
+            .annotate(n=Count("id"))
+        )
+        names = ("unit__names", "target__names", "previous_parent__names")
+        listed = Change.objects.select_related("unit", "target", "previous_parent")
+        prefetch_related_objects(
+            self.reorganisations,
+            Prefetch("changes", listed.prefetch_related(*names)[: self.LISTED], "listed"),
+        )
+        for reorganisation in self.reorganisations:
+            reorganisation.change_count = counts.get(reorganisation.pk, 0)
+            reorganisation.unlisted = reorganisation.change_count - self.LISTED
+        unit_ids = list(unit_ids)
+        touching = Change.objects.filter(reorganisation__in=ids).filter(
+            models.Q(unit_id__in=unit_ids) | models.Q(target_id__in=unit_ids)
+        )
+        for kind, unit_id, target_id in touching.values_list("kind", "unit_id", "target_id"):
+            if kind in MARKS:
+                side, mark = MARKS[kind]
+                marked = unit_id if side == "unit" else target_id
+                if marked is not None:
+                    self.marks[marked].add(mark)
+
+    def __bool__(self) -> bool:
+        return bool(self.reorganisations)
+
+    def of_node(self, node) -> list[Mark]:
+        """The marks of the node's unit, in a fixed order. A unit placed anew on the date
+        that no change names (carried along by its parent's merger) is marked as moved."""
+        marks = set(self.marks.get(node.unit_id, ()))
+        if self and node.valid_from == self.date and Mark.CREATED not in marks:
+            marks.add(Mark.MOVED)
+        return [mark for mark in Mark if mark in marks]

@@ -141,8 +141,10 @@ class Citation(models.Model):
     role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.SUPPORTS)
     note = models.TextField(_("note"), blank=True)
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.PositiveBigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("kind of record")
+    )
+    object_id = models.PositiveBigIntegerField(_("record number"))
     content_object = GenericForeignKey("content_type", "object_id")
 
     history = HistoricalRecords()
@@ -203,6 +205,26 @@ class UnitQuerySet(models.QuerySet):
                 Subquery(latest.values("target_group")[:1]), F("target_group")
             ),
             reclassified_on=Subquery(latest.values("kind")[:1]),
+        )
+
+    def called_on(self, date: datetime.date, text: str):
+        """Units existing on `date` that one of their names valid on that date (of any kind:
+        authorised, other forms, the archive's) contains `text` in, as name or short name."""
+        names = UnitName.objects.valid_on(date).filter(
+            Q(name__icontains=text) | Q(short_name__icontains=text)
+        )
+        return self.existing_on(date).filter(pk__in=names.values("unit"))
+
+    def placed_on(self, date: datetime.date):
+        """With `node_on_date` (the unit's placement on `date`, with its parent's unit) and
+        `names_on_date`, for lists that lead into the chart of that date."""
+        return self.prefetch_related(
+            Prefetch(
+                "nodes",
+                UnitNode.objects.valid_on(date).select_related("parent__unit"),
+                to_attr="node_on_date",
+            ),
+            Prefetch("names", UnitName.objects.authorised().valid_on(date), "names_on_date"),
         )
 
     def by_name(self, date: datetime.date | None):
@@ -872,6 +894,17 @@ class UnitNode(MPTTModel, Period):
     # (consecutive, under its parent's successive placements): the unit has no other
     # placement to overlap, and no subtree that its parent could lie in.
     of_a_new_unit = False
+
+    def neighbourhood_on(self, date: datetime.date) -> tuple[list, list]:
+        """(the placements above this one, from the top; those right below it), as valid on
+        `date`, read with `tree_on` in one tree read (a placement's parents are placements
+        valid over its whole period)."""
+        above = Q(tree_id=self.tree_id, lft__lt=self.lft, rght__gt=self.rght)
+        nodes = list(UnitNode.objects.tree_on(date).filter(above | Q(parent=self)))
+        return (
+            [n for n in nodes if n.level < self.level],
+            [n for n in nodes if n.parent_id == self.pk],
+        )
 
     def clean(self):
         super().clean()

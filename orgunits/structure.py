@@ -35,6 +35,9 @@ class ChartNode:
     target_group_label: str = ""
     readings: list = field(default_factory=list)  # what of the box is the registry's reading
     disputed: bool = False  # the sources disagree about its start, end or placement here
+    marks: list = field(default_factory=list)  # what the date's reorganisations did to it
+    found: bool = False  # it matches the chart's search
+    holds_found: bool = False  # a unit below it matches the chart's search
 
     @property
     def unit(self):
@@ -120,12 +123,18 @@ class Structure:
     def parent_unit(self, node: UnitNode):
         return self.by_id[node.parent_id].unit if node.parent_id else None
 
-    def chart(self, *, root: UnitNode | None = None, folded=None, disputes=None) -> list[ChartNode]:
+    def chart(
+        self, *, root=None, folded=None, disputes=None, changes=None, found=()
+    ) -> list[ChartNode]:
         """The organigram from `root` (or the top) over the nodes read; `folded` gives, per
         node id, how many children on the date were left unread below the depth limit;
-        `disputes` (history.models.Disputes), where the sources disagree."""
+        `disputes` (history.models.Disputes), where the sources disagree; `changes`
+        (history.models.ChangesOn), what the date's reorganisations did; `found`, the ids
+        of the units the chart's search matched."""
         self.folded = folded or {}
         self.disputes = disputes
+        self.changes = changes
+        self.found = set(found)
         return [self._chart_node(n) for n in ([root] if root else self.roots())]
 
     def _chart_node(self, node: UnitNode) -> ChartNode:
@@ -146,9 +155,12 @@ class Structure:
                 str(r.label)
                 for r in node.unit.readings(node.unit.name_on(self.date), self.own_kind(node))
             ],
+            marks=self.changes.of_node(node) if self.changes else [],
+            found=node.unit_id in self.found,
         )
         for child in self.children[node.pk]:
             drawn = self._chart_node(child)
+            item.holds_found = item.holds_found or drawn.found or drawn.holds_found
             if drawn.kind in POST_KINDS:
                 item.posts.append(drawn)
             elif drawn.kind in STAFF_KINDS:

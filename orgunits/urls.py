@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views, views_eaccpf
 
@@ -6,6 +6,7 @@ app_name = "orgunits"
 
 urlpatterns = [
     path("", views.chart, name="chart"),
+    re_path(r"^chart\.(?P<form>svg|pdf)$", views.chart_drawing, name="chart_drawing"),
     path("units/", views.unit_list, name="list"),
     path("units/<slug:slug>/", views.unit_detail, name="detail"),
     path("units/<slug:slug>/eac-cpf.xml", views_eaccpf.unit_eac_cpf, name="eac_cpf"),

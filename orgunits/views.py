@@ -11,12 +11,15 @@ from django.db import DatabaseError, connection
 from django.db.models import F, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from history.models import Change, Disputes, Reorganisation
+from history.models import Change, ChangesOn, Disputes, Mark, Reorganisation
 from history.recorded import first_recorded, structure_as_recorded
 from responsibilities.models import Responsibility
 from socialforvaltning.asof import AsOf
@@ -26,6 +29,7 @@ from socialforvaltning.middleware import reads_parameters
 from socialforvaltning.periods import last_day
 
 from . import jsonld, vocabulary
+from .drawing import Drawing, draw
 from .eaccpf.jobs import queue_state
 from .filters import UnitFilter
 from .models import (
@@ -138,87 +142,116 @@ def healthz(request):
     )
 
 
+def chart_depth(request) -> int:
+    depth = short_param(request, "depth") or "5"
+    # isdigit() alone also accepts digits such as "²" that int() refuses.
+    if not (depth.isascii() and depth.isdigit()) or not 1 <= int(depth) <= 12:
+        raise BadRequest(_("The depth must be a whole number from 1 to 12."))
+    return int(depth)
+
+
+def chart_of(as_of: AsOf, root_slug: str | None, depth: int):
+    """What the organigram of the request draws: (structure, root node or None, folded
+    counts, levels drawn, a notice when the branch asked for did not exist on the date).
+    As recorded at a moment, the whole structure (or branch), without folding."""
+    date, recorded = as_of.date, as_of.recorded
+
+    def window(slug):
+        if recorded is None:
+            return chart_window(date, root_slug=slug, depth=depth)
+        structure = Structure(date, structure_as_recorded(date, recorded))
+        root = structure.by_unit.get(unit_or_404(slug).pk) if slug else None
+        return (structure if root or not slug else None), root, {}, depth
+
+    structure, root, folded, levels = window(root_slug)
+    if structure is not None:
+        return structure, root, folded, levels, ""
+    # The branch's unit did not exist on the date: say so, and show its successor's branch.
+    gone = unit_or_404(root_slug)  # an unknown unit: 404
+    successor = gone.successor_on(date)
+    structure, root, folded, levels = window(successor.slug if successor else None)
+    if structure is None:  # as recorded, the successor was not there either
+        structure, root, folded, levels = window(None)
+    names = {"unit": gone.name_at(date), "date": format_date(date)}
+    if root is not None:
+        notice = _(
+            "%(unit)s did not exist on %(date)s; the unit that carried it on, "
+            "%(successor)s, is shown instead."
+        ) % {**names, "successor": successor.name_at(date)}
+    else:
+        notice = _("%(unit)s did not exist on %(date)s, so the whole chart is shown.") % names
+    return structure, root, folded, levels, notice
+
+
+def chart_ancestors(structure: Structure, root, date) -> list:
+    """The units above the branch's root on the date, from the top, with their names."""
+    if root is None:
+        return []
+    if root.parent_id in structure.by_id:
+        return [(n.unit, n.unit.name_on(date)) for n in structure.path(root)[:-1]]
+    return [(n.unit, n.unit.name_on(date)) for n in root.neighbourhood_on(date)[0]]
+
+
+# A chart's search lists this many of its matches, and marks at most FOUND_READ drawn ones.
+FOUND_LISTED, FOUND_READ = 20, 200
+
+
+# A search (`q`) is answered but not cached: each text would be an entry of its own.
 @reads_parameters("date", "recorded", "root", "depth")
 @require_safe
 def chart(request):
     as_of = AsOf.from_request(request)
-    date, recorded = as_of.date, as_of.recorded
-    root_slug = short_param(request, "root") or None
-    depth_text = short_param(request, "depth") or "5"
-    # isdigit() alone also accepts digits such as "²" that int() refuses.
-    if not (depth_text.isascii() and depth_text.isdigit()) or not 1 <= int(depth_text) <= 12:
-        raise BadRequest(_("The depth must be a whole number from 1 to 12."))
-    if recorded is not None:
-        # As the registry recorded it then: the whole structure (or branch), without folding.
-        structure, folded = Structure(date, structure_as_recorded(date, recorded)), {}
-        levels = int(depth_text)
-        root = structure.by_unit.get(unit_or_404(root_slug).pk) if root_slug else None
-        if root_slug and root is None:
-            structure = None
-    else:
-        structure, root, folded, levels = chart_window(
-            date, root_slug=root_slug, depth=int(depth_text)
+    date = as_of.date
+    depth, root_slug, text = chart_depth(request), short_param(request, "root"), ""
+    found = []
+    if text := short_param(request, "q"):
+        found = Unit.objects.called_on(date, text).placed_on(date).by_name(date)
+        found = list(found[:FOUND_READ])
+    structure, root, folded, levels, notice = chart_of(as_of, root_slug or None, depth)
+    hidden = [u for u in found if u.pk not in structure.by_unit]
+    if found and len(hidden) == len(found) and as_of.recorded is None:
+        # No match is drawn (folded away, or outside the branch): show the first one's.
+        parent = hidden[0].node_on_date[0].parent
+        structure, root, folded, levels, notice = chart_of(
+            as_of, parent.unit.slug if parent else None, depth
         )
-    branch_notice = ""
-    if structure is None:  # the branch's unit did not exist on the date: say so, and go on
-        gone = unit_or_404(root_slug)  # an unknown unit: 404
-        successor = gone.successor_on(date)
-        if recorded is not None:
-            structure, root, folded = (
-                Structure(date, structure_as_recorded(date, recorded)),
-                None,
-                {},
-            )
-            root = structure.by_unit.get(successor.pk) if successor else None
-            successor = successor if root is not None else None
-        else:
-            structure, root, folded, levels = chart_window(
-                date, root_slug=successor.slug if successor else None, depth=int(depth_text)
-            )
-        names = {"unit": gone.name_at(date), "date": format_date(date)}
-        if successor is not None:
-            branch_notice = _(
-                "%(unit)s did not exist on %(date)s; the unit that carried it on, "
-                "%(successor)s, is shown instead."
-            ) % {**names, "successor": successor.name_at(date)}
-        else:
-            branch_notice = (
-                _("%(unit)s did not exist on %(date)s, so the whole chart is shown.") % names
-            )
+        hidden = [u for u in found if u.pk not in structure.by_unit]
     days = reorganisation_days()
     strip, more_before, more_after = dates_around(days, date)
-    ancestors = []
-    if root is not None and recorded is not None:
-        ancestors = [(n.unit, n.unit.name_on(date)) for n in structure.path(root)[:-1]]
-    elif root is not None:
-        ancestors = [
-            (n.unit, n.unit.name_on(date))
-            for n in root.get_ancestors()
-            .select_related("unit")
-            .prefetch_related(
-                Prefetch(
-                    "unit__names",
-                    queryset=UnitName.objects.authorised().valid_on(date),
-                    to_attr="names_on_date",
-                )
-            )
-        ]
+    changes = ChangesOn(date, strip.get(date, []), structure.by_unit)
+    items = structure.chart(
+        root=root,
+        folded=folded,
+        disputes=Disputes(),
+        changes=changes,
+        found=[u.pk for u in found],
+    )
     return render(
         request,
         "orgunits/chart.html",
         {
             "date": date,
-            "recorded": recorded,
-            "first_recorded": first_recorded() if recorded is not None else None,
-            "chart": structure.chart(root=root, folded=folded, disputes=Disputes()),
+            "recorded": as_of.recorded,
+            "first_recorded": first_recorded() if as_of.recorded is not None else None,
+            "chart": items,
+            # What the page prints: the server's drawing, where it fits on a page.
+            "drawing": drawn(request, as_of, items, root)
+            if items and len(structure) <= DRAWN_AT_MOST
+            else None,
             "root": root,
-            "ancestors": ancestors,
-            "depth": int(depth_text),
+            "ancestors": chart_ancestors(structure, root, date),
+            "depth": depth,
             "levels_drawn": levels,
-            "branch_notice": branch_notice,
-            "folded_to_fit": recorded is None and levels < int(depth_text) and bool(folded),
+            "branch_notice": notice,
+            "folded_to_fit": as_of.recorded is None and levels < depth and bool(folded),
             "chart_budget": CHART_BUDGET,
             "unit_count": len(structure),
+            "search": text,
+            "found": found[:FOUND_LISTED],
+            "found_more": max(0, len(found) - FOUND_LISTED),
+            "found_hidden": {u.pk for u in hidden},
+            "changes": changes,
+            "marks": Mark.choices,
             "dates": strip,
             "more_dates_before": more_before,
             "more_dates_after": more_after,
@@ -228,6 +261,58 @@ def chart(request):
             "target_groups": TargetGroup.choices,
         },
     )
+
+
+# A drawing is one page: the chart as folded (at most CHART_BUDGET units) always fits, but a
+# chart as recorded at a moment is not folded, and may hold the whole registry.
+DRAWN_AT_MOST = 300
+
+
+def drawn(request, as_of: AsOf, chart: list, root) -> Drawing:
+    """The chart drawn for paper: its title, and a footer saying where it comes from."""
+    top = chart[0].name if len(chart) == 1 else _("The organisation")
+    site = base_url(request)
+    page = f"{site}{reverse('orgunits:chart')}?{as_of.query(root=root.unit.slug if root else None)}"
+    source = _("From Socialforvaltningen's organisational registry: %(page)s") % {"page": page}
+    if as_of.recorded is not None:
+        moment = date_format(localtime(as_of.recorded), "DATETIME_FORMAT")
+        source += " " + _("(as recorded at %(moment)s)") % {"moment": moment}
+    return draw(
+        chart,
+        title=_("%(unit)s on %(date)s") % {"unit": top, "date": format_date(as_of.date)},
+        source=source,
+        href=lambda item: f"{site}{item.unit.get_absolute_url()}?{as_of.query()}",
+    )
+
+
+@reads_parameters("date", "recorded", "root", "depth")
+@require_safe
+def chart_drawing(request, form: str):
+    """The chart of the page, drawn on the server: SVG, or PDF on one A4 landscape page."""
+    as_of = AsOf.from_request(request)
+    date, depth = as_of.date, chart_depth(request)
+    structure, root, folded, _levels, _notice = chart_of(
+        as_of, short_param(request, "root") or None, depth
+    )
+    on_date = Reorganisation.objects.in_force().filter(date=date)
+    changes = ChangesOn(date, on_date, structure.by_unit)
+    chart = structure.chart(root=root, folded=folded, disputes=Disputes(), changes=changes)
+    if len(structure) > DRAWN_AT_MOST:
+        raise BadRequest(
+            _(
+                "The chart holds %(n)s units, more than a drawing of one page can show "
+                "(at most %(max)s): draw a branch of it (root=…)."
+            )
+            % {"n": len(structure), "max": DRAWN_AT_MOST}
+        )
+    drawing = drawn(request, as_of, chart, root)
+    if form == "svg":
+        response = HttpResponse(drawing.svg(), content_type="image/svg+xml; charset=utf-8")
+    else:
+        response = HttpResponse(drawing.pdf(), content_type="application/pdf")
+    name = f"organisation-{date.isoformat()}{'-' + root.unit.slug if root else ''}.{form}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @reads_parameters("date", "q", "kind", "target_group", "page")
@@ -312,12 +397,11 @@ def unit_detail(request, slug):
     node_on_date = next((n for n in nodes if n.is_valid_on(date)), None)
     # A date inside an uncertain start or end: whether the unit existed is not known.
     maybe_on_date = None if node_on_date else next((n for n in nodes if n.uncertain_on(date)), None)
-    children = []
+    children, path = [], []
     if node_on_date is not None:
-        children = [
-            (child.unit, child.unit.name_at(date))
-            for child in UnitNode.objects.tree_on(date).filter(parent=node_on_date)
-        ]
+        above, below = node_on_date.neighbourhood_on(date)
+        path = [(n.unit, n.unit.name_on(date)) for n in above]
+        children = [(child.unit, child.unit.name_at(date)) for child in below]
     placements = [
         (p, p.parent.unit.name_at(p.valid_from or date) if p.parent_id else None)
         for p in placements_of(nodes)
@@ -381,6 +465,8 @@ def unit_detail(request, slug):
         children = [
             (c.unit, then.name(c)) for c in (then.children[node_on_date.pk] if node_on_date else ())
         ]
+        above = then.path(node_on_date)[:-1] if node_on_date else []
+        path = [(n.unit, n.unit.name_on(date)) for n in above]
     return render(
         request,
         "orgunits/unit_detail.html",
@@ -401,6 +487,7 @@ def unit_detail(request, slug):
             "disputed_changes": disputes.reorganisation_of,
             "existence_disputed": unit.pk in disputes.units,
             "parent_on_date": parent_on_date,
+            "path": path,
             "children": children,
             "predecessors": predecessors,
             "successors": successors,

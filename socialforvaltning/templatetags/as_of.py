@@ -1,13 +1,28 @@
-"""Links that keep what a page is showing (see socialforvaltning.asof)."""
+"""Links that keep what a page is showing (see socialforvaltning.asof), and dates written
+short in the reader's language."""
 
 from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import pgettext_lazy
 
 from socialforvaltning.asof import given
 
 register = template.Library()
+
+# Django date formats, translated: Danish writes "1. sept. 2008", English "1 Sep 2008".
+SHORT_DATE = pgettext_lazy("Django date format of a short date", "j M Y")
+SHORT_DATETIME = pgettext_lazy("Django date format of a short date and time", "j M Y H:i")
+
+
+@register.filter(expects_localtime=True)
+def short_date(value, with_time: bool = False) -> str:
+    """`{{ day|short_date }}`, `{{ moment|short_date:True }}`."""
+    if not value:
+        return ""
+    return date_format(value, str(SHORT_DATETIME if with_time else SHORT_DATE))
 
 
 @register.simple_tag(takes_context=True)

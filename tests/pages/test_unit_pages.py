@@ -202,3 +202,29 @@ def test_the_edit_history_of_a_unit_says_what_happened_in_danish(client, archivi
     edits = section(client.get("/units/mr-born/"), "Postens redigeringshistorik")
     assert "Ændret: " in edits and "Oprettet: " in edits
     assert "Changed" not in edits and "Created" not in edits
+
+
+def test_the_unit_page_shows_its_path_to_the_top_on_the_date(client):
+    html = client.get("/units/loen-enheden/", {"date": "2010-01-01"}).content.decode()
+    trail = re.search(r'<nav class="breadcrumb".*?</nav>', html, re.S).group(0)
+    steps = re.findall(r'href="/units/([a-z0-9-]+)/\?date=2010-01-01"', trail)
+    assert steps == [
+        "socialforvaltningen",
+        "direktion",
+        "center-for-tvaergaaende-funktioner",
+        "personale-og-organisationskontoret",
+    ]
+    assert '<li aria-current="page">Løn-enheden</li>' in trail
+
+
+def test_the_path_follows_the_date(client):
+    # MR Voksne's sub-unit, before the merger, lay under MR Handicap og Psykiatri.
+    before = client.get("/units/projektenheden-for-hjemmeplejen/", {"date": "2010-01-01"})
+    after = client.get("/units/projektenheden-for-hjemmeplejen/", {"date": "2011-03-01"})
+    trail = [
+        re.search(rb'<nav class="breadcrumb".*?</nav>', r.content, re.S).group(0)
+        for r in (before, after)
+    ]
+    assert b"/units/mr-handicap-og-psykiatri/?date=2010-01-01" in trail[0]
+    assert b"/units/mr-voksne/?date=2011-03-01" in trail[1]
+    assert b"mr-voksne" not in trail[0]
