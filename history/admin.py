@@ -264,6 +264,9 @@ class ChangeAdmin(ReadOnlyHistoryAdmin):
     list_filter = ["kind"]
 
 
+# Django's name for the site ("Django administration") is not Danish; the registry's is.
+admin.site.site_header = admin.site.site_title = gettext_lazy("Organisation registry")
+
 # Django's and django-axes' admins are registered by now (their apps come before this one in
 # INSTALLED_APPS): they get the guard against malformed addresses too.
 guard_every_admin(admin.site)

@@ -4,6 +4,7 @@ history row, structure is never rewritten by a plain revert, and no address an a
 
 import logging
 from contextlib import contextmanager, nullcontext
+from itertools import pairwise
 
 from django import forms
 from django.contrib import admin, messages
@@ -164,7 +165,11 @@ class ReasonedHistoryAdmin(GuardedAdmin, SimpleHistoryAdmin):
 
     form = ReasonForm
     structural_fields: tuple[str, ...] = ()
+    # simple-history's own templates and titles are in English only (it has no Danish
+    # catalog): the registry's say the same through its own.
     object_history_template = "admin/registry/object_history.html"
+    object_history_list_template = "admin/registry/object_history_list.html"
+    object_history_form_template = "admin/registry/object_history_form.html"
 
     def get_urls(self):
         meta = self.model._meta
@@ -187,6 +192,20 @@ class ReasonedHistoryAdmin(GuardedAdmin, SimpleHistoryAdmin):
                 request, self.model._meta, unquote(object_id)
             )
         return super().history_view(request, object_id, extra_context)
+
+    def history_view_title(self, request, obj):
+        return _("History of “%(object)s”") % {"object": obj}
+
+    def history_form_view_title(self, request, obj):
+        if self.revert_disabled(request, obj):
+            return _("A version of “%(object)s”") % {"object": obj}
+        return _("Revert “%(object)s”") % {"object": obj}
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # What each version changed, in the words and values of the comparison page
+        # (simple-history's own shows Python's: "True → False", "None", "[318 chars]").
+        for newer, older in pairwise(historical_records):
+            newer.history_delta_changes = VersionComparison(older, newer).changed_rows
 
     def history_compare_view(self, request, object_id):
         """Two versions of a record side by side, the fields that differ marked."""
@@ -220,6 +239,18 @@ class ReasonedHistoryAdmin(GuardedAdmin, SimpleHistoryAdmin):
         return TemplateResponse(
             request, "admin/registry/history_compare.html", context, status=status
         )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        editable = obj is not None and self.has_change_permission(request, obj)
+        if editable or (obj is None and self.has_add_permission(request)):
+            return fieldsets
+        # Only to read: there is no edit to give a reason for.
+        kept = [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "change_reason"]})
+            for name, options in fieldsets
+        ]
+        return [(name, options) for name, options in kept if options["fields"]]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

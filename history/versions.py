@@ -75,6 +75,10 @@ class VersionComparison:
     def changed_count(self) -> int:
         return sum(row.changed for row in self.rows)
 
+    @property
+    def changed_rows(self) -> list[FieldRow]:
+        return [row for row in self.rows if row.changed]
+
 
 def _display(record, field: models.Field) -> str:
     value = getattr(record, field.attname)

@@ -1,8 +1,11 @@
 import datetime
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, OuterRef, Prefetch, Subquery
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -372,3 +375,22 @@ class CitationAdmin(ReasonedHistoryAdmin):
     list_display = ["document", "heading", "role", "content_type", "object_id"]
     list_filter = ["document", "role"]
     search_fields = ["heading", "excerpt"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "content_type":
+            # The kinds of record a passage can support, not every table of the site.
+            kinds = ContentType.objects.get_for_models(*cited_models()).values()
+            kwargs["queryset"] = ContentType.objects.filter(pk__in=[kind.pk for kind in kinds])
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def cited_models() -> list[type]:
+    """The models whose records citations can be about (those with a relation to them)."""
+    return [
+        model
+        for model in apps.get_models()
+        if any(
+            isinstance(field, GenericRelation) and field.related_model is Citation
+            for field in model._meta.private_fields
+        )
+    ]

@@ -100,3 +100,64 @@ def test_an_archivist_withdraws_a_merger_sees_it_struck_through_and_puts_it_back
     )
     page.goto(f"{registry_url}/?date=2011-03-01")
     assert page.get_by_role("link", name="Mål- og Rammekontoret for Voksne").is_visible()
+
+
+def test_the_archivists_admin_forms_fit_a_1440_px_screen(page, registry_url):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{registry_url}/admin/login/")
+    page.get_by_label("Brugernavn").fill("arkivar")
+    page.get_by_label("Adgangskode").fill(registry_url.passwords["arkivar"])
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+    def first_result(list_url: str) -> str:
+        page.goto(f"{registry_url}{list_url}")
+        page.locator("#result_list tbody tr a").first.click()
+        page.wait_for_url(re.compile(r"/change/"))
+        return page.url.split("?")[0]
+
+    unit = first_result("/admin/orgunits/unit/?q=mr-voksne")
+    merger = first_result("/admin/history/reorganisation/?q=lægges+sammen+til+MR+Voksne")
+    history = unit.replace("/change/", "/history/")
+    page.goto(history)
+    page.locator("#change-history tbody tr").last.locator("td a").first.click()
+    page.wait_for_url(re.compile(r"/history/\d+/$"))
+    revert = page.url
+    pages = [
+        f"{registry_url}/admin/history/reorganisation/apply/",
+        merger,
+        merger.replace("/change/", "/revise/"),
+        merger.replace("/change/", "/correct/"),
+        unit,
+        f"{registry_url}/admin/orgunits/unit/add/",
+        history,
+        revert,
+        f"{history}compare/",
+        f"{registry_url}/admin/orgunits/citation/add/",
+        first_result("/admin/responsibilities/task/"),
+        first_result("/admin/responsibilities/responsibility/"),
+    ]
+    too_wide = {}
+    for url in pages:
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > page.evaluate("window.innerWidth"):
+            too_wide[url] = width
+        if url == unit:
+            page.screenshot(path=str(ARTIFACTS / "admin-unit-form-at-1440.png"), full_page=True)
+    assert too_wide == {}
+
+    # The dated change with a row, previewed: its wide table scrolls in its own box.
+    page.goto(pages[0])
+    page.get_by_label("Titel").fill("MR Voksne skifter navn")
+    page.get_by_label("Ikrafttrædelsesdato").fill("2012-01-01")
+    page.get_by_label("Begrundelse for ændringen").fill("Kun en forhåndsvisning")
+    page.locator("#id_changes-0-kind").select_option("rename")
+    page.locator("#id_changes-0-unit").fill("mr-voksne")
+    page.locator("#id_changes-0-name").fill("Voksenkontoret")
+    page.get_by_role("button", name="Forhåndsvis").click()
+    assert page.locator("#preview").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    rows = page.locator(".change-rows")
+    assert rows.evaluate("box => box.scrollWidth > box.clientWidth")
+    page.screenshot(path=str(ARTIFACTS / "admin-dated-change-at-1440.png"), full_page=True)
