@@ -284,11 +284,13 @@ class ReasonedHistoryAdmin(GuardedAdmin, SimpleHistoryAdmin):
             return _("That version of the record does not exist.")
         differs = self.structural_difference(current, version)
         if differs:
+            fields = [str(self.model._meta.get_field(f).verbose_name) for f in differs]
             return _(
-                "This version differs from the record in %(fields)s, which say where and when "
-                "the unit existed. Reverting to it would rewrite the structure without a dated "
-                "decision, so it is refused: enter a reorganisation instead."
-            ) % {"fields": ", ".join(differs)}
+                "This version differs from the record in %(fields)s, which shape the structure "
+                "over time. Reverting to it would rewrite the structure without a dated "
+                "decision, so it is refused: enter a dated change, or correct the "
+                "reorganisation (withdraw, re-date or revise it), instead."
+            ) % {"fields": ", ".join(fields)}
         if not self.has_change_permission(request, current):
             return _("You may not change this record.")
         return None

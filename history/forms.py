@@ -44,8 +44,9 @@ from .services import (
 
 
 class IsoDateField(forms.CharField):
-    # ISO dates, as a date input needs them, whatever the language of the page.
-    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    # Typed as text, YYYY-MM-DD: a browser's date input sends an impossible date (30 February)
+    # as nothing, so the form could only say "required" and lose what was typed.
+    widget = forms.TextInput(attrs={"placeholder": _("YYYY-MM-DD"), "size": 12, "maxlength": 10})
 
     def to_python(self, value):
         value = super().to_python(value)

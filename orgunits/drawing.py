@@ -26,6 +26,7 @@ INDENT = 12  # each level below a column's top
 GAP_X, GAP_Y, LEVEL_GAP = 10, 5, 18
 MARGIN = 20
 PAGE = landscape(A4)
+ROW_AT_MOST = 6  # columns side by side; more wrap into further rows, for a landscape page
 COLUMN_BUDGET = 12  # a branch of more units is drawn as a row of columns, not one column
 MAX_SCALE = 1.6  # a small chart is enlarged this much at most on the page
 
@@ -74,6 +75,16 @@ class Drawing:
     @property
     def height(self) -> float:
         return self.footer_top + (len(self.footer) + 0.5) * SMALL_SIZE * LEADING
+
+    # The view reaches a unit beyond the drawing on each side, so that edges drawn on its
+    # border are whole.
+    @property
+    def view_width(self) -> float:
+        return self.width + 2
+
+    @property
+    def view_height(self) -> float:
+        return self.height + 2
 
     def footer_lines(self):
         for i, note in enumerate(self.footer, start=1):
@@ -203,33 +214,51 @@ class Layout:
         return box, right, bottom
 
     def top(self, item: ChartNode, x: float, y: float) -> tuple[Box, float, float]:
-        """A top unit, its staff beside it, and the units below it as columns side by side
-        (below a single unit, that unit as a top again): (its box, right edge, bottom)."""
+        """A top unit, its staff beside it, and the units below it as columns side by side,
+        in rows of at most ROW_AT_MOST (below a single unit, that unit as a top again):
+        (its box, right edge, bottom)."""
         above = max(box_height(box_lines(i)) for i in [item, *item.staff])
         row_y = y + above + LEVEL_GAP
-        centres, left, right, bottom = [], x, x + BOX_WIDTH, row_y
+        rows, right, bottom = [], x + BOX_WIDTH, row_y
         if len(item.children) == 1:
             child_box, right, bottom = self.top(item.children[0], x, row_y)
-            centres = [child_box.x + BOX_WIDTH / 2]
-        else:
-            for child in item.children:
-                # A large branch spreads out as a row of its own; a small one is a column.
-                spread = self.top if size(child) > COLUMN_BUDGET else self.column
-                child_box, right, child_bottom = spread(child, left, row_y)
-                centres.append(child_box.x + BOX_WIDTH / 2)
-                left, bottom = right + GAP_X, max(bottom, child_bottom)
-        centre = (centres[0] + centres[-1]) / 2 if centres else x + BOX_WIDTH / 2
+            rows = [(row_y, [child_box.x + BOX_WIDTH / 2])]
+        elif item.children:
+            count = -(-len(item.children) // ROW_AT_MOST)  # rows needed
+            per_row = -(-len(item.children) // count)
+            left_edge = x + (GAP_X if count > 1 else 0)  # room for the trunk joining the rows
+            for start in range(0, len(item.children), per_row):
+                centres, left = [], left_edge
+                for child in item.children[start : start + per_row]:
+                    # A large branch spreads out as a row of its own; a small one is a column.
+                    spread = self.top if size(child) > COLUMN_BUDGET else self.column
+                    child_box, child_right, child_bottom = spread(child, left, row_y)
+                    centres.append(child_box.x + BOX_WIDTH / 2)
+                    left, right = child_right + GAP_X, max(right, child_right)
+                    bottom = max(bottom, child_bottom)
+                rows.append((row_y, centres))
+                row_y = bottom + LEVEL_GAP
+        everywhere = [c for _row_y, centres in rows for c in centres]
+        centre = (min(everywhere) + max(everywhere)) / 2 if rows else x + BOX_WIDTH / 2
         box = self.box(item, centre - BOX_WIDTH / 2, y)
         for i, staff in enumerate(item.staff):
             staff_x = box.x + (i + 1) * (BOX_WIDTH + GAP_X)
             self.box(staff, staff_x, y)
             self.links.append((staff_x - GAP_X, y + PAD * 2, staff_x, y + PAD * 2))
             right = max(right, staff_x + BOX_WIDTH)
-        if centres:
-            bus = row_y - LEVEL_GAP / 2
-            self.links.append((centre, box.y + box.height, centre, bus))
-            self.links.append((centres[0], bus, centres[-1], bus))
-            self.links += [(c, bus, c, row_y) for c in centres]
+        trunk = x + GAP_X / 2
+        for i, (top_y, centres) in enumerate(rows):
+            bus = top_y - LEVEL_GAP / 2
+            ends = [*centres, centre] if i == 0 else centres
+            if len(rows) > 1:
+                ends.append(trunk)
+            self.links.append((min(ends), bus, max(ends), bus))
+            self.links += [(c, bus, c, top_y) for c in centres]
+        if rows:
+            first_bus, last_bus = rows[0][0] - LEVEL_GAP / 2, rows[-1][0] - LEVEL_GAP / 2
+            self.links.append((centre, box.y + box.height, centre, first_bus))
+            if len(rows) > 1:
+                self.links.append((trunk, first_bus, trunk, last_bus))
         return box, max(right, box.x + box.width), bottom
 
 

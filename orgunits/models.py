@@ -158,6 +158,19 @@ class Citation(models.Model):
     def __str__(self) -> str:
         return f"{self.document.filename}, «{self.heading}»"
 
+    def clean(self):
+        # A passage cited for a record that does not exist could never be found or removed.
+        model = self.content_type.model_class() if self.content_type_id else None
+        if model is None or self.object_id is None:
+            return
+        if not model._default_manager.filter(pk=self.object_id).exists():
+            raise ValidationError(
+                {
+                    "object_id": _("There is no %(kind)s number %(number)s.")
+                    % {"kind": model._meta.verbose_name, "number": self.object_id}
+                }
+            )
+
     @property
     def disputes(self) -> bool:
         return self.role == self.Role.DISPUTES

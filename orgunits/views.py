@@ -218,7 +218,9 @@ def chart(request):
         hidden = [u for u in found if u.pk not in structure.by_unit]
     days = reorganisation_days()
     strip, more_before, more_after = dates_around(days, date)
-    changes = ChangesOn(date, strip.get(date, []), structure.by_unit)
+    # As recorded at a moment, the day's reorganisations are those of now: mark none.
+    on_date = strip.get(date, []) if as_of.recorded is None else []
+    changes = ChangesOn(date, on_date, structure.by_unit)
     items = structure.chart(
         root=root,
         folded=folded,

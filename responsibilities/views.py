@@ -1,3 +1,5 @@
+from itertools import chain
+
 from django.core.exceptions import BadRequest
 from django.db.models import Count, F
 from django.http import Http404, JsonResponse
@@ -130,12 +132,11 @@ def task_detail(request, slug):
         .order_by(F("valid_from").asc(nulls_first=True), "role", "unit__slug")
     )
     rows = [(r, r.unit.name_at(r.valid_from)) for r in held]
+    # A passage cited for the task and for several of its holders is shown once.
+    cited = chain(task.citations.select_related("document"), *(r.citations.all() for r in held))
+    citations = {(c.document_id, c.heading, c.excerpt, c.role, c.note): c for c in cited}
     return render(
         request,
         "responsibilities/task_detail.html",
-        {
-            "task": task,
-            "rows": rows,
-            "citations": task.citations.select_related("document"),
-        },
+        {"task": task, "rows": rows, "citations": list(citations.values())},
     )

@@ -20,6 +20,11 @@ PARAMETER_LABELS = {
     "from": _("From"),
     "to": _("To"),
     "q": _("Search"),
+    "kind": _("Kind"),
+    "target_group": _("Target group"),
+    "root": _("Branch"),
+    "depth": _("Levels"),
+    "page": _("Page"),
 }
 
 

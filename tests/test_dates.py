@@ -19,7 +19,7 @@ def test_an_empty_date_means_the_default():
     ("value", "message"),
     [
         ("2011-02-29", "2011-02-29 er ikke en dato, der findes i kalenderen."),
-        ("2011-3-1", "«2011-3-1» er ikke en dato: skriv date som ÅÅÅÅ-MM-DD, fx 2008-09-01."),
+        ("2011-3-1", "«2011-3-1» er ikke en dato: skriv den som ÅÅÅÅ-MM-DD, fx 2008-09-01."),
         ("1. marts 2011", "er ikke en dato"),
         ("9999-01-01", "ligger uden for de år, registret dækker (1800–2200)"),
     ],

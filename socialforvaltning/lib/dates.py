@@ -29,8 +29,8 @@ def parse_date(
     value = value.strip()
     if len(value) != 10 or value[4] != "-" or value[7] != "-":
         raise InvalidDate(
-            _("“%(value)s” is not a date: write %(name)s as YYYY-MM-DD, e.g. 2008-09-01.")
-            % {"value": value[:40], "name": name},
+            _("“%(value)s” is not a date: write it as YYYY-MM-DD, e.g. 2008-09-01.")
+            % {"value": value[:40]},
             param=name,
         )
     try:
@@ -67,10 +67,10 @@ def parse_moment(value: str, *, name: str = "recorded") -> datetime.datetime:
         except ValueError:
             raise InvalidDate(
                 _(
-                    "“%(value)s” is not a moment: write %(name)s as YYYY-MM-DDTHH:MM, "
+                    "“%(value)s” is not a moment: write it as YYYY-MM-DDTHH:MM, "
                     "e.g. 2026-11-01T14:30."
                 )
-                % {"value": value[:40], "name": name},
+                % {"value": value[:40]},
                 param=name,
             ) from None
         parse_date(moment.date().isoformat(), name=name)  # the same bounds as any date

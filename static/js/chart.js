@@ -8,9 +8,16 @@
   var zoom = 1;
 
   function setZoom(value) {
-    zoom = Math.min(2, Math.max(0.3, Math.round(value * 10) / 10));
+    zoom = Math.min(2, Math.max(0.2, value));
     tree.style.zoom = zoom;
     tools.querySelector("output").value = Math.round(zoom * 100) + " %";
+  }
+  // The zoom at which the whole tree fits the chart's width, measured at actual size.
+  function fitting() {
+    tree.style.zoom = 1;
+    var fit = Math.floor((chart.clientWidth - 2) / tree.scrollWidth * 100) / 100;
+    tree.style.zoom = zoom;
+    return Math.min(1, fit);
   }
   if (tools && tree) {
     tools.hidden = false;
@@ -18,7 +25,9 @@
       var step = event.target.closest("button[data-zoom]");
       if (!step) return;
       var by = step.dataset.zoom;
-      setZoom(by === "fit" ? chart.clientWidth / tree.scrollWidth * zoom : by === "1" ? 1 : zoom + Number(by));
+      if (by === "fit") setZoom(fitting());
+      else if (by === "1") setZoom(1);
+      else setZoom(Math.round((zoom + Number(by)) * 10) / 10);
     });
   }
 
@@ -26,13 +35,13 @@
   var drag = null;
   chart.addEventListener("pointerdown", function (event) {
     if (event.pointerType !== "mouse" || event.button !== 0 || event.target.closest("a, summary, button")) return;
-    drag = { x: event.clientX, y: event.clientY, left: chart.scrollLeft, top: window.scrollY };
+    drag = { x: event.clientX, y: event.clientY, left: chart.scrollLeft, top: chart.scrollTop };
     chart.classList.add("panning");
   });
   window.addEventListener("pointermove", function (event) {
     if (!drag) return;
     chart.scrollLeft = drag.left - (event.clientX - drag.x);
-    window.scrollTo(window.scrollX, drag.top - (event.clientY - drag.y));
+    chart.scrollTop = drag.top - (event.clientY - drag.y);
   });
   window.addEventListener("pointerup", function () {
     drag = null;

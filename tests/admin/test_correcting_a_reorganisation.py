@@ -498,3 +498,25 @@ def test_invisible_characters_pasted_into_a_dated_change_are_refused_beside_thei
     form, row = response.context["form"], response.context["changes"].forms[0]
     assert "U+001B" in form.errors["title"][0] and "U+202E" in form.errors["reason"][0]
     assert "Fjern de usynlige tegn U+0008" in row.errors["name"][0]
+
+
+def test_an_impossible_date_is_shown_again_with_its_message_beside_it(logged_in):
+    # Found in a user trial: the browser's date field sent 30 February as nothing, so the form
+    # said "required" and lost what was typed.
+    data = {
+        "title": "Omdøbning",
+        "date": "2011-02-30",
+        "certainty": "exact",
+        "reason": "Prøve",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
+        "changes-MIN_NUM_FORMS": "0",
+        "changes-MAX_NUM_FORMS": "50",
+        "_preview": "1",
+    }
+    response = logged_in.post("/admin/history/reorganisation/apply/", data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "2011-02-30 er ikke en dato, der findes i kalenderen." in html
+    assert 'type="text" name="date" value="2011-02-30"' in html
+    assert "Dette felt er påkrævet" not in html

@@ -184,6 +184,41 @@ def test_zoom_fits_a_wide_chart_to_the_screen_and_back(page, registry_url):
     assert page.locator(".chart-tools output").inner_text() == "110 %"
 
 
+def test_fitting_to_the_width_fits_and_stays_fitted_when_pressed_again(page, registry_url):
+    # Found in a user trial: each press shrank the chart further, and at 1280 px the chart of
+    # 1 June 2008 stayed wider than the screen after it.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{registry_url}/?date=2008-06-01")
+    chart, zoom = page.locator(".chart"), page.locator(".chart-tools output")
+    page.get_by_role("button", name="Zoom ind").click()
+    fit = page.get_by_role("button", name="Tilpas til bredden")
+    fit.click()
+    fitted = zoom.inner_text()
+    assert chart.evaluate("c => c.scrollWidth <= c.clientWidth")
+    fit.click()
+    assert zoom.inner_text() == fitted
+
+
+def test_a_changed_box_keeps_its_target_groups_colour(page, registry_url):
+    # Found in a user trial: the "changed" edge turned MR Haps' purple edge green.
+    page.goto(f"{registry_url}/?date=2008-06-01")
+    changed = page.locator("#unit-mr-handicap-og-psykiatri")
+    assert "changed" in changed.get_attribute("class")
+    edge = changed.evaluate("b => getComputedStyle(b).borderLeftColor")
+    page.goto(f"{registry_url}/?date=2008-07-01")
+    unchanged = page.locator("#unit-mr-handicap-og-psykiatri")
+    assert "changed" not in unchanged.get_attribute("class")
+    assert edge == unchanged.evaluate("b => getComputedStyle(b).borderLeftColor")
+
+
+def test_a_phone_reads_why_a_date_is_uncertain_without_hovering(page, registry_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{registry_url}/?date=2010-06-01")
+    note = page.locator("#unit-tvaergaaende-juridisk-enhed .uncertain-note")
+    assert note.is_visible() and "placeret her" in note.inner_text()
+    assert not page.locator(".chart-tools").is_visible()  # the phone's pinch zoom instead
+
+
 def test_dragging_the_chart_pans_it(page, registry_url):
     page.set_viewport_size({"width": 1024, "height": 800})
     page.goto(f"{registry_url}/?date=2008-07-01")

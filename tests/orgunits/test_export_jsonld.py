@@ -216,10 +216,10 @@ def test_change_events_after_the_date_are_not_yet_in_the_export(client):
     ("value", "message"),
     [
         ("2011-02-30", "2011-02-30 er ikke en dato, der findes i kalenderen."),
-        ("01-03-2011", "skriv date som ÅÅÅÅ-MM-DD"),
-        ("i går", "skriv date som ÅÅÅÅ-MM-DD"),
+        ("01-03-2011", "skriv den som ÅÅÅÅ-MM-DD"),
+        ("i går", "skriv den som ÅÅÅÅ-MM-DD"),
         ("0208-09-01", "ligger uden for de år, registret dækker"),
-        ("x" * 5000, "skriv date som ÅÅÅÅ-MM-DD"),
+        ("x" * 5000, "skriv den som ÅÅÅÅ-MM-DD"),
     ],
 )
 def test_a_bad_date_is_a_400_that_says_what_is_wrong(client, value, message):

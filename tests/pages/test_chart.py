@@ -112,7 +112,7 @@ def test_the_chart_is_danish_by_default_and_speaks_english_when_asked(client):
     ("params", "status", "message"),
     [
         ({"date": "2011-02-30"}, 400, "2011-02-30 er ikke en dato, der findes i kalenderen."),
-        ({"date": "31.12.2010"}, 400, "skriv date som ÅÅÅÅ-MM-DD"),
+        ({"date": "31.12.2010"}, 400, "skriv den som ÅÅÅÅ-MM-DD"),
         (
             {"date": "2010-01-01", "root": "findes-ikke"},
             404,

@@ -126,3 +126,30 @@ def test_a_search_longer_than_200_characters_is_refused_with_a_message(client):
     response = client.get("/", {"date": "2010-01-01", "q": "x" * 201})
     assert response.status_code == 400
     assert re.search(rb"200 tegn|200 characters", response.content)
+
+
+def test_the_date_strip_of_a_branch_stays_in_the_branch(client):
+    # Found in a user trial: the dates led back to the whole organisation.
+    page = chart(client, date="2010-06-01", root="center-for-maal-og-rammer")
+    strip = page.xpath('//ul[@class="date-strip"]//a[not(@title="") and contains(@href, "date=")]')
+    assert strip and all("root=center-for-maal-og-rammer" in a.get("href") for a in strip)
+
+
+def test_a_unit_page_leads_to_its_branch_of_the_chart(client):
+    page = lxml_html.fromstring(client.get("/units/mr-voksne/", {"date": "2011-03-01"}).content)
+    link = page.xpath('//a[text()="Vis dens gren af diagrammet"]')[0]
+    assert link.get("href") == "/?root=mr-voksne&date=2011-03-01"
+
+
+def test_as_recorded_at_a_moment_the_chart_marks_no_changes(client):
+    # Found in a user trial: before the first record the chart still listed the day's changes.
+    page = chart(client, date="2011-03-01", recorded="2009-01-01T10:00")
+    assert not page.xpath('//*[@id="changes-heading"]')
+    assert not page.xpath('//div[contains(@class, "changed")]')
+
+
+def test_a_wrong_filter_names_its_fields_in_danish(client):
+    response = client.get("/units/", {"kind": "kontor", "date": "1.6.2010"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<label" in html and ">Type<" in html and "skriv den som ÅÅÅÅ-MM-DD" in html

@@ -50,13 +50,14 @@ def test_the_svg_marks_the_changes_of_its_date_with_a_thick_edge(client):
 
 def test_every_box_of_the_svg_lies_inside_the_drawing(client):
     drawing = svg(client, date="2010-01-01")
-    width, height = (float(v) for v in drawing.get("viewBox").split()[2:])
+    # Found in a user trial: the rightmost box's edge, drawn on the view's border, was cut.
+    left, top, width, height = (float(v) for v in drawing.get("viewBox").split())
     rects = list(drawing.iter(f"{SVG}rect"))
     assert len(rects) > 20
     for rect in rects:
-        x, y = float(rect.get("x")), float(rect.get("y"))
-        assert x >= 0 and x + float(rect.get("width")) <= width
-        assert y >= 0 and y + float(rect.get("height")) <= height
+        x, y, edge = float(rect.get("x")), float(rect.get("y")), float(rect.get("stroke-width")) / 2
+        assert left <= x - edge and x + float(rect.get("width")) + edge <= left + width
+        assert top <= y - edge and y + float(rect.get("height")) + edge <= top + height
 
 
 @pytest.mark.parametrize("date", SEED_DATES)
@@ -68,6 +69,15 @@ def test_the_pdf_of_the_seed_on_any_date_is_one_a4_landscape_page(client, date):
     assert response.content.startswith(b"%PDF-")
     assert pdf_pages(response.content) == 1
     assert re.search(rb"/MediaBox\s*\[\s*0 0 841\.8898 595\.2756\s*\]", response.content)
+
+
+def test_a_wide_level_wraps_into_rows_so_that_names_stay_legible_on_the_page(client):
+    # Found in a user trial: on 1 June 2008 nine offices side by side shrank names to 5 pt.
+    drawing = svg(client, date="2008-06-01")
+    width, height = (float(v) for v in drawing.get("viewBox").split()[2:])
+    page_width, page_height = 842 - 40, 595 - 40
+    scale = min(page_width / width, page_height / height)
+    assert scale * 8 >= 6.5  # the names' size on the page, in points
 
 
 def test_a_branch_is_drawn_alone_and_named_in_the_title(client):

@@ -1,5 +1,7 @@
 """/tasks/<slug>/ — a task's ownership over time."""
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -24,3 +26,11 @@ def test_an_unknown_task_is_a_404_that_names_it(client):
     response = client.get("/tasks/findes-ikke/")
     assert response.status_code == 404
     assert "findes-ikke" in response.content.decode()
+
+
+def test_a_passage_cited_for_several_holders_is_listed_once(client):
+    # Found in a user trial: one passage stood three times under "Kilder".
+    html = client.get("/tasks/visitation-handicap/").content.decode()
+    sources = html[html.index("<h2>Kilder</h2>") :]
+    quotes = re.findall(r"«(.*?)»\s*<footer>", sources, re.S)
+    assert quotes and len(quotes) == len(set(quotes))
