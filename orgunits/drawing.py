@@ -8,6 +8,7 @@ PDF's own font metrics (Helvetica), so boxes fit their names in both forms.
 """
 
 import io
+import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -31,12 +32,19 @@ COLUMN_BUDGET = 12  # a branch of more units is drawn as a row of columns, not o
 MAX_SCALE = 1.6  # a small chart is enlarged this much at most on the page
 
 
+# Characters XML 1.0 cannot hold (a name pasted with control characters would break the SVG).
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 @dataclass
 class Line:
     text: str
     size: float = SMALL_SIZE
     bold: bool = False
     grey: bool = False
+
+    def __post_init__(self):
+        self.text = NOT_IN_XML.sub("", self.text)
 
 
 @dataclass
@@ -275,7 +283,7 @@ def draw(chart: list[ChartNode], *, title: str, source: str, href) -> Drawing:
     )
     footer = [legend, source]
     return Drawing(
-        title=title,
+        title=NOT_IN_XML.sub("", title),
         footer=footer,
         boxes=layout.boxes,
         links=layout.links,

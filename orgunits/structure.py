@@ -6,7 +6,7 @@ and the tree itself (children, paths from the top) without further queries.
 """
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
@@ -173,6 +173,28 @@ class Structure:
 # An organigram draws at most this many units: deeper levels fold until it fits (one level
 # below the top is always drawn). A chart people can read, and work bounded whatever N is.
 CHART_BUDGET = 100
+
+
+def fold(structure: Structure, root: UnitNode | None, depth: int, budget=CHART_BUDGET):
+    """`chart_window` for a structure already read (as recorded at a moment, from history):
+    the same folding, in memory. Returns (structure, root, folded counts, levels drawn)."""
+    level, frontier = {}, [root] if root else structure.roots()
+    while frontier:  # breadth first: each node's depth below the top drawn
+        for node in frontier:
+            level[node.pk] = level.get(node.parent_id, -1) + 1 if node is not root else 0
+        frontier = [c for node in frontier for c in structure.children[node.pk]]
+    per_level = Counter(level.values())
+    drawn, levels = per_level[0], 0
+    while levels < depth:
+        drawn += per_level[levels + 1]
+        if levels >= 1 and drawn > budget:
+            break
+        levels += 1
+    # The branch's ancestors stay too, for its path from the top (they are not drawn).
+    above = {n.pk for n in structure.path(root)[:-1]} if root else set()
+    kept = [n for n in structure.nodes if level.get(n.pk, depth + 1) <= levels or n.pk in above]
+    folded = Counter(n.parent_id for n in structure.nodes if level.get(n.pk) == levels + 1)
+    return Structure(structure.date, kept), root, dict(folded), levels
 
 
 def chart_window(

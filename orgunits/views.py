@@ -1,6 +1,7 @@
 import bisect
 import csv
 import json
+import unicodedata
 from itertools import chain
 
 from django.conf import settings
@@ -43,7 +44,7 @@ from .models import (
     placements_of,
     placements_on,
 )
-from .structure import CHART_BUDGET, Structure, chart_window
+from .structure import CHART_BUDGET, Structure, chart_window, fold
 
 MAX_PARAM_LENGTH = 200
 
@@ -53,7 +54,8 @@ def base_url(request) -> str:
 
 
 def short_param(request, name: str) -> str:
-    value = request.GET.get(name, "").strip()
+    # Composed (NFC), so that "å" typed as a + ring finds the "å" the registry stores.
+    value = unicodedata.normalize("NFC", request.GET.get(name, "")).strip()
     if len(value) > MAX_PARAM_LENGTH:
         raise BadRequest(
             _("The parameter “%(name)s” is too long (at most %(max)s characters).")
@@ -152,8 +154,8 @@ def chart_depth(request) -> int:
 
 def chart_of(as_of: AsOf, root_slug: str | None, depth: int):
     """What the organigram of the request draws: (structure, root node or None, folded
-    counts, levels drawn, a notice when the branch asked for did not exist on the date).
-    As recorded at a moment, the whole structure (or branch), without folding."""
+    counts, levels drawn, a notice when the branch asked for did not exist on the date),
+    folded alike now and as recorded at a moment."""
     date, recorded = as_of.date, as_of.recorded
 
     def window(slug):
@@ -161,7 +163,9 @@ def chart_of(as_of: AsOf, root_slug: str | None, depth: int):
             return chart_window(date, root_slug=slug, depth=depth)
         structure = Structure(date, structure_as_recorded(date, recorded))
         root = structure.by_unit.get(unit_or_404(slug).pk) if slug else None
-        return (structure if root or not slug else None), root, {}, depth
+        if slug and root is None:
+            return None, None, {}, depth
+        return fold(structure, root, depth)
 
     structure, root, folded, levels = window(root_slug)
     if structure is not None:
@@ -185,7 +189,7 @@ def chart_of(as_of: AsOf, root_slug: str | None, depth: int):
 
 def chart_ancestors(structure: Structure, root, date) -> list:
     """The units above the branch's root on the date, from the top, with their names."""
-    if root is None:
+    if root is None or root.parent_id is None:
         return []
     if root.parent_id in structure.by_id:
         return [(n.unit, n.unit.name_on(date)) for n in structure.path(root)[:-1]]
@@ -245,7 +249,7 @@ def chart(request):
             "depth": depth,
             "levels_drawn": levels,
             "branch_notice": notice,
-            "folded_to_fit": as_of.recorded is None and levels < depth and bool(folded),
+            "folded_to_fit": levels < depth and bool(folded),
             "chart_budget": CHART_BUDGET,
             "unit_count": len(structure),
             "search": text,

@@ -9,6 +9,7 @@ in Python rather than by PostgreSQL's 'danish' text search, for the same answer 
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 import snowballstemmer
@@ -28,7 +29,8 @@ _NOT_A_WORD = re.compile(r"[\W_]+")
 
 
 def words(text: str) -> list[str]:
-    return [w for w in _NOT_A_WORD.split(text.casefold()) if w]
+    # Composed first (NFC): "å" typed as a + combining ring is the "å" stored.
+    return [w for w in _NOT_A_WORD.split(unicodedata.normalize("NFC", text).casefold()) if w]
 
 
 def normalise(text: str) -> str:

@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 from urllib.parse import urlencode
 
+from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 
 from socialforvaltning.lib.dates import InvalidDate, date_from_request, recorded_from_request
@@ -59,5 +60,5 @@ def as_of(request) -> dict:
     (the error page that says so still renders, with links that carry no date)."""
     try:
         return {"as_of": AsOf.from_request(request)}
-    except InvalidDate:
+    except (InvalidDate, SuspiciousOperation):  # also a query Django refuses to read
         return {"as_of": None}

@@ -1,14 +1,23 @@
-from django.core.exceptions import BadRequest
-from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+
+
+def readable_query(request) -> QueryDict:
+    """The request's query, or an empty one where Django refuses to read it (more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS parameters): an error page must not fail the same way."""
+    try:
+        return request.GET
+    except SuspiciousOperation:
+        return QueryDict()
 
 
 def wants_json(request) -> bool:
     accept = request.headers.get("Accept", "")
     return (
         request.path.endswith((".json", ".jsonld"))
-        or request.GET.get("format") == "json"
+        or readable_query(request).get("format") == "json"
         or ("json" in accept and "html" not in accept)
     )
 
@@ -45,13 +54,15 @@ class BadRequestMiddleware:
         if wants_json(request):
             return JsonResponse({"error": message}, status=400)
         param = getattr(exception, "param", "")
-        context = {"exception": message, "param": param if param in request.GET else ""}
-        if request.method == "GET" and request.GET:
+        query = readable_query(request)
+        context = {"exception": message, "param": param if param in query else ""}
+        if request.method == "GET" and query:
             # The address's fields again, the wrong one beside its message: the visitor
-            # corrects it without retyping the rest.
+            # corrects it without retyping the rest (a null character, which no form can
+            # hold, left out).
             context["fields"] = [
-                (name, value[:200], PARAMETER_LABELS.get(name, name))
-                for name, value in list(request.GET.items())[:20]
+                (name, value[:200].replace("\x00", ""), PARAMETER_LABELS.get(name, name))
+                for name, value in list(query.items())[:20]
             ]
         return render(request, "400.html", context, status=400)
 

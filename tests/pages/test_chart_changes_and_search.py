@@ -153,3 +153,21 @@ def test_a_wrong_filter_names_its_fields_in_danish(client):
     assert response.status_code == 400
     html = response.content.decode()
     assert "<label" in html and ">Type<" in html and "skriv den som ÅÅÅÅ-MM-DD" in html
+
+
+def test_a_search_typed_with_combining_letters_finds_the_composed_name(client):
+    # Found by the attacker: "Mål" typed as M, a, combining ring, l found nothing.
+    page = chart(client, date="2010-01-01", q="Ma\u030al og Rammer")
+    assert "found" in box(page, "center-for-maal-og-rammer").get("class")
+
+
+def test_more_parameters_than_django_reads_get_a_400_not_a_500(client):
+    # Found by the attacker: the error page read the query again and failed the same way.
+    response = client.get("/?" + "&".join(["a"] * 1001))
+    assert response.status_code == 400
+
+
+def test_a_null_character_is_not_echoed_into_the_form(client):
+    response = client.get("/", {"date": "2011-03-01", "q": "x\x00y"})
+    assert response.status_code == 400
+    assert b"\x00" not in response.content

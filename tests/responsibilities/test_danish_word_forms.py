@@ -68,3 +68,9 @@ def test_the_page_and_the_json_find_the_same_tasks_in_the_same_order(client, loo
     answers = re.findall(r'<article class="answer">\s*<h3><a href="([^"]+)"', page.content.decode())
     assert answers
     assert answers == [reverse("responsibilities:detail", args=[s]) for s in found(lookup, q)]
+
+
+def test_a_word_typed_with_combining_letters_is_found(client):
+    composed = client.get("/tasks/", {"q": "rådgivning", "format": "json"}).json()
+    decomposed = client.get("/tasks/", {"q": "ra\u030adgivning", "format": "json"}).json()
+    assert composed == decomposed and composed
