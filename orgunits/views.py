@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -241,7 +242,7 @@ def chart(request):
             "first_recorded": first_recorded() if as_of.recorded is not None else None,
             "chart": items,
             # What the page prints: the server's drawing, where it fits on a page.
-            "drawing": drawn(request, as_of, items, root)
+            "drawing": mark_safe(drawn(request, as_of, items, root).svg(inline=True))  # noqa: S308
             if items and len(structure) <= DRAWN_AT_MOST
             else None,
             "root": root,
