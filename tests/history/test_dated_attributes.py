@@ -46,7 +46,8 @@ def classification(slug, date):
 def box_classes(client, date, name, **recorded):
     """The CSS classes of the chart box that shows `name` on `date` (as `recorded=`)."""
     html = client.get("/", {"date": date.isoformat(), **recorded}).content.decode()
-    at = html.index(f">{name}<")
+    # In the chart, not in the list of the day's changes above it.
+    at = html.index(f">{name}<", html.index('<div class="chart">'))
     start = html.rindex('<div class="box ', 0, at)
     return html[start : html.index('"', start + len('<div class="'))].split()
 

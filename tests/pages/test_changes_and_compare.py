@@ -105,7 +105,7 @@ def test_comparing_a_date_with_itself_says_nothing_changed(client):
     [
         ({"from": "2011-03-01", "to": "2011-02-28"}, "ligger efter"),
         ({"from": "2011-02-30", "to": "2011-03-01"}, "findes i kalenderen"),
-        ({"from": "2011-01-01", "to": "i morgen"}, "skriv to som ÅÅÅÅ-MM-DD"),
+        ({"from": "2011-01-01", "to": "i morgen"}, "skriv den som ÅÅÅÅ-MM-DD"),
     ],
 )
 def test_bad_dates_in_a_comparison_are_a_400(client, params, message):
