@@ -175,6 +175,18 @@ class Structure:
 CHART_BUDGET = 100
 
 
+def levels_within(per_level: dict, top: int, depth: int, budget: int) -> int:
+    """How many levels below `top` to draw, at most `depth`, from the count of units on each
+    level: fewer once more than `budget` units would be drawn (one level always)."""
+    drawn, levels = per_level.get(top, 0), 0
+    while levels < depth:
+        drawn += per_level.get(top + levels + 1, 0)
+        if levels >= 1 and drawn > budget:
+            break
+        levels += 1
+    return levels
+
+
 def fold(structure: Structure, root: UnitNode | None, depth: int, budget=CHART_BUDGET):
     """`chart_window` for a structure already read (as recorded at a moment, from history):
     the same folding, in memory. Returns (structure, root, folded counts, levels drawn)."""
@@ -183,13 +195,7 @@ def fold(structure: Structure, root: UnitNode | None, depth: int, budget=CHART_B
         for node in frontier:
             level[node.pk] = level.get(node.parent_id, -1) + 1 if node is not root else 0
         frontier = [c for node in frontier for c in structure.children[node.pk]]
-    per_level = Counter(level.values())
-    drawn, levels = per_level[0], 0
-    while levels < depth:
-        drawn += per_level[levels + 1]
-        if levels >= 1 and drawn > budget:
-            break
-        levels += 1
+    levels = levels_within(Counter(level.values()), 0, depth, budget)
     # The branch's ancestors stay too, for its path from the top (they are not drawn).
     above = {n.pk for n in structure.path(root)[:-1]} if root else set()
     kept = [n for n in structure.nodes if level.get(n.pk, depth + 1) <= levels or n.pk in above]
@@ -224,13 +230,7 @@ def chart_window(
         .annotate(n=Count("id"))
         .values_list("level", "n")
     )
-    drawn = per_level.get(top, 0)
-    levels = 0
-    while levels < depth:
-        drawn += per_level.get(top + levels + 1, 0)
-        if levels >= 1 and drawn > budget:
-            break
-        levels += 1
+    levels = levels_within(per_level, top, depth, budget)
     limit = top + levels
     structure = Structure(date, nodes=base.filter(level__lte=limit))
     folded = dict(
