@@ -92,13 +92,14 @@ def answers_on(
     *,
     ranks: Sequence[Q] = (),
     limit: int | None = None,
+    offset: int = 0,
 ) -> Lookup:
     """Who held each of `tasks` on `date`: the tasks someone held first, each group with
     the tasks matching the first of `ranks` first, then those matching the second, and so
     on, then by name. With a `limit`, only that many tasks are read at all (the database
-    orders them), so the work is bounded however many tasks match. Seven queries whatever
-    the number (eight when the limit is reached, to count them all, and one for the content
-    type of the citations the first time)."""
+    orders them, from `offset`), so the work is bounded however many tasks match. Seven
+    queries whatever the number (eight when the limit is reached or an offset given, to
+    count them all, and one for the content type of the citations the first time)."""
     held_on_date = Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
     ordered = tasks.annotate(held_on_date=held_on_date)
     order = [F("held_on_date").desc()]
@@ -107,11 +108,11 @@ def answers_on(
         ordered = ordered.annotate(rank=Case(*whens, default=Value(len(ranks))))
         order.append(F("rank").asc())
     ordered = ordered.order_by(*order, "name", "pk")
-    task_list = list(ordered[:limit] if limit is not None else ordered)
+    task_list = list(ordered[offset : offset + limit] if limit is not None else ordered)
     if not task_list:
-        return Lookup([], [], 0)
+        return Lookup([], [], tasks.count() if offset else 0)
     matched = len(task_list)
-    if limit is not None and matched == limit:
+    if limit is not None and (matched == limit or offset):
         matched = tasks.count()
     # The ids themselves, not a subquery: PostgreSQL cannot estimate how many tasks a search
     # matches, and a wrong guess joins every responsibility once per task.
@@ -275,3 +276,43 @@ def orphaned_periods() -> list[OrphanedPeriod]:
         if opened:
             found.append(OrphanedPeriod(task, opened_on, None))
     return sorted(found, key=lambda p: (p.task.name, p.task.pk, p.valid_from or datetime.date.min))
+
+
+def holder_as_json(answer: Answer, holder: Holder) -> dict:
+    """A holder of a task on the date as JSON (the lookup's `format=json`, the API)."""
+    r = holder.responsibility
+    return {
+        "task": answer.task.name,
+        "task_slug": answer.task.slug,
+        "category": answer.task.category,
+        "unit": holder.unit_name,
+        "unit_slug": r.unit.slug,
+        "unit_path": holder.unit_path,
+        "unit_name_inferred": holder.unit_name_inferred,
+        "role": r.role,
+        "post": r.post.title if r.post else None,
+        "post_inferred": r.post.inferred if r.post else None,
+        "valid_from": r.valid_from.isoformat() if r.valid_from else None,
+        "valid_to": r.valid_to.isoformat() if r.valid_to else None,
+        "certainty": r.certainty,
+        "not_before": r.not_before.isoformat() if r.not_before else None,
+        "not_after": r.not_after.isoformat() if r.not_after else None,
+        "since": r.since_display,
+        "until": r.until_display or None,
+        "last_day": r.last_day.isoformat() if r.last_day else None,
+        "start": r.start_dating.as_json(),
+        "end": r.end_dating.as_json() if r.end_dating else None,
+        "uncertain": holder.uncertain,
+        "inferred": r.inferred,
+        "note": r.note,
+        "source": [
+            {
+                "document": c.document.title,
+                "file": c.document.filename,
+                "heading": c.heading,
+                "excerpt": c.excerpt,
+                "role": c.role,
+            }
+            for c in holder.sources
+        ],
+    }

@@ -11,7 +11,7 @@ from socialforvaltning.asof import AsOf
 from socialforvaltning.middleware import reads_parameters
 
 from .forms import LookupForm
-from .lookup import Answer, answers_on
+from .lookup import answers_on, holder_as_json
 from .models import Category, Task
 from .search import close_names, ranking
 
@@ -47,7 +47,11 @@ def lookup(request):
     if as_json:
         found = answers_on(tasks, date, ranks=ranks)
         return JsonResponse(
-            [_as_json(answer, holder) for answer in found.answers for holder in answer.holders],
+            [
+                holder_as_json(answer, holder)
+                for answer in found.answers
+                for holder in answer.holders
+            ],
             safe=False,
             json_dumps_params={"ensure_ascii": False, "indent": 1},
         )
@@ -76,45 +80,6 @@ def lookup(request):
 def _category_counts() -> list[tuple[str, str, int]]:
     counts = dict(Task.objects.values_list("category").annotate(n=Count("id")))
     return [(c.value, c.label, counts[c.value]) for c in Category if counts.get(c.value)]
-
-
-def _as_json(answer: Answer, holder) -> dict:
-    r = holder.responsibility
-    return {
-        "task": answer.task.name,
-        "task_slug": answer.task.slug,
-        "category": answer.task.category,
-        "unit": holder.unit_name,
-        "unit_slug": r.unit.slug,
-        "unit_path": holder.unit_path,
-        "unit_name_inferred": holder.unit_name_inferred,
-        "role": r.role,
-        "post": r.post.title if r.post else None,
-        "post_inferred": r.post.inferred if r.post else None,
-        "valid_from": r.valid_from.isoformat() if r.valid_from else None,
-        "valid_to": r.valid_to.isoformat() if r.valid_to else None,
-        "certainty": r.certainty,
-        "not_before": r.not_before.isoformat() if r.not_before else None,
-        "not_after": r.not_after.isoformat() if r.not_after else None,
-        "since": r.since_display,
-        "until": r.until_display or None,
-        "last_day": r.last_day.isoformat() if r.last_day else None,
-        "start": r.start_dating.as_json(),
-        "end": r.end_dating.as_json() if r.end_dating else None,
-        "uncertain": holder.uncertain,
-        "inferred": r.inferred,
-        "note": r.note,
-        "source": [
-            {
-                "document": c.document.title,
-                "file": c.document.filename,
-                "heading": c.heading,
-                "excerpt": c.excerpt,
-                "role": c.role,
-            }
-            for c in holder.sources
-        ],
-    }
 
 
 @reads_parameters()

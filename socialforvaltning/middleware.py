@@ -16,7 +16,8 @@ def readable_query(request) -> QueryDict:
 def wants_json(request) -> bool:
     accept = request.headers.get("Accept", "")
     return (
-        request.path.endswith((".json", ".jsonld"))
+        request.path.startswith("/api/")
+        or request.path.endswith((".json", ".jsonld"))
         or readable_query(request).get("format") == "json"
         or ("json" in accept and "html" not in accept)
     )
@@ -52,7 +53,11 @@ class BadRequestMiddleware:
             return None
         message = str(exception)
         if wants_json(request):
-            return JsonResponse({"error": message}, status=400)
+            return JsonResponse(
+                {"status": 400, "title": _("Bad request"), "detail": message, "error": message},
+                status=400,
+                content_type="application/problem+json",
+            )
         param = getattr(exception, "param", "")
         query = readable_query(request)
         context = {"exception": message, "param": param if param in query else ""}
@@ -308,7 +313,8 @@ class ContentSecurityPolicyMiddleware:
 class LoginRequiredMiddleware:
     """With REGISTRY_PUBLIC=false, every page needs a logged-in user."""
 
-    OPEN = ("/admin/", "/healthz", "/static/", "/language/")
+    # The API and OAI-PMH answer for themselves: a token, or a 401 a program can read.
+    OPEN = ("/admin/", "/healthz", "/static/", "/language/", "/api/", "/oai")
 
     def __init__(self, get_response):
         self.get_response = get_response

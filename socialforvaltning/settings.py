@@ -118,6 +118,8 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
+    "socialforvaltning",
     "orgunits",
     "history",
     "responsibilities",

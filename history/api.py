@@ -1,0 +1,364 @@
+"""The API's reorganisations (`/api/v1/reorganisations`) and its change feed
+(`/api/v1/changes`): what changed in the organisation (valid time), and what changed in the
+record (record time), for clients that keep a copy in step."""
+
+import base64
+import datetime
+import json
+
+from django.apps import apps
+from django.core.exceptions import BadRequest
+from django.db.models import CharField, Count, F, Q, Value
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+
+from orgunits.api import DatingOut
+from socialforvaltning.api import (
+    DATE,
+    PAGE,
+    PAGE_SIZE,
+    PAGE_SIZE_MAX,
+    RECORDED,
+    SIZE,
+    AsOfOut,
+    PageOut,
+    as_of,
+    as_of_out,
+    page_links,
+    read,
+)
+from socialforvaltning.lib.dates import parse_moment
+from socialforvaltning.lib.people import public_name
+
+from .models import Change, Reorganisation
+from .version import data_version
+
+router = Router(tags=["Reorganisations and the change feed"])
+
+
+class ReorganisationOut(Schema):
+    id: int
+    url: str
+    api_url: str
+    title: str
+    date: DatingOut
+    status: str
+    withdrawn_at: str | None
+    withdrawal_reason: str | None
+    change_count: int
+
+
+class ReorganisationPage(PageOut):
+    as_of: AsOfOut
+    results: list[ReorganisationOut]
+
+
+class ChangeOut(Schema):
+    id: int
+    kind: str
+    unit: str | None
+    target: str | None
+    previous_parent: str | None
+    name: str | None
+    short_name: str | None
+    unit_kind: str | None
+    target_group: str | None
+    role: str | None
+    inferred: bool
+    note: str
+
+
+class ReorganisationDetail(ReorganisationOut):
+    as_of: AsOfOut
+    description: str
+    changes: list[ChangeOut]
+    changes_page: PageOut
+
+
+STATUS = Query(
+    None,
+    description="Only reorganisations with this status (in_force, withdrawn).",
+    pattern="^(in_force|withdrawn)$",
+)
+
+
+def _reorganisations(when):
+    """The reorganisations staff see (planned ones are not yet decided), as recorded at
+    `when.recorded` if given: their status, title and date then."""
+    if when.recorded is None:
+        return Reorganisation.objects.on_record()
+    recorded = Reorganisation.history.as_of(when.recorded)
+    return recorded.exclude(status=Reorganisation.Status.PLANNED)
+
+
+def _reorganisation_out(request, r, change_count: int) -> dict:
+    return {
+        "id": r.pk,
+        "url": request.build_absolute_uri(reverse("history:detail", args=[r.pk])),
+        "api_url": request.build_absolute_uri(reverse("api:reorganisation", args=[r.pk])),
+        "title": r.title,
+        "date": r.dating.as_json(),
+        "status": r.status,
+        "withdrawn_at": r.withdrawn_at.isoformat() if r.withdrawn_at else None,
+        "withdrawal_reason": r.withdrawal_reason or None,
+        "change_count": change_count,
+    }
+
+
+@read(
+    router,
+    "/reorganisations",
+    ReorganisationPage,
+    name="reorganisations",
+    summary="The reorganisations",
+)
+def reorganisations(
+    request,
+    date: str = DATE,
+    recorded: str = RECORDED,
+    status: str = STATUS,
+    page: int = PAGE,
+    page_size: int = SIZE,
+):
+    """The reorganisations in force and withdrawn, in order of date (planned ones are not
+    shown until they are put in force). With `date`, only those that took effect by it; with
+    `recorded`, as the registry recorded them then."""
+    when = as_of(request)
+    found = _reorganisations(when)
+    if request.GET.get("date"):
+        found = found.filter(Q(date__lte=when.date) | Q(date__isnull=True))
+    if status:
+        found = found.filter(status=status)
+    links = page_links(request, page, page_size, found.count())
+    start = (page - 1) * page_size
+    rows = list(found.order_by(F("date").asc(nulls_first=True), "id")[start : start + page_size])
+    counts = _change_counts(when, [r.pk for r in rows])
+    return {
+        **links,
+        "as_of": as_of_out(when),
+        "results": [_reorganisation_out(request, r, counts.get(r.pk, 0)) for r in rows],
+    }
+
+
+def _changes_of(when, ids):
+    if when.recorded is None:
+        return Change.objects.filter(reorganisation_id__in=ids)
+    return Change.history.as_of(when.recorded).filter(reorganisation_id__in=ids)
+
+
+def _change_counts(when, ids) -> dict:
+    counts = _changes_of(when, ids).order_by().values("reorganisation_id")
+    return dict(counts.annotate(n=Count("id")).values_list("reorganisation_id", "n"))
+
+
+@read(
+    router,
+    "/reorganisations/{int:pk}",
+    ReorganisationDetail,
+    name="reorganisation",
+    summary="One reorganisation and its changes",
+)
+def reorganisation(
+    request,
+    pk: int,
+    date: str = DATE,
+    recorded: str = RECORDED,
+    page: int = PAGE,
+    page_size: int = SIZE,
+):
+    """A reorganisation, its status and dating, and its changes (paged: a generated
+    reorganisation may hold thousands), each naming the units by slug."""
+    when = as_of(request)
+    found = _reorganisations(when).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("The registry has no reorganisation number %(pk)s.") % {"pk": pk})
+    changes = _changes_of(when, [found.pk]).order_by("id")
+    links = page_links(request, page, page_size, changes.count())
+    start = (page - 1) * page_size
+    rows = list(
+        changes.values(
+            "id",
+            "kind",
+            "name",
+            "short_name",
+            "unit_kind",
+            "target_group",
+            "role",
+            "inferred",
+            "note",
+            unit_slug=F("unit__slug"),
+            target_slug=F("target__slug"),
+            previous_parent_slug=F("previous_parent__slug"),
+        )[start : start + page_size]
+    )
+    return {
+        **_reorganisation_out(request, found, links["count"]),
+        "as_of": as_of_out(when),
+        "description": found.description,
+        "changes": [
+            {
+                "id": c["id"],
+                "kind": c["kind"],
+                "unit": c["unit_slug"],
+                "target": c["target_slug"],
+                "previous_parent": c["previous_parent_slug"],
+                "name": c["name"] or None,
+                "short_name": c["short_name"] or None,
+                "unit_kind": c["unit_kind"] or None,
+                "target_group": c["target_group"] or None,
+                "role": c["role"] or None,
+                "inferred": c["inferred"],
+                "note": c["note"],
+            }
+            for c in rows
+        ],
+        "changes_page": links,
+    }
+
+
+# The change feed ---------------------------------------------------------------------
+
+
+class RecordChangeOut(Schema):
+    recorded_at: str
+    operation: str
+    record: str
+    id: int
+    by: str
+    reason: str | None
+
+
+class FeedOut(Schema):
+    data_version: str
+    since: str | None
+    results: list[RecordChangeOut]
+    next: str | None
+    cursor: str | None
+
+
+OPERATIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def recorded_models() -> dict:
+    """The registry's records that keep a history, by the name the feed gives them
+    (`app.model`): every write to any of them is in the feed."""
+    found = {}
+    for app_label in ("orgunits", "history", "responsibilities"):
+        for model in apps.get_app_config(app_label).get_models():
+            if hasattr(model, "history") and model._meta.managed:
+                found[model._meta.label_lower] = model
+    return found
+
+
+def _encode(cursor: tuple) -> str:
+    raw = json.dumps([cursor[0].isoformat(), cursor[1], cursor[2]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(text: str) -> tuple:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        moment, label, history_id = json.loads(raw)
+        moment = datetime.datetime.fromisoformat(moment)
+        if not isinstance(label, str) or not isinstance(history_id, int) or moment.tzinfo is None:
+            raise ValueError
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise BadRequest(
+            _("“after” is not a cursor this feed gave: start again from a moment (since).")
+        ) from None
+    return moment, label, history_id
+
+
+def _after(label: str, cursor: tuple) -> Q:
+    """The rows of the record `label` that come after `cursor` in the feed's order (moment,
+    record, history id)."""
+    moment, cursor_label, history_id = cursor
+    if label > cursor_label:
+        return Q(history_date__gte=moment)
+    if label < cursor_label:
+        return Q(history_date__gt=moment)
+    return Q(history_date__gt=moment) | Q(history_date=moment, history_id__gt=history_id)
+
+
+@read(router, "/changes", FeedOut, name="feed", summary="What changed in the record")
+def feed(
+    request,
+    since: str = Query(
+        None,
+        description="Start after this moment of record time (YYYY-MM-DDTHH:MM[:SS]); "
+        "from the first record if left out.",
+    ),
+    after: str = Query(
+        None, max_length=200, description="The cursor the previous answer gave: go on from it."
+    ),
+    page_size: int = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Entries per page."),
+):
+    """Every write to the registry's records (units, names, placements, identifiers,
+    reorganisations and their changes, tasks, responsibilities, sources), in the order it was
+    recorded: when, what, created / changed / deleted, by whom and why. To keep a copy in
+    step: read from `since`, follow `next` until it is null, keep the last `cursor`, and later
+    ask with `after=<cursor>` (an If-None-Match with the last ETag answers 304 while nothing
+    was written)."""
+    if after:
+        cursor = _decode(after)
+    elif since:
+        cursor = (parse_moment(since, name="since"), "\uffff", 0)  # strictly after it
+    else:
+        cursor = (datetime.datetime(1, 1, 1, tzinfo=datetime.UTC), "", 0)
+    version = data_version()
+    parts = []
+    for label, model in recorded_models().items():
+        history = model.history.model
+        parts.append(
+            history.objects.filter(_after(label, cursor))
+            .annotate(record=Value(label, output_field=CharField()))
+            .values(
+                "history_date",
+                "record",
+                "history_id",
+                "id",
+                "history_type",
+                "history_user_id",
+                "history_change_reason",
+            )
+            .order_by()
+        )
+    rows = list(
+        parts[0]
+        .union(*parts[1:], all=True)
+        .order_by("history_date", "record", "history_id")[: page_size + 1]
+    )
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    users = _people({r["history_user_id"] for r in rows} - {None})
+    last = (rows[-1]["history_date"], rows[-1]["record"], rows[-1]["history_id"]) if rows else None
+    next_url = None
+    if more:
+        query = f"after={_encode(last)}&page_size={page_size}"
+        next_url = request.build_absolute_uri(f"{request.path}?{query}")
+    return {
+        "data_version": version,
+        "since": since,
+        "results": [
+            {
+                "recorded_at": timezone.localtime(r["history_date"]).isoformat(),
+                "operation": OPERATIONS.get(r["history_type"], r["history_type"]),
+                "record": r["record"],
+                "id": r["id"],
+                "by": users.get(r["history_user_id"]) or public_name(None),
+                "reason": r["history_change_reason"] or None,
+            }
+            for r in rows
+        ],
+        "next": next_url,
+        "cursor": _encode(last) if last else (after or None),
+    }
+
+
+def _people(ids: set) -> dict:
+    from django.contrib.auth import get_user_model
+
+    return {user.pk: public_name(user) for user in get_user_model().objects.filter(pk__in=ids)}

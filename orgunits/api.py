@@ -1,0 +1,466 @@
+"""The API's structure and units (`/api/v1/structure`, `/api/v1/units/<slug>`): what the chart
+and the unit page show, for programs, with each date's certainty and what the registry infers
+as in the exports."""
+
+import datetime
+
+from django.db.models import F, Prefetch, Q
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from history.models import Change, Disputes
+from history.recorded import structure_as_recorded
+from responsibilities.models import Responsibility
+from socialforvaltning.api import (
+    DATE,
+    PAGE,
+    RECORDED,
+    SIZE,
+    AsOfOut,
+    PageOut,
+    as_of,
+    as_of_out,
+    page_links,
+    read,
+)
+from socialforvaltning.periods import Dating
+
+from .models import Placement, Unit, UnitClassification, UnitName, UnitNode, placements_of
+from .structure import Structure
+
+router = Router(tags=["Structure and units"])
+
+
+class DatingOut(Schema):
+    """When something took effect, as certain as the sources say (as in the exports)."""
+
+    date: str | None
+    certainty: str
+    not_before: str | None
+    not_after: str | None
+    display: str
+
+
+class PlacedUnitOut(Schema):
+    slug: str
+    url: str
+    api_url: str
+    name: str | None
+    short_name: str | None
+    kind: str
+    target_group: str | None
+    parent: str | None
+    path: list[str]
+    level: int
+    placed_from: DatingOut
+    placed_until: DatingOut | None
+    placed_last_day: str | None
+    inferred: list[str]
+    disputed: list[str]
+
+
+class StructurePage(PageOut):
+    as_of: AsOfOut
+    results: list[PlacedUnitOut]
+
+
+def _dating(dating: Dating | None) -> dict | None:
+    return dating.as_json() if dating is not None else None
+
+
+def _unit_urls(request, slug: str) -> dict:
+    return {
+        "url": request.build_absolute_uri(reverse("orgunits:detail", args=[slug])),
+        "api_url": request.build_absolute_uri(reverse("api:unit", args=[slug])),
+    }
+
+
+def _ends(placement) -> dict:
+    """Since when and until when a unit sat where it sat, each end with its certainty; the
+    last day only where the end is exact (as in the exports)."""
+    end = placement.last.end_dating if placement.valid_to else None
+    return {
+        "placed_from": _dating(placement.first.start_dating),
+        "placed_until": _dating(end),
+        "placed_last_day": (
+            placement.last_day.isoformat() if end is not None and end.is_exact else None
+        ),
+    }
+
+
+def _placed_unit(request, node, *, date, slugs: dict, parents: dict, placement, disputes):
+    unit = node.unit
+    name = unit.name_on(date)
+    kind, target_group = Structure.classification(node)
+    path, at = [], node.pk
+    while at is not None:
+        path.append(slugs[at])
+        at = parents.get(at)
+    first, last = placement.first, placement.last
+    return {
+        "slug": unit.slug,
+        **_unit_urls(request, unit.slug),
+        "name": name.name if name else None,
+        "short_name": (name.short_name or None) if name else None,
+        "kind": kind,
+        "target_group": target_group or None,
+        "parent": slugs[node.parent_id] if node.parent_id else None,
+        "path": path[::-1],
+        "level": len(path) - 1,
+        **_ends(placement),
+        "inferred": [r.value for r in unit.readings(name, Structure.own_kind(node))],
+        "disputed": [
+            end_name
+            for end_name, change_id in (
+                ("placed_from", first.opened_by_id),
+                ("placed_until", last.closed_by_id),
+            )
+            if disputes.of_change(change_id)
+        ],
+    }
+
+
+@read(router, "/structure", StructurePage, name="structure", summary="The structure on a date")
+def structure(
+    request, date: str = DATE, recorded: str = RECORDED, page: int = PAGE, page_size: int = SIZE
+):
+    """Every unit placed on the date, in tree order (a parent before its units, siblings in
+    the chart's order): its parent, its path from the top, its kind and target group on the
+    date, since when it sat there (and until when), with each date's certainty. Stable order
+    across pages; with `recorded`, the structure as the registry recorded it then."""
+    when = as_of(request)
+    start = (page - 1) * page_size
+    if when.recorded is None:
+        every = UnitNode.objects.tree_on(when.date)
+        count = every.count()
+        links = page_links(request, page, page_size, count)
+        nodes = list(every[start : start + page_size])
+        slugs, parents = _above(nodes, when.date)
+        placements = _placements_of(nodes)
+    else:
+        recorded = structure_as_recorded(when.date, when.recorded)
+        links = page_links(request, page, page_size, len(recorded))
+        nodes = recorded[start : start + page_size]
+        slugs = {n.pk: n.unit.slug for n in recorded}
+        parents = {n.pk: n.parent_id for n in recorded}
+        placements = {n.pk: Placement((n,)) for n in nodes}
+    disputes = Disputes()
+    results = [
+        _placed_unit(
+            request,
+            node,
+            date=when.date,
+            slugs=slugs,
+            parents=parents,
+            placement=placements[node.pk],
+            disputes=disputes,
+        )
+        for node in nodes
+    ]
+    return {**links, "as_of": as_of_out(when), "results": results}
+
+
+def _above(nodes: list, date: datetime.date) -> tuple[dict, dict]:
+    """Slug and parent of the page's nodes and of every node above them (one query). A page
+    is a run of the tree in order, so whatever lies above a node of it and not on it lies
+    above its first node."""
+    if not nodes:
+        return {}, {}
+    first = nodes[0]
+    above = UnitNode.objects.valid_on(date).filter(
+        tree_id=first.tree_id, lft__lt=first.lft, rght__gt=first.rght
+    )
+    rows = [(n.pk, n.parent_id, n.unit.slug) for n in nodes]
+    rows += list(above.values_list("pk", "parent_id", "unit__slug"))
+    return {pk: slug for pk, _, slug in rows}, {pk: parent for pk, parent, _ in rows}
+
+
+def _placements_of(nodes: list) -> dict:
+    """The placement (the run of nodes under one parent unit) each node belongs to (one
+    query, for the page's units only)."""
+    every = (
+        UnitNode.objects.filter(unit_id__in={n.unit_id for n in nodes})
+        .with_datings()
+        .annotate(parent_unit_id=F("parent__unit_id"))
+    )
+    return {node.pk: p for p in placements_of(every) for node in p.nodes}
+
+
+# One unit ------------------------------------------------------------------------------
+
+
+class NameOut(Schema):
+    name: str
+    short_name: str | None
+    kind: str
+    language: str
+    valid_from: DatingOut
+    valid_to: DatingOut | None
+    inferred: list[str]
+
+
+class PlacementOut(Schema):
+    parent: str | None
+    placed_from: DatingOut
+    placed_until: DatingOut | None
+    placed_last_day: str | None
+
+
+class ClassificationOut(Schema):
+    kind: str
+    target_group: str | None
+    valid_from: str | None
+    valid_to: str | None
+
+
+class IdentifierOut(Schema):
+    scheme: str
+    value: str
+
+
+class UnitRefOut(Schema):
+    slug: str
+    name: str | None
+    api_url: str
+
+
+class OnDateOut(Schema):
+    name: str | None
+    short_name: str | None
+    kind: str
+    target_group: str | None
+    parent: UnitRefOut | None
+    path: list[UnitRefOut]
+    units_below: list[UnitRefOut]
+    uncertain: bool
+    inferred: list[str]
+
+
+class HeldTaskOut(Schema):
+    task: str
+    name: str
+    role: str
+    post: str | None
+    start: DatingOut
+    end: DatingOut | None
+    inferred: bool
+    api_url: str
+
+
+class LineageOut(Schema):
+    unit: UnitRefOut
+    change: str
+    date: DatingOut
+    reorganisation: int
+
+
+class SourceOut(Schema):
+    document: str
+    heading: str
+    excerpt: str
+    role: str
+
+
+class UnitOut(Schema):
+    slug: str
+    url: str
+    api_url: str
+    as_of: AsOfOut
+    kind: str
+    target_group: str | None
+    record_status: str
+    description: str
+    on_date: OnDateOut | None
+    names: list[NameOut]
+    placements: list[PlacementOut]
+    classifications: list[ClassificationOut]
+    identifiers: list[IdentifierOut]
+    tasks: list[HeldTaskOut]
+    predecessors: list[LineageOut]
+    successors: list[LineageOut]
+    sources: list[SourceOut]
+
+
+def _ref(request, unit, date) -> dict:
+    return {
+        "slug": unit.slug,
+        "name": unit.name_at(date),
+        "api_url": request.build_absolute_uri(reverse("api:unit", args=[unit.slug])),
+    }
+
+
+def _placement_out(placement) -> dict:
+    return {
+        "parent": placement.parent.unit.slug if placement.parent_id else None,
+        **_ends(placement),
+    }
+
+
+def _on_date(request, unit, when) -> dict | None:
+    """The unit on the date, as the unit page shows it: live, or as recorded then."""
+    date = when.date
+    if when.recorded is None:
+        node = next((n for n in unit.nodes.all() if n.is_valid_on(date)), None)
+        if node is None:
+            return None
+        above, below = node.neighbourhood_on(date)
+        kind, target_group = unit.kind_on, unit.target_group_on
+        own_kind = getattr(unit, "reclassified_on", None) is None
+        name = unit.name_on(date)
+        parent = above[-1].unit if above else None
+    else:
+        then = Structure(date, structure_as_recorded(date, when.recorded))
+        node = then.by_unit.get(unit.pk)
+        if node is None:
+            return None
+        above, below = then.path(node)[:-1], then.children[node.pk]
+        kind, target_group = Structure.classification(node)
+        own_kind = True
+        name = node.unit.name_on(date)
+        parent = above[-1].unit if above else None
+    return {
+        "name": name.name if name else None,
+        "short_name": (name.short_name or None) if name else None,
+        "kind": kind,
+        "target_group": target_group or None,
+        "parent": _ref(request, parent, date) if parent else None,
+        "path": [_ref(request, n.unit, date) for n in above],
+        "units_below": [_ref(request, n.unit, date) for n in below],
+        "uncertain": node.uncertain_on(date),
+        "inferred": [r.value for r in unit.readings(name, own_kind)],
+    }
+
+
+def _lineage(request, changes, unit, *, towards: str) -> list[dict]:
+    joins = (Change.Kind.MERGED, Change.Kind.SPLIT)
+    rows = []
+    for change in changes:
+        if change.kind not in joins:
+            continue
+        if towards == "predecessors" and change.target_id == unit.pk:
+            other = change.unit
+        elif towards == "successors" and change.unit_id == unit.pk:
+            other = change.target
+        else:
+            continue
+        rows.append(
+            {
+                "unit": _ref(request, other, change.reorganisation.date),
+                "change": change.kind,
+                "date": _dating(change.reorganisation.dating),
+                "reorganisation": change.reorganisation_id,
+            }
+        )
+    return rows
+
+
+@read(router, "/units/{slug}", UnitOut, name="unit", summary="One unit")
+def unit(request, slug: str, date: str = DATE, recorded: str = RECORDED):
+    """A unit's record: its names, placements, kind and target group over time, identifiers
+    and sources; what it was on the date (name, parent, path from the top, units below; as
+    recorded then with `recorded`); the tasks it held on the date; and its predecessors and
+    successors (mergers and splits)."""
+    when = as_of(request)
+    date = when.date
+    found = (
+        Unit.objects.classified_on(date)
+        .filter(slug=slug[:100])
+        .prefetch_related(
+            Prefetch("names", queryset=UnitName.objects.with_datings()),
+            "identifiers",
+            "citations__document",
+            Prefetch(
+                "nodes",
+                queryset=UnitNode.objects.with_datings()
+                .select_related("parent__unit")
+                .order_by(F("valid_from").asc(nulls_first=True)),
+            ),
+            Prefetch("classifications", queryset=UnitClassification.objects.order_by("valid_from")),
+        )
+        .first()
+    )
+    if found is None:
+        raise Http404(_("The registry has no unit “%(slug)s”.") % {"slug": slug[:100]})
+    changes = list(
+        Change.objects.in_force()
+        .filter(
+            Q(unit=found, kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
+            | Q(target=found, kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
+        )
+        .select_related("reorganisation", "unit", "target")
+        .prefetch_related("unit__names", "target__names")
+        .order_by(F("reorganisation__date").asc(nulls_first=True), "id")
+    )
+    held = (
+        Responsibility.objects.valid_on(date)
+        .filter(unit=found)
+        .with_datings()
+        .select_related("task", "post")
+        .order_by("task__name")
+    )
+    return {
+        "slug": found.slug,
+        **_unit_urls(request, found.slug),
+        "as_of": as_of_out(when),
+        "kind": found.kind,
+        "target_group": found.target_group or None,
+        "record_status": found.record_status,
+        "description": found.description,
+        "on_date": _on_date(request, found, when),
+        "names": [
+            {
+                "name": n.name,
+                "short_name": n.short_name or None,
+                "kind": n.kind,
+                "language": n.language,
+                "valid_from": _dating(n.start_dating),
+                "valid_to": _dating(n.end_dating),
+                "inferred": [
+                    field
+                    for field, inferred in (
+                        ("name", n.name_inferred),
+                        ("short_name", n.short_name_is_a_reading),
+                    )
+                    if inferred
+                ],
+            }
+            for n in found.names.all()
+        ],
+        "placements": [_placement_out(p) for p in placements_of(found.nodes.all())],
+        "classifications": [
+            {
+                "kind": c.kind,
+                "target_group": c.target_group or None,
+                "valid_from": c.valid_from.isoformat() if c.valid_from else None,
+                "valid_to": c.valid_to.isoformat() if c.valid_to else None,
+            }
+            for c in found.classifications.all()
+        ],
+        "identifiers": [{"scheme": i.scheme, "value": i.value} for i in found.identifiers.all()],
+        "tasks": [
+            {
+                "task": r.task.slug,
+                "name": r.task.name,
+                "role": r.role,
+                "post": r.post.title if r.post else None,
+                "start": _dating(r.start_dating),
+                "end": _dating(r.end_dating),
+                "inferred": r.inferred,
+                "api_url": request.build_absolute_uri(reverse("api:task", args=[r.task.slug])),
+            }
+            for r in held
+        ],
+        "predecessors": _lineage(request, changes, found, towards="predecessors"),
+        "successors": _lineage(request, changes, found, towards="successors"),
+        "sources": [
+            {
+                "document": c.document.title,
+                "heading": c.heading,
+                "excerpt": c.excerpt,
+                "role": c.role,
+            }
+            for c in found.citations.all()
+        ],
+    }

@@ -1,0 +1,202 @@
+"""The API's tasks (`/api/v1/tasks`): who owned a task on a date, and a task's history."""
+
+from django.core.exceptions import BadRequest
+from django.db.models import F
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+
+from orgunits.api import DatingOut
+from socialforvaltning.api import (
+    DATE,
+    PAGE,
+    RECORDED,
+    SIZE,
+    AsOfOut,
+    PageOut,
+    as_of,
+    as_of_out,
+    page_links,
+    read,
+)
+
+from .forms import LookupForm
+from .lookup import answers_on, holder_as_json
+from .models import Category, Responsibility, Task
+from .search import ranking
+
+router = Router(tags=["Tasks"])
+
+
+class SourceOut(Schema):
+    document: str
+    file: str
+    heading: str
+    excerpt: str
+    role: str
+
+
+class HolderOut(Schema):
+    unit: str
+    unit_slug: str
+    unit_path: list[str]
+    unit_name_inferred: bool
+    role: str
+    post: str | None
+    post_inferred: bool | None
+    valid_from: str | None
+    valid_to: str | None
+    last_day: str | None
+    start: DatingOut
+    end: DatingOut | None
+    uncertain: bool
+    inferred: bool
+    note: str
+    source: list[SourceOut]
+
+
+class TaskOnDateOut(Schema):
+    slug: str
+    name: str
+    category: str
+    url: str
+    api_url: str
+    holders: list[HolderOut]
+
+
+class TaskPage(PageOut):
+    as_of: AsOfOut
+    results: list[TaskOnDateOut]
+
+
+TASK_FIELDS = ("task", "task_slug", "category")
+
+
+def _task_urls(request, slug: str) -> dict:
+    return {
+        "url": request.build_absolute_uri(reverse("responsibilities:detail", args=[slug])),
+        "api_url": request.build_absolute_uri(reverse("api:task", args=[slug])),
+    }
+
+
+@read(router, "/tasks", TaskPage, name="tasks", summary="Who holds tasks on a date")
+def tasks(
+    request,
+    q: str = Query(None, max_length=200, description="Words of the task's name or synonyms."),
+    category: str = Query(None, description="A category's code (see the task resource)."),
+    date: str = DATE,
+    recorded: str = RECORDED,
+    page: int = PAGE,
+    page_size: int = SIZE,
+):
+    """The tasks found by `q` (a word also matches through its Danish stem; exact matches
+    first) or in a `category`, or every task when neither is given, those held on the date
+    first; each with its owner and partners on the date, where they sat, since when (with its
+    certainty), whether the registry inferred it, and the passages that say so."""
+    when = as_of(request)
+    form = LookupForm({"q": q or "", "category": category or ""})
+    if not form.is_valid():
+        raise BadRequest(form.error_message())
+    query = form.cleaned_data["q"].strip()
+    if query:
+        found = Task.objects.search(query)
+    elif form.cleaned_data["category"]:
+        found = Task.objects.filter(category=form.cleaned_data["category"])
+    else:
+        found = Task.objects.all()
+    start = (page - 1) * page_size
+    lookup = answers_on(
+        found, when.date, ranks=ranking(query) if query else (), limit=page_size, offset=start
+    )
+    links = page_links(request, page, page_size, lookup.matched)
+    answers = {a.task.pk: a for a in lookup.answers}
+    results = []
+    for task in [a.task for a in lookup.answers] + list(lookup.unheld):
+        answer = answers.get(task.pk)
+        holders = [holder_as_json(answer, h) for h in answer.holders] if answer else []
+        results.append(
+            {
+                "slug": task.slug,
+                "name": task.name,
+                "category": task.category,
+                **_task_urls(request, task.slug),
+                "holders": [{k: v for k, v in h.items() if k not in TASK_FIELDS} for h in holders],
+            }
+        )
+    return {**links, "as_of": as_of_out(when), "results": results}
+
+
+class ResponsibilityOut(Schema):
+    unit: str
+    unit_name: str
+    role: str
+    post: str | None
+    start: DatingOut
+    end: DatingOut | None
+    held_on_date: bool
+    inferred: bool
+    note: str
+    began_with: int | None
+    ended_with: int | None
+
+
+class TaskOut(Schema):
+    slug: str
+    name: str
+    category: str
+    category_label: str
+    description: str
+    synonyms: list[str]
+    url: str
+    api_url: str
+    as_of: AsOfOut
+    responsibilities: list[ResponsibilityOut]
+
+
+@read(router, "/tasks/{slug}", TaskOut, name="task", summary="One task's history")
+def task(request, slug: str, date: str = DATE, recorded: str = RECORDED):
+    """Who held the task over time, in which role and post, and which reorganisation began
+    and ended each holding (`held_on_date` marks those of the date); with `recorded`, as the
+    registry recorded it then."""
+    when = as_of(request)
+    found = Task.objects.filter(slug=slug[:100]).first()
+    if found is None:
+        raise Http404(_("The registry has no task “%(slug)s”.") % {"slug": slug[:100]})
+    if when.recorded is None:
+        held = Responsibility.objects.filter(task=found)
+    else:
+        held = Responsibility.history.as_of(when.recorded).filter(task_id=found.pk)
+    held = (
+        held.select_related(
+            "unit", "post", "opened_by__reorganisation", "closed_by__reorganisation"
+        )
+        .prefetch_related("unit__names")
+        .order_by(F("valid_from").asc(nulls_first=True), "role", "unit__slug")
+    )
+    return {
+        "slug": found.slug,
+        "name": found.name,
+        "category": found.category,
+        "category_label": str(Category(found.category).label),
+        "description": found.description,
+        "synonyms": [s for s in found.synonyms.splitlines() if s.strip()],
+        **_task_urls(request, found.slug),
+        "as_of": as_of_out(when),
+        "responsibilities": [
+            {
+                "unit": r.unit.slug,
+                "unit_name": r.unit.name_at(r.valid_from),
+                "role": r.role,
+                "post": r.post.title if r.post else None,
+                "start": r.start_dating.as_json(),
+                "end": r.end_dating.as_json() if r.end_dating else None,
+                "held_on_date": r.is_valid_on(when.date),
+                "inferred": r.inferred,
+                "note": r.note,
+                "began_with": r.opened_by.reorganisation_id if r.opened_by else None,
+                "ended_with": r.closed_by.reorganisation_id if r.closed_by else None,
+            }
+            for r in held
+        ],
+    }

@@ -1,0 +1,338 @@
+"""The read API's common ground (`/api/v1/`): the NinjaAPI object the apps' routers join, who
+may read, errors as `application/problem+json`, ETags from the data version, and pages.
+
+django-ninja rather than Django REST framework: the API only reads, so DRF's serializers,
+viewsets and browsable forms would be weight without use; ninja writes the OpenAPI document
+from the operations' type hints and schemas, so it cannot drift from the code, and ships
+Swagger UI as static files (the machines here are offline: no CDN).
+
+Every operation reads `date=` (valid time) and `recorded=` (record time) as the pages do,
+through `AsOf`, so a date means the same here as there, and a wrong one gets the same message.
+"""
+
+import functools
+import logging
+import math
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query, Schema, Swagger
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
+from ninja.security import HttpBearer
+
+from .asof import AsOf
+from .errors import RETRY_AFTER_SECONDS
+from .models import IntegrationToken
+
+log = logging.getLogger("registry.api")
+
+PROBLEM = "application/problem+json"
+PAGE_SIZE = 100
+PAGE_SIZE_MAX = 500
+
+
+class Problem(Schema):
+    """RFC 9457: what went wrong, for a program (`status`, `title`) and a person (`detail`)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+# What every operation may answer besides its 200, for the OpenAPI document.
+ERRORS = {400: Problem, 401: Problem, 404: Problem, 429: Problem, 503: Problem}
+
+
+def problem(status: int, title: str, detail: str, **headers) -> JsonResponse:
+    response = JsonResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status=status,
+        content_type=PROBLEM,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+
+
+def count_a_request(token: IntegrationToken):
+    """At most `requests_per_minute` requests per token in each clock minute, counted in the
+    shared cache (Redis under `make serve`, so across every web process). A cache that is
+    away limits nothing: reading goes on, as the pages do."""
+    now = time.time()
+    key = f"api-rate:{token.pk}:{int(now // 60)}"
+    try:
+        cache.add(key, 0, timeout=61)
+        used = cache.incr(key)
+    except Exception:  # the cache is away or lost the key: the request is not counted
+        return
+    if used > token.requests_per_minute:
+        raise RateLimited(retry_after=max(1, 60 - int(now % 60)))
+
+
+class Reader(HttpBearer):
+    """Who may read: anyone while the registry is public (REGISTRY_PUBLIC), otherwise a
+    logged-in user (the docs page in a browser) or an integration's token."""
+
+    openapi_description = (
+        "Needed only where the registry is not public: an integration token from the admin "
+        "(Integrationsnøgler), sent as `Authorization: Bearer sfr_…`."
+    )
+
+    def __call__(self, request):
+        if settings.REGISTRY_PUBLIC:
+            return "public"
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            return request.user
+        return super().__call__(request)
+
+    def authenticate(self, request, token):
+        found = IntegrationToken.objects.holding(token)
+        if found is not None:
+            count_a_request(found)
+            found.record_use()
+        return found
+
+
+reader = Reader()
+
+
+class Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # "Mål og Rammer", not "M\\u00e5l"
+
+
+class RegistryAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Errors are documented as what they are sent as: `application/problem+json`."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[PROBLEM] = content.pop("application/json")
+        return schema
+
+
+api = RegistryAPI(
+    title="Socialforvaltningens organisationsregister",
+    version="1",
+    description=(
+        "The registry's answers for other systems: the structure on a date, units, "
+        "reorganisations, tasks and their owners, and a feed of what changed in the record. "
+        "Every operation takes `date` (valid time, YYYY-MM-DD; today if left out) and "
+        "`recorded` (record time, YYYY-MM-DDTHH:MM; now if left out), as the pages do. "
+        "Answers carry an ETag from the registry's data version: ask again with "
+        "If-None-Match to get a 304 while nothing changed. Errors are "
+        "application/problem+json."
+    ),
+    urls_namespace="api",
+    docs=Swagger(settings={"persistAuthorization": True}),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=reader,
+    renderer=Renderer(),
+)
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_parameters(request, exc):
+    details = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', '')}"
+        for e in exc.errors
+    )
+    return problem(400, _("Bad request"), details[:1000])
+
+
+@api.exception_handler(BadRequest)
+def bad_request(request, exc):
+    return problem(400, _("Bad request"), str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request, exc):
+    return problem(
+        401,
+        _("Not authenticated"),
+        _("This registry is not public: send an integration token as “Authorization: Bearer”."),
+        WWW_Authenticate='Bearer realm="registry"',
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc):
+    return problem(403, _("Forbidden"), str(exc) or _("You may not read this."))
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request, exc):
+    return problem(
+        429,
+        _("Too many requests"),
+        _("This token's requests per minute are used up; try again in %(seconds)d seconds.")
+        % {"seconds": exc.retry_after},
+        Retry_After=str(exc.retry_after),
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return problem(404, _("Not found"), str(exc) or _("There is nothing at this address."))
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    return problem(exc.status_code, _("Error"), str(exc))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_away(request, exc):
+    log.error("database unavailable", exc_info=exc)
+    return problem(
+        503,
+        _("Service unavailable"),
+        _("The registry's database does not answer; try again shortly."),
+        Retry_After=str(RETRY_AFTER_SECONDS),
+    )
+
+
+@api.exception_handler(Exception)
+def server_error(request, exc):
+    log.error("API error", exc_info=exc)
+    return problem(500, _("Server error"), _("The registry failed to answer; it is logged."))
+
+
+def versioned(view):
+    """ETag and conditional GET from the registry's data version (as the pages have): while
+    nothing is edited the answer to an address stays the same, so a client that has it gets
+    a 304 without it being built. Checked only once the reader is allowed in."""
+    from history.version import data_version
+
+    from .middleware import ConditionalGetMiddleware
+
+    @functools.wraps(view)
+    def answer(request, *args, **kwargs):
+        origin = settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
+        etag = ConditionalGetMiddleware.etag(data_version(), request, origin)
+        asked = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+        if etag in asked and request.method in ("GET", "HEAD") and _allowed(request):
+            response = HttpResponseNotModified()
+        else:
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200:
+                return response
+        response["ETag"] = etag
+        response["Cache-Control"] = "no-cache" if settings.REGISTRY_PUBLIC else "private, no-cache"
+        response["Vary"] = "Authorization, Cookie"
+        return response
+
+    return answer
+
+
+def read(router, path: str, schema, *, name: str, summary: str):
+    """A read operation on `router`: documented with its answer and the errors every
+    operation may give, and answered with an ETag from the data version (`versioned`)."""
+    from ninja.decorators import decorate_view
+
+    def declare(view):
+        view = decorate_view(versioned)(view)
+        return router.get(path, response={200: schema, **ERRORS}, url_name=name, summary=summary)(
+            view
+        )
+
+    return declare
+
+
+def _allowed(request) -> bool:
+    try:
+        return bool(reader(request))
+    except RateLimited:
+        return False  # the view answers 429
+
+
+# Parameters every operation shares, documented once.
+DATE = Query(
+    None,
+    description="Valid time: the organisation on this date (YYYY-MM-DD); today if left out.",
+    format="date",
+    example="2011-03-01",
+)
+RECORDED = Query(
+    None,
+    description=(
+        "Record time: as the registry recorded it at this moment (YYYY-MM-DDTHH:MM[:SS], the "
+        "registry's time zone); what it says now if left out."
+    ),
+    example="2026-11-01T12:00",
+)
+PAGE = Query(1, ge=1, le=1_000_000, description="Page number, from 1.")
+SIZE = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Items per page.")
+
+
+def as_of(request) -> AsOf:
+    return AsOf.from_request(request)
+
+
+class AsOfOut(Schema):
+    date: str
+    recorded: str | None
+
+
+def as_of_out(when: AsOf) -> dict:
+    return {
+        "date": when.date.isoformat(),
+        "recorded": when.recorded.isoformat() if when.recorded else None,
+    }
+
+
+def page_links(request, page: int, page_size: int, count: int) -> dict:
+    """count, pages and the absolute addresses of the next and previous pages (the same query
+    with another page number); a page past the last is a 404, not an empty page."""
+    pages = max(1, math.ceil(count / page_size))
+    if page > pages:
+        raise Http404(
+            _("There are %(pages)d pages of %(size)d; page %(page)d is past the last.")
+            % {"pages": pages, "size": page_size, "page": page}
+        )
+
+    def link(number):
+        query = request.GET.copy()
+        query["page"] = str(number)
+        return request.build_absolute_uri(f"{request.path}?{urlencode(query, doseq=True)}")
+
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "pages": pages,
+        "next": link(page + 1) if page < pages else None,
+        "previous": link(page - 1) if page > 1 else None,
+    }
+
+
+class PageOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    next: str | None
+    previous: str | None
+
+
+def json_response(data, status: int = 200) -> HttpResponse:
+    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,149 @@
+"""Who may read the API, what a client that already has an answer gets, and how it says
+what was wrong: never a 500, always application/problem+json with a message."""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from socialforvaltning.models import IntegrationToken
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def problem(response, status):
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    return body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "structure?date=2011-02-30",
+        "structure?date=yesterday",
+        "structure?date=2011-03-01&recorded=3000-01-01T00:00",
+        "structure?recorded=soon",
+        "structure?page=0",
+        "structure?page=abc",
+        "structure?page_size=100000",
+        "structure?page=999",
+        "units/no-such-unit",
+        "units/mr-voksne?date=%00",
+        "reorganisations/999999",
+        "reorganisations?status=maybe",
+        "tasks?q=" + "x" * 500,
+        "tasks?category=nonsense",
+        "tasks/no-such-task",
+        "changes?since=2011-13-01",
+        "changes?after=not-a-cursor",
+        "changes?after=" + "W10",
+        "nothing-here",
+    ],
+)
+def test_bad_input_is_a_problem_that_says_what_was_wrong_never_a_500(client, path):
+    response = client.get(f"/api/v1/{path}")
+    assert response.status_code in (400, 404), response.content[:300]
+    problem(response, response.status_code)
+
+
+def test_a_client_with_the_current_answer_gets_304_until_the_record_changes(client, archivist):
+    from orgunits.models import UnitName
+
+    first = client.get("/api/v1/structure", {"date": "2011-03-01"})
+    etag = first["ETag"]
+    again = client.get("/api/v1/structure", {"date": "2011-03-01"}, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+    name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
+    name.short_name, name._change_reason = "MR V.", "Stavning"
+    name.save()
+    changed = client.get("/api/v1/structure", {"date": "2011-03-01"}, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+
+
+@pytest.fixture
+def private(settings):
+    settings.REGISTRY_PUBLIC = False
+
+
+def make_token(archivist, **fields) -> tuple[IntegrationToken, str]:
+    token = IntegrationToken(integration="Intranettets organisationsdiagram", **fields)
+    secret = token.issue()
+    token.created_by, token._history_user, token._change_reason = archivist, archivist, "Test"
+    token.save()
+    return token, secret
+
+
+def test_a_private_registry_asks_for_a_token_and_reads_with_one(client, private, archivist):
+    refused = client.get("/api/v1/structure")
+    problem(refused, 401)
+    assert refused["WWW-Authenticate"].startswith("Bearer")
+    _, secret = make_token(archivist)
+    allowed = client.get("/api/v1/structure", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert allowed.status_code == 200
+    problem(client.get("/api/v1/structure", HTTP_AUTHORIZATION="Bearer sfr_forged"), 401)
+
+
+def test_a_revoked_token_reads_nothing_more(client, private, archivist):
+    token, secret = make_token(archivist)
+    token.revoke()
+    token._change_reason = "Integrationen er nedlagt"
+    token.save()
+    problem(client.get("/api/v1/structure", HTTP_AUTHORIZATION=f"Bearer {secret}"), 401)
+    assert token.history.count() == 2  # created, revoked: both kept with who and why
+
+
+def test_a_token_past_its_requests_per_minute_is_told_when_to_come_back(client, private, archivist):
+    _, secret = make_token(archivist, requests_per_minute=3)
+    answers = [
+        client.get("/api/v1/reorganisations", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        for _ in range(4)
+    ]
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+    problem(answers[3], 429)
+    assert 1 <= int(answers[3]["Retry-After"]) <= 60
+
+
+def test_a_private_registrys_304_needs_the_token_too(client, private, archivist):
+    _, secret = make_token(archivist)
+    etag = client.get("/api/v1/structure", HTTP_AUTHORIZATION=f"Bearer {secret}")["ETag"]
+    problem(client.get("/api/v1/structure", HTTP_IF_NONE_MATCH=etag), 401)
+
+
+def test_the_token_is_shown_once_when_an_archivist_creates_it_and_only_its_digest_is_kept(
+    client, archivist
+):
+    archivist.is_staff = True
+    archivist.save()
+    archivist.user_permissions.add(
+        *Permission.objects.filter(codename__endswith="integrationtoken")
+    )
+    client.force_login(archivist)
+    response = client.post(
+        "/admin/socialforvaltning/integrationtoken/add/",
+        {
+            "integration": "Sagssystemet",
+            "requests_per_minute": "60",
+            "change_reason": "Sagssystemet skal slå opgaver op",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    secret = next(w for m in shown for w in m.split() if w.startswith("sfr_"))
+    token = IntegrationToken.objects.get(integration="Sagssystemet")
+    assert secret not in (token.key_digest, token.key_start)
+    assert IntegrationToken.objects.holding(secret) == token
+    assert token.history.get().history_change_reason == "Sagssystemet skal slå opgaver op"
+
+
+def test_the_openapi_document_and_its_docs_are_served_without_a_cdn(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    assert {"/api/v1/structure", "/api/v1/units/{slug}", "/api/v1/changes"} <= set(schema["paths"])
+    errors = schema["paths"]["/api/v1/structure"]["get"]["responses"]["400"]["content"]
+    assert list(errors) == [PROBLEM]
+    docs = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in docs and "//cdn" not in docs and "https://" not in docs

@@ -1,0 +1,158 @@
+"""The read API answers what the pages show, for programs: the structure on a date with
+paths and certainty, one unit, reorganisations, tasks and their owners, and a feed of
+every write to the record."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from history.models import Reorganisation
+from orgunits.models import UnitName
+
+pytestmark = pytest.mark.django_db
+
+
+def get(client, path, **params):
+    response = client.get(f"/api/v1/{path}", params)
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"].startswith("application/json")
+    return response.json()
+
+
+def every_page(client, path, **params):
+    """Every result, following `next` to the end."""
+    answer = get(client, path, **params)
+    results = list(answer["results"])
+    while answer["next"]:
+        answer = client.get(answer["next"]).json()
+        results += answer["results"]
+    return results
+
+
+def test_the_structure_on_the_day_of_the_merger_has_mr_voksne_under_mal_og_rammer(client):
+    units = {u["slug"]: u for u in every_page(client, "structure", date="2011-03-01")}
+    voksne = units["mr-voksne"]
+    assert voksne["name"] == "Mål- og Rammekontoret for Voksne"
+    assert voksne["parent"] == "center-for-maal-og-rammer"
+    assert voksne["path"] == [
+        "socialforvaltningen",
+        "direktion",
+        "center-for-maal-og-rammer",
+        "mr-voksne",
+    ]
+    assert voksne["placed_from"]["date"] == "2011-03-01"
+    assert voksne["placed_from"]["certainty"] == "exact"
+    assert "mr-handicap-og-psykiatri" not in units  # merged away the same day
+    assert "mr-handicap-og-psykiatri" in {
+        u["slug"] for u in every_page(client, "structure", date="2011-02-28")
+    }
+
+
+def test_pages_of_the_structure_are_in_tree_order_and_together_hold_each_unit_once(client):
+    whole = get(client, "structure", date="2011-03-01", page_size=500)["results"]
+    paged = every_page(client, "structure", date="2011-03-01", page_size=4)
+    assert [u["slug"] for u in paged] == [u["slug"] for u in whole]
+    assert len({u["slug"] for u in paged}) == len(paged)
+    seen = set()
+    for unit in paged:  # a parent always comes before its units
+        assert unit["parent"] is None or unit["parent"] in seen
+        seen.add(unit["slug"])
+
+
+def test_an_uncertain_start_keeps_its_vagueness_and_an_inferred_name_is_flagged(client):
+    units = {u["slug"]: u for u in every_page(client, "structure", date="2009-01-01")}
+    direktoer = units["direktoer-1"]
+    assert direktoer["placed_from"]["certainty"] == "range"
+    assert direktoer["placed_from"]["date"] is None
+    assert direktoer["placed_from"]["not_after"] == "2008-05-31"
+    assert "short_name" in direktoer["inferred"]
+
+
+def test_a_unit_says_what_it_was_on_the_date_and_where_it_came_from(client):
+    unit = get(client, "units/mr-voksne", date="2011-03-01")
+    assert unit["on_date"]["parent"]["slug"] == "center-for-maal-og-rammer"
+    assert [p["slug"] for p in unit["on_date"]["path"]] == [
+        "socialforvaltningen",
+        "direktion",
+        "center-for-maal-og-rammer",
+    ]
+    assert {p["unit"]["slug"] for p in unit["predecessors"]} == {
+        "mr-handicap-og-psykiatri",
+        "mr-udsatte",
+    }
+    assert unit["names"][0]["name"] == "Mål- og Rammekontoret for Voksne"
+    assert unit["tasks"], "MR Voksne took over the merged offices' tasks"
+    assert unit["sources"]
+
+
+def test_a_unit_before_it_existed_has_its_record_but_nothing_on_the_date(client):
+    unit = get(client, "units/mr-voksne", date="2010-01-01")
+    assert unit["on_date"] is None
+    assert unit["placements"]
+
+
+def test_the_reorganisations_come_in_order_of_date_with_their_changes(client):
+    reorganisations = every_page(client, "reorganisations", page_size=3)
+    dated = [r["date"]["date"] for r in reorganisations if r["date"]["date"]]
+    assert dated == sorted(dated)
+    merger = next(r for r in reorganisations if r["date"]["date"] == "2011-03-01")
+    detail = get(client, f"reorganisations/{merger['id']}")
+    assert detail["status"] == "in_force"
+    merged = [c for c in detail["changes"] if c["kind"] == "merged"]
+    assert {c["target"] for c in merged} == {"mr-voksne"}
+    until_2010 = get(client, "reorganisations", date="2010-01-01")["results"]
+    assert all((r["date"]["date"] or "") <= "2010-01-01" for r in until_2010)
+
+
+def test_a_task_lookup_names_the_owner_on_the_date_and_a_tasks_history_names_each(client):
+    found = get(client, "tasks", q="visitationen", date="2011-03-01")["results"]
+    assert found and any(t["holders"] for t in found)
+    slug = found[0]["slug"]
+    history = get(client, f"tasks/{slug}", date="2011-03-01")
+    assert history["responsibilities"]
+    assert any(r["held_on_date"] for r in history["responsibilities"])
+
+
+def test_the_feed_from_a_moment_lists_a_later_edit_with_who_and_why(client, archivist):
+    before = timezone.now()
+    name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
+    name.short_name = "MR V."
+    name._history_user, name._change_reason = archivist, "Stavning rettet"
+    name.save()
+    since = timezone.localtime(before - datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    entries = every_page(client, "changes", since=since)
+    mine = [e for e in entries if e["record"] == "orgunits.unitname" and e["id"] == name.pk]
+    assert mine and mine[-1]["operation"] == "changed"
+    assert mine[-1]["reason"] == "Stavning rettet"
+    assert mine[-1]["by"] == "en arkivar"  # never the login
+
+
+def test_following_the_feed_with_its_cursor_gives_each_entry_once_and_then_nothing(client):
+    first = get(client, "changes", page_size=50)
+    seen = [(e["record"], e["id"], e["recorded_at"], e["operation"]) for e in first["results"]]
+    answer = first
+    while answer["next"]:
+        answer = client.get(answer["next"]).json()
+        seen += [
+            (e["record"], e["id"], e["recorded_at"], e["operation"]) for e in answer["results"]
+        ]
+    assert len(seen) > 1000  # the seed and the synthetic organisation
+    later = get(client, "changes", after=answer["cursor"])
+    assert later["results"] == []
+    assert later["cursor"] == answer["cursor"]  # keep asking with it
+
+
+def test_a_reorganisation_as_recorded_before_its_withdrawal_is_in_force(client, archivist):
+    from history.services import withdraw_reorganisation
+
+    merger = Reorganisation.objects.get(key="r2011-03-01")
+    moment = timezone.localtime().strftime("%Y-%m-%dT%H:%M:%S")
+    withdraw_reorganisation(merger, user=archivist, reason="Forkert indtastet")
+    assert get(client, f"reorganisations/{merger.pk}")["status"] == "withdrawn"
+    then = get(client, f"reorganisations/{merger.pk}", recorded=moment)
+    assert then["status"] == "in_force"
+    units = {u["slug"] for u in every_page(client, "structure", date="2011-03-01")}
+    assert "mr-voksne" not in units
+    recorded = every_page(client, "structure", date="2011-03-01", recorded=moment)
+    assert "mr-voksne" in {u["slug"] for u in recorded}
