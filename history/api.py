@@ -156,7 +156,7 @@ def _change_counts(when, ids) -> dict:
 
 @read(
     router,
-    "/reorganisations/{int:pk}",
+    "/reorganisations/{pk}",
     ReorganisationDetail,
     name="reorganisation",
     summary="One reorganisation and its changes",

@@ -256,7 +256,7 @@ class LineageOut(Schema):
     reorganisation: int
 
 
-class SourceOut(Schema):
+class CitationOut(Schema):
     document: str
     heading: str
     excerpt: str
@@ -280,7 +280,7 @@ class UnitOut(Schema):
     tasks: list[HeldTaskOut]
     predecessors: list[LineageOut]
     successors: list[LineageOut]
-    sources: list[SourceOut]
+    sources: list[CitationOut]
 
 
 def _ref(request, unit, date) -> dict:

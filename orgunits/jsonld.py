@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from socialforvaltning.periods import Dating, is_valid_on
 
-from .models import Placement, Reading, UnitNode
+from .models import Placement, Reading, UnitNode, placements_of
 from .structure import Structure
 
 ORG = "http://www.w3.org/ns/org#"
@@ -168,6 +168,61 @@ def unit_iri(base_url: str, slug: str) -> str:
     return f"{base_url}/units/{slug}/"
 
 
+def unit_item(
+    base_url: str, node, date, *, parent_iri, root_iri, placement, datings: dict, disputes
+) -> dict:
+    """One unit placed on `date` as an org:OrganizationalUnit (org:FormalOrganization at the
+    top): its names, kind, parent, identifiers, and since when it sat there, with certainty."""
+    unit = node.unit
+    iri = unit_iri(base_url, unit.slug)
+    name = unit.name_on(date)
+    kind, target_group = Structure.classification(node)
+    item = {
+        "@id": iri,
+        "@type": "org:OrganizationalUnit" if parent_iri else "org:FormalOrganization",
+        "sof:kind": kind,
+    }
+    if name:
+        item["skos:prefLabel"] = {"@value": name.name, "@language": "da"}
+        if name.short_name:
+            item["skos:altLabel"] = {"@value": name.short_name, "@language": "da"}
+    readings = unit.readings(name, Structure.own_kind(node))
+    if readings:
+        item["sof:inferredProperty"] = [READING_PROPERTIES[r] for r in readings]
+    if parent_iri is not None:
+        item["org:subOrganizationOf"] = parent_iri
+        if root_iri:
+            item["org:unitOf"] = root_iri
+    if target_group:
+        item["sof:targetGroup"] = target_group
+    if unit.description:
+        item["dct:description"] = {"@value": unit.description, "@language": "da"}
+    identifiers = [
+        {"@value": ident.value, "@type": f"sof:{ident.scheme}"} for ident in unit.identifiers.all()
+    ]
+    if identifiers:
+        item["org:identifier"] = identifiers
+    # The placement may have begun on an earlier node, and go on on a later one.
+    first, last = placement.first, placement.last
+    item.update(_dating(datings.get(first.opened_by_id) or first.start_dating, "placedFrom"))
+    if last.valid_to:
+        end = datings.get(last.closed_by_id) or last.end_dating
+        item.update(_dating(end, "placedUntil"))
+        if end.is_exact:  # the last day is known only where the end is
+            item["sof:placedLastDay"] = placement.last_day.isoformat()
+    disputed = [
+        prop
+        for prop, change_id in (
+            ("sof:placedFrom", first.opened_by_id),
+            ("sof:placedUntil", last.closed_by_id),
+        )
+        if disputes.of_change(change_id)
+    ]
+    if disputed:
+        item["sof:disputedProperty"] = disputed
+    return item
+
+
 def organisation_graph(
     *, base_url: str, date: datetime.date, nodes, placements: dict, reorganisations
 ) -> dict:
@@ -185,60 +240,21 @@ def organisation_graph(
     slug_of_node = {}
     for node in nodes:
         slug_of_node[node.pk] = node.unit.slug
-        unit = node.unit
-        iri = unit_iri(base_url, unit.slug)
-        name = unit.name_on(date)
-        kind, target_group = Structure.classification(node)
-        item = {
-            "@id": iri,
-            "@type": "org:FormalOrganization"
-            if node.parent_id is None
-            else "org:OrganizationalUnit",
-            "sof:kind": kind,
-        }
-        if name:
-            item["skos:prefLabel"] = {"@value": name.name, "@language": "da"}
-            if name.short_name:
-                item["skos:altLabel"] = {"@value": name.short_name, "@language": "da"}
-        readings = unit.readings(name, Structure.own_kind(node))
-        if readings:
-            item["sof:inferredProperty"] = [READING_PROPERTIES[r] for r in readings]
-        if node.parent_id is None:
-            root_iri = root_iri or iri
-        else:
-            item["org:subOrganizationOf"] = unit_iri(base_url, slug_of_node[node.parent_id])
-            if root_iri:
-                item["org:unitOf"] = root_iri
-        if target_group:
-            item["sof:targetGroup"] = target_group
-        if unit.description:
-            item["dct:description"] = {"@value": unit.description, "@language": "da"}
-        identifiers = [
-            {"@value": ident.value, "@type": f"sof:{ident.scheme}"}
-            for ident in unit.identifiers.all()
-        ]
-        if identifiers:
-            item["org:identifier"] = identifiers
-        # The placement may have begun on an earlier node, and go on on a later one.
-        placement = placements.get(node.pk) or Placement((node,))
-        first, last = placement.first, placement.last
-        item.update(_dating(datings.get(first.opened_by_id) or first.start_dating, "placedFrom"))
-        if last.valid_to:
-            end = datings.get(last.closed_by_id) or last.end_dating
-            item.update(_dating(end, "placedUntil"))
-            if end.is_exact:  # the last day is known only where the end is
-                item["sof:placedLastDay"] = placement.last_day.isoformat()
-        disputed = [
-            prop
-            for prop, change_id in (
-                ("sof:placedFrom", first.opened_by_id),
-                ("sof:placedUntil", last.closed_by_id),
+        parent_iri = unit_iri(base_url, slug_of_node[node.parent_id]) if node.parent_id else None
+        graph.append(
+            unit_item(
+                base_url,
+                node,
+                date,
+                parent_iri=parent_iri,
+                root_iri=root_iri,
+                placement=placements.get(node.pk) or Placement((node,)),
+                datings=datings,
+                disputes=disputes,
             )
-            if disputes.of_change(change_id)
-        ]
-        if disputed:
-            item["sof:disputedProperty"] = disputed
-        graph.append(item)
+        )
+        if node.parent_id is None:
+            root_iri = root_iri or unit_iri(base_url, node.unit.slug)
 
     periods, carried = _periods_of_involved_units(reorganisations)
     for reorganisation in reorganisations:
@@ -265,3 +281,32 @@ def organisation_graph(
         "dct:valid": date.isoformat(),
     }
     return {"@context": context(base_url), "@graph": [about, *graph]}
+
+
+def unit_document(base_url: str, node, date: datetime.date, *, parent_slug, root_slug) -> dict:
+    """One unit's page as JSON-LD (`/units/<slug>/` asked for application/ld+json): the unit
+    as the structure export has it on `date`, with the same @context."""
+    from history.models import Disputes
+
+    item = unit_item(
+        base_url,
+        node,
+        date,
+        parent_iri=unit_iri(base_url, parent_slug) if parent_slug else None,
+        root_iri=unit_iri(base_url, root_slug) if root_slug else None,
+        placement=placements_on_date_of(node, date),
+        datings={},
+        disputes=Disputes(),
+    )
+    item["dct:valid"] = date.isoformat()
+    return {"@context": context(base_url), **item}
+
+
+def placements_on_date_of(node, date: datetime.date) -> Placement:
+    """The placement (run of nodes under one parent unit) `node` belongs to (one query)."""
+    every = (
+        UnitNode.objects.filter(unit_id=node.unit_id)
+        .with_datings()
+        .annotate(parent_unit_id=F("parent__unit_id"))
+    )
+    return next(p for p in placements_of(every) if node.pk in {n.pk for n in p.nodes})

@@ -20,6 +20,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from history.models import Change, ChangesOn, Disputes, Mark, Reorganisation
 from history.recorded import first_recorded, structure_as_recorded
@@ -378,7 +379,10 @@ def _versions_with_changes(records):
 
 @reads_parameters("date", "recorded")
 @require_safe
+@vary_on_headers("Accept")
 def unit_detail(request, slug):
+    if request.get_preferred_type(["text/html", LINKED_DATA]) == LINKED_DATA:
+        return unit_linked_data(request, slug)
     as_of = AsOf.from_request(request)
     date, recorded = as_of.date, as_of.recorded
     placements = (
@@ -512,6 +516,46 @@ def unit_detail(request, slug):
             "uncertain": node_on_date is not None and node_on_date.uncertain_on(date),
         },
     )
+
+
+LINKED_DATA = "application/ld+json"
+
+
+def unit_linked_data(request, slug):
+    """The unit page asked for JSON-LD: the unit on the date (as recorded then, with
+    `recorded`) as the structure export has it; a unit not placed on the date is named and
+    no more."""
+    as_of = AsOf.from_request(request)
+    unit = unit_or_404(slug)
+    if as_of.recorded is None:
+        node = UnitNode.objects.tree_on(as_of.date).filter(unit=unit).first()
+        above = node.neighbourhood_on(as_of.date)[0] if node else []
+    else:
+        then = Structure(as_of.date, structure_as_recorded(as_of.date, as_of.recorded))
+        node = then.by_unit.get(unit.pk)
+        above = then.path(node)[:-1] if node else []
+    base = base_url(request)
+    if node is None:
+        document = {
+            "@context": jsonld.context(base),
+            "@id": jsonld.unit_iri(base, unit.slug),
+            "@type": "org:OrganizationalUnit",
+            "skos:prefLabel": {"@value": unit.name_at(as_of.date), "@language": "da"},
+            "dct:valid": as_of.date.isoformat(),
+        }
+    else:
+        document = jsonld.unit_document(
+            base,
+            node,
+            as_of.date,
+            parent_slug=above[-1].unit.slug if above else None,
+            root_slug=above[0].unit.slug if above else None,
+        )
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=1),
+        content_type="application/ld+json; charset=utf-8",
+    )
+    return response
 
 
 def unit_tasks(unit: Unit, date):

@@ -29,7 +29,7 @@ from .search import ranking
 router = Router(tags=["Tasks"])
 
 
-class SourceOut(Schema):
+class PassageOut(Schema):
     document: str
     file: str
     heading: str
@@ -53,7 +53,7 @@ class HolderOut(Schema):
     uncertain: bool
     inferred: bool
     note: str
-    source: list[SourceOut]
+    source: list[PassageOut]
 
 
 class TaskOnDateOut(Schema):
@@ -84,7 +84,7 @@ def _task_urls(request, slug: str) -> dict:
 def tasks(
     request,
     q: str = Query(None, max_length=200, description="Words of the task's name or synonyms."),
-    category: str = Query(None, description="A category's code (see the task resource)."),
+    category: Category = Query(None, description="Only the tasks of this category."),
     date: str = DATE,
     recorded: str = RECORDED,
     page: int = PAGE,

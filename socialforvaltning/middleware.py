@@ -152,7 +152,11 @@ class ConditionalGetMiddleware:
 
         # Today's date too: a page without ?date= shows today, and must not be yesterday's.
         today = (today or datetime.date.today()).isoformat()
-        key = "|".join((version, today, chosen_language(request), origin, request.get_full_path()))
+        # A page asked for as JSON-LD (content negotiation) is another answer at the address.
+        media = "ld" if "application/ld+json" in request.headers.get("Accept", "") else ""
+        key = "|".join(
+            (version, today, chosen_language(request), origin, media, request.get_full_path())
+        )
         return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
     def __call__(self, request):
@@ -200,12 +204,12 @@ class ConditionalGetMiddleware:
                     return response
                 response["ETag"] = etag
                 response["Cache-Control"] = "no-cache"  # always revalidate: edits show at once
-                patch_vary_headers(response, ["Cookie"])
+                patch_vary_headers(response, ["Cookie", "Accept"])
                 cache.set(f"page:{etag}", response, timeout=3600)
                 return response
         response["ETag"] = etag
         response["Cache-Control"] = "no-cache"
-        patch_vary_headers(response, ["Cookie"])
+        patch_vary_headers(response, ["Cookie", "Accept"])
         return response
 
 
