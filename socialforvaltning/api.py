@@ -123,6 +123,13 @@ PARAMETER_FORMATS = {"date": "date", "recorded": "date-time", "since": "date-tim
 
 
 class RegistryAPI(NinjaAPI):
+    @property
+    def urls(self):
+        patterns, app_name, namespace = super().urls
+        for pattern in patterns:
+            pattern.callback = _as_the_site_answers(pattern.callback)
+        return patterns, app_name, namespace
+
     def get_openapi_schema(self, *args, **kwargs):
         """Errors are documented as what they are sent as, `application/problem+json`; a
         token is needed only where the registry is not public; dates have their format."""
@@ -228,6 +235,33 @@ def database_away(request, exc):
 def server_error(request, exc):
     log.error("API error", exc_info=exc)
     return problem(500, _("Server error"), _("The registry failed to answer; it is logged."))
+
+
+def _as_the_site_answers(view):
+    """HEAD answered wherever GET is (HeadMiddleware then drops the body), as on every page;
+    another method is a 405 in the API's error form, naming what is allowed."""
+
+    @functools.wraps(view)
+    def answer(request, *args, **kwargs):
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
+        try:
+            response = view(request, *args, **kwargs)
+        finally:
+            if head:
+                request.method = "HEAD"
+        if response.status_code == 405:
+            allowed = response.get("Allow", "GET")
+            return problem(
+                405,
+                _("Method not allowed"),
+                _("The API only reads: ask with %(methods)s.") % {"methods": "GET, HEAD"},
+                Allow=f"{allowed}, HEAD" if "HEAD" not in allowed else allowed,
+            )
+        return response
+
+    return answer
 
 
 def versioned(view):

@@ -147,3 +147,14 @@ def test_the_openapi_document_and_its_docs_are_served_without_a_cdn(client):
     assert list(errors) == [PROBLEM]
     docs = client.get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle.js" in docs and "//cdn" not in docs and "https://" not in docs
+
+
+def test_head_is_answered_like_get_without_a_body_and_writing_methods_are_refused(client):
+    head = client.head("/api/v1/structure", {"date": "2011-03-01"})
+    get = client.get("/api/v1/structure", {"date": "2011-03-01"})
+    assert head.status_code == 200 and head.content == b""
+    assert head["ETag"] == get["ETag"]
+    for method in (client.post, client.put, client.delete):
+        refused = method("/api/v1/units/mr-voksne")
+        problem(refused, 405)
+        assert "GET" in refused["Allow"]
