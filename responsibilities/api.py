@@ -71,6 +71,8 @@ class TaskPage(PageOut):
 
 
 TASK_FIELDS = ("task", "task_slug", "category")
+WORDS = Query(None, max_length=200, description="Words of the task's name or synonyms.")
+CATEGORY = Query(None, description="Only the tasks of this category.")
 
 
 def _task_urls(request, slug: str) -> dict:
@@ -83,8 +85,8 @@ def _task_urls(request, slug: str) -> dict:
 @read(router, "/tasks", TaskPage, name="tasks", summary="Who holds tasks on a date")
 def tasks(
     request,
-    q: str = Query(None, max_length=200, description="Words of the task's name or synonyms."),
-    category: Category = Query(None, description="Only the tasks of this category."),
+    q: str = WORDS,
+    category: Category = CATEGORY,
     date: str = DATE,
     recorded: str = RECORDED,
     page: int = PAGE,

@@ -279,6 +279,13 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 # The public pages are readable without login unless REGISTRY_PUBLIC=false.
 REGISTRY_PUBLIC = env_bool("REGISTRY_PUBLIC", True)
+
+# OAI-PMH (/oai): the namespace of its identifiers (oai:<this>:unit/<slug>), fixed once
+# harvesters hold them, and who answers for it (else the administrators' addresses).
+REGISTRY_OAI_REPOSITORY_IDENTIFIER = os.environ.get(
+    "REGISTRY_OAI_REPOSITORY_IDENTIFIER", "socialforvaltning.kk.dk"
+)
+REGISTRY_OAI_ADMIN_EMAIL = os.environ.get("REGISTRY_OAI_ADMIN_EMAIL", "")
 LOGIN_URL = "/admin/login/"
 
 LOGGING = {

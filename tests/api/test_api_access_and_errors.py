@@ -158,3 +158,17 @@ def test_head_is_answered_like_get_without_a_body_and_writing_methods_are_refuse
         refused = method("/api/v1/units/mr-voksne")
         problem(refused, 405)
         assert "GET" in refused["Allow"]
+
+
+def test_a_private_registrys_oai_harvester_needs_a_token_too(client, private, archivist):
+    refused = client.get("/oai", {"verb": "Identify"})
+    assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Bearer")
+    _, secret = make_token(archivist)
+    allowed = client.get("/oai", {"verb": "Identify"}, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert allowed.status_code == 200 and b"<Identify>" in allowed.content
+
+
+def test_the_oai_repository_names_the_address_the_operator_gives(client, settings):
+    settings.REGISTRY_OAI_ADMIN_EMAIL = "arkiv@example.org"
+    identify = client.get("/oai", {"verb": "Identify"}).content.decode()
+    assert "<adminEmail>arkiv@example.org</adminEmail>" in identify
