@@ -2,18 +2,20 @@
 (`/api/v1/changes`): what changed in the organisation (valid time), and what changed in the
 record (record time), for clients that keep a copy in step."""
 
-import base64
 import datetime
-import json
+from urllib.parse import urlencode
 
 from django.apps import apps
+from django.core import signing
 from django.core.exceptions import BadRequest
-from django.db.models import CharField, Count, F, Q, Value
+from django.db import OperationalError, connection, transaction
+from django.db.models import CharField, Count, F, IntegerField, Q, Value
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
+from ninja.errors import HttpError
 
 from orgunits.api import DatingOut
 from socialforvaltning.api import (
@@ -102,7 +104,7 @@ def _reorganisation_out(request, r, change_count: int) -> dict:
         "title": r.title,
         "date": r.dating.as_json(),
         "status": r.status,
-        "withdrawn_at": r.withdrawn_at.isoformat() if r.withdrawn_at else None,
+        "withdrawn_at": timezone.localtime(r.withdrawn_at).isoformat() if r.withdrawn_at else None,
         "withdrawal_reason": r.withdrawal_reason or None,
         "change_count": change_count,
     }
@@ -227,6 +229,9 @@ class RecordChangeOut(Schema):
     operation: str
     record: str
     id: int
+    unit: str | None
+    task: str | None
+    reorganisation: int | None
     by: str
     reason: str | None
 
@@ -254,18 +259,18 @@ def recorded_models() -> dict:
 
 
 def _encode(cursor: tuple) -> str:
-    raw = json.dumps([cursor[0].isoformat(), cursor[1], cursor[2]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """The position of the last entry given, signed: a cursor the feed did not give is
+    refused rather than followed."""
+    return signing.dumps([cursor[0].isoformat(), cursor[1], cursor[2]], salt="change-feed")
 
 
 def _decode(text: str) -> tuple:
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        moment, label, history_id = json.loads(raw)
-        moment = datetime.datetime.fromisoformat(moment)
-        if not isinstance(label, str) or not isinstance(history_id, int) or moment.tzinfo is None:
+        moment, label, history_id = signing.loads(text, salt="change-feed")
+        moment = datetime.datetime.fromisoformat(moment).astimezone(datetime.UTC)
+        if not isinstance(label, str) or not isinstance(history_id, int):
             raise ValueError
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (signing.BadSignature, ValueError, TypeError, OverflowError):
         raise BadRequest(
             _("“after” is not a cursor this feed gave: start again from a moment (since).")
         ) from None
@@ -283,7 +288,97 @@ def _after(label: str, cursor: tuple) -> Q:
     return Q(history_date__gt=moment) | Q(history_date=moment, history_id__gt=history_id)
 
 
-@read(router, "/changes", FeedOut, name="feed", summary="What changed in the record")
+def _unpublished(label: str, history) -> Q:
+    """The history rows the feed keeps back, as the pages do: those of a planned
+    reorganisation, its changes and sources, of what its changes opened or closed while it
+    was tried out, and of a unit only a plan creates."""
+    from orgunits.models import Unit
+
+    planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
+    planned_changes = Change.objects.filter(reorganisation__in=planned).values("pk")
+    hidden_units = Unit.objects.exclude(pk__in=Unit.objects.on_record().values("pk")).values("pk")
+    fields = {f.name for f in history._meta.fields}
+    if label == "history.reorganisation":
+        return Q(id__in=planned)
+    if label == "orgunits.unit":
+        return Q(id__in=hidden_units)
+    q = Q(pk__in=[])
+    if label == "history.change" or "reorganisation" in fields:
+        q |= Q(reorganisation_id__in=planned)
+    for field in ("opened_by", "closed_by"):
+        if field in fields:
+            q |= Q(**{f"{field}_id__in": planned_changes})
+    if "unit" in fields:
+        q |= Q(unit_id__in=hidden_units)
+    if label == "orgunits.citation":
+        q |= Q(content_type__model="reorganisation", object_id__in=planned)
+    return q
+
+
+def _about(label: str, history) -> dict:
+    """What a client that keeps a copy re-reads for a row: the unit (by slug), the task (by
+    slug) and the reorganisation (by id) the record belongs to, where it belongs to one."""
+    fields = {f.name for f in history._meta.fields}
+
+    def of(own: str, field: str, column: str, empty):
+        if label == own:
+            return F(column.split("__")[-1])
+        return F(f"{field}__{column.split('__')[-1]}") if field in fields else empty
+
+    return {
+        "about_unit": of("orgunits.unit", "unit", "slug", Value(None, CharField())),
+        "about_task": of("responsibilities.task", "task", "slug", Value(None, CharField())),
+        "about_reorganisation": of(
+            "history.reorganisation", "reorganisation", "id", Value(None, IntegerField())
+        ),
+    }
+
+
+def _reasons_kept_back() -> set:
+    """The reasons given for planned reorganisations: the other rows their writes touched
+    (a structure put back as it was) are listed without them."""
+    planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
+    reasons = Reorganisation.history.filter(id__in=planned).values_list(
+        "history_change_reason", flat=True
+    )
+    return set(reasons) - {None, ""}
+
+
+# How long a write may take between the moment it stamps its history rows and the moment it
+# waits for the data version's lock; the feed leaves the last of it for the next request.
+SETTLE = datetime.timedelta(seconds=2)
+
+
+class Busy(Exception):
+    pass
+
+
+def _settled_moment() -> datetime.datetime:
+    """The moment up to which every write that stamped history rows has committed.
+
+    Writes are ordered by the data version's row lock, which each takes with its first
+    history row and holds until it commits; a write that stamped its rows earlier may still
+    be waiting for it. On PostgreSQL the feed waits (up to 5 s) for the writes holding or
+    waiting for the lock; on SQLite, where a write waits for the database instead, the last
+    SETTLE seconds are left for the next request."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '5s'")
+            try:
+                cursor.execute("SELECT counter FROM registry_data_version WHERE id = 1 FOR SHARE")
+            except OperationalError:
+                raise Busy from None
+    return timezone.now() - SETTLE
+
+
+@read(
+    router,
+    "/changes",
+    FeedOut,
+    name="feed",
+    summary="What changed in the record",
+    keyed_by_address=False,
+)
 def feed(
     request,
     since: str = Query(
@@ -292,64 +387,81 @@ def feed(
         "from the first record if left out.",
     ),
     after: str = Query(
-        None, max_length=200, description="The cursor the previous answer gave: go on from it."
+        None, max_length=300, description="The cursor the previous answer gave: go on from it."
     ),
     page_size: int = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Entries per page."),
 ):
     """Every write to the registry's records (units, names, placements, identifiers,
     reorganisations and their changes, tasks, responsibilities, sources), in the order it was
-    recorded: when, what, created / changed / deleted, by whom and why. To keep a copy in
-    step: read from `since`, follow `next` until it is null, keep the last `cursor`, and later
-    ask with `after=<cursor>` (an If-None-Match with the last ETag answers 304 while nothing
-    was written)."""
+    recorded: when, what, created / changed / deleted, by whom and why; what is not yet
+    published (a planned reorganisation) is left out. To keep a copy in step: read from
+    `since`, follow `next` until it is null, keep the last `cursor` and ETag, and later ask
+    with `after=<cursor>` and If-None-Match: a 304 means nothing was written."""
     if after:
         cursor = _decode(after)
     elif since:
         cursor = (parse_moment(since, name="since"), "\uffff", 0)  # strictly after it
     else:
         cursor = (datetime.datetime(1, 1, 1, tzinfo=datetime.UTC), "", 0)
-    version = data_version()
-    parts = []
-    for label, model in recorded_models().items():
-        history = model.history.model
-        parts.append(
-            history.objects.filter(_after(label, cursor))
-            .annotate(record=Value(label, output_field=CharField()))
-            .values(
-                "history_date",
-                "record",
-                "history_id",
-                "id",
-                "history_type",
-                "history_user_id",
-                "history_change_reason",
+    with transaction.atomic():
+        try:
+            settled = _settled_moment()
+        except Busy:
+            raise HttpError(503, _("A write is in progress; ask again in a few seconds.")) from None
+        version = data_version()
+        parts = []
+        for label, model in recorded_models().items():
+            history = model.history.model
+            parts.append(
+                history.objects.filter(_after(label, cursor), history_date__lte=settled)
+                .exclude(_unpublished(label, history))
+                .annotate(record=Value(label, output_field=CharField()), **_about(label, history))
+                .values(
+                    "history_date",
+                    "record",
+                    "history_id",
+                    "id",
+                    "history_type",
+                    "history_user_id",
+                    "history_change_reason",
+                    "about_unit",
+                    "about_task",
+                    "about_reorganisation",
+                )
+                .order_by()
             )
-            .order_by()
+        rows = list(
+            parts[0]
+            .union(*parts[1:], all=True)
+            .order_by("history_date", "record", "history_id")[: page_size + 1]
         )
-    rows = list(
-        parts[0]
-        .union(*parts[1:], all=True)
-        .order_by("history_date", "record", "history_id")[: page_size + 1]
-    )
     more = len(rows) > page_size
     rows = rows[:page_size]
     users = _people({r["history_user_id"] for r in rows} - {None})
+    kept_back = _reasons_kept_back()
     last = (rows[-1]["history_date"], rows[-1]["record"], rows[-1]["history_id"]) if rows else None
     next_url = None
     if more:
-        query = f"after={_encode(last)}&page_size={page_size}"
+        query = urlencode({"after": _encode(last), "page_size": page_size})
         next_url = request.build_absolute_uri(f"{request.path}?{query}")
     return {
         "data_version": version,
-        "since": since,
+        "since": cursor[0].isoformat() if since and not after else None,
         "results": [
             {
                 "recorded_at": timezone.localtime(r["history_date"]).isoformat(),
                 "operation": OPERATIONS.get(r["history_type"], r["history_type"]),
                 "record": r["record"],
                 "id": r["id"],
+                "unit": r["about_unit"],
+                "task": r["about_task"],
+                "reorganisation": r["about_reorganisation"],
                 "by": users.get(r["history_user_id"]) or public_name(None),
-                "reason": r["history_change_reason"] or None,
+                "reason": (
+                    None
+                    if r["history_change_reason"] in kept_back
+                    else r["history_change_reason"] or None
+                ),
             }
             for r in rows
         ],

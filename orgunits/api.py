@@ -271,6 +271,7 @@ class UnitOut(Schema):
     kind: str
     target_group: str | None
     record_status: str
+    has_authority_record: bool
     description: str
     on_date: OnDateOut | None
     names: list[NameOut]
@@ -407,6 +408,8 @@ def unit(request, slug: str, date: str = DATE, recorded: str = RECORDED):
         "kind": found.kind,
         "target_group": found.target_group or None,
         "record_status": found.record_status,
+        # False: the reorganisation that created it was withdrawn; it stays for the history.
+        "has_authority_record": Unit.objects.with_a_record().filter(pk=found.pk).exists(),
         "description": found.description,
         "on_date": _on_date(request, found, when),
         "names": [

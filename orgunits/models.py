@@ -200,6 +200,12 @@ class UnitQuerySet(models.QuerySet):
         placed = UnitNode.objects.filter(unit=OuterRef("pk"))
         return self.exclude(Exists(planned_creation) & ~Exists(placed))
 
+    def with_a_record(self):
+        """The units whose authority record can be written (EAC-CPF, OAI-PMH): on record and
+        named. A unit whose creating reorganisation was withdrawn stays on record without the
+        name it gave, and is no authority record any more."""
+        return self.on_record().filter(Exists(UnitName.objects.filter(unit=OuterRef("pk"))))
+
     def existing_on(self, date: datetime.date):
         """Units placed in the structure on `date`. A semi-join rather than a join with
         DISTINCT, so that the database can walk an index in the page's order and stop at the

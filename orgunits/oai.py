@@ -366,10 +366,7 @@ def _items(set_spec: str | None, slug: str | None):
     history = Unit.history.filter(_in_set_q(set_spec, None))
     if slug is not None:
         units, history = units.filter(slug=slug), history.filter(slug=slug)
-    # On record and named (a unit whose creation was withdrawn has lost the name it gave).
-    disseminated = Unit.objects.on_record().filter(
-        Exists(UnitName.objects.filter(unit=OuterRef("pk")))
-    )
+    disseminated = Unit.objects.with_a_record()
     # Deleted: every other unit that had a name before, whether its row is still there or
     # only its history (the last version of each slug no unit has any more).
     last_of_slug = Unit.history.filter(slug=OuterRef("slug")).order_by(
@@ -772,29 +769,9 @@ VERBS = {
 @csrf_exempt  # harvesters POST without a session; the endpoint writes nothing
 @require_http_methods(["GET", "HEAD", "POST"])
 def endpoint(request):
-    refused = refused_reader(request)
+    from socialforvaltning.api import refusal_of_reader
+
+    refused = refusal_of_reader(request)
     if refused is not None:
         return refused
     return HttpResponse(respond(request), content_type=CONTENT_TYPE)
-
-
-def refused_reader(request) -> HttpResponse | None:
-    """Read access as the API has it: open while the registry is public, else (or when one
-    is sent) an integration token, within its rate. The protocol has no error for these, so
-    they are HTTP's own, 401 and 429."""
-    from socialforvaltning.api import RateLimited, reader
-
-    try:
-        if reader(request):
-            return None
-    except RateLimited as limited:
-        response = HttpResponse("Too many requests.\n", status=429, content_type="text/plain")
-        response["Retry-After"] = str(limited.retry_after)
-        return response
-    response = HttpResponse(
-        "This registry is not public: send an integration token as “Authorization: Bearer”.\n",
-        status=401,
-        content_type="text/plain; charset=utf-8",
-    )
-    response["WWW-Authenticate"] = 'Bearer realm="registry"'
-    return response

@@ -28,7 +28,7 @@ from responsibilities.models import Responsibility
 from socialforvaltning.asof import AsOf
 from socialforvaltning.lib.csvsafe import ExcelDanish, neutralised
 from socialforvaltning.lib.dates import format_date
-from socialforvaltning.middleware import reads_parameters
+from socialforvaltning.middleware import reads_parameters, wants_linked_data
 from socialforvaltning.periods import last_day
 
 from . import jsonld, vocabulary
@@ -381,7 +381,7 @@ def _versions_with_changes(records):
 @require_safe
 @vary_on_headers("Accept")
 def unit_detail(request, slug):
-    if request.get_preferred_type(["text/html", LINKED_DATA]) == LINKED_DATA:
+    if wants_linked_data(request):
         return unit_linked_data(request, slug)
     as_of = AsOf.from_request(request)
     date, recorded = as_of.date, as_of.recorded
@@ -516,9 +516,6 @@ def unit_detail(request, slug):
             "uncertain": node_on_date is not None and node_on_date.uncertain_on(date),
         },
     )
-
-
-LINKED_DATA = "application/ld+json"
 
 
 def unit_linked_data(request, slug):

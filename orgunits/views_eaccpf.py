@@ -1,7 +1,8 @@
 """EAC-CPF exports: one unit's authority record in either version, and every record in a zip."""
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from socialforvaltning.middleware import reads_parameters
@@ -17,6 +18,14 @@ XML_TYPE = "application/xml; charset=utf-8"
 
 def _record_response(request, slug: str, version: str, suffix: str) -> HttpResponse:
     unit = unit_or_404(slug)
+    if not Unit.objects.with_a_record().filter(pk=unit.pk).exists():
+        raise Http404(
+            _(
+                "“%(slug)s” has no authority record: the reorganisation that created it "
+                "was withdrawn."
+            )
+            % {"slug": unit.slug}
+        )
     (record,) = export.records_for(Unit.objects.filter(pk=unit.pk))
     response = HttpResponse(
         export.to_bytes(record, version, base_url=base_url(request)), content_type=XML_TYPE

@@ -88,14 +88,22 @@ def tasks(
     q: str = WORDS,
     category: Category = CATEGORY,
     date: str = DATE,
-    recorded: str = RECORDED,
     page: int = PAGE,
     page_size: int = SIZE,
 ):
     """The tasks found by `q` (a word also matches through its Danish stem; exact matches
     first) or in a `category`, or every task when neither is given, those held on the date
     first; each with its owner and partners on the date, where they sat, since when (with its
-    certainty), whether the registry inferred it, and the passages that say so."""
+    certainty), whether the registry inferred it, and the passages that say so. What the
+    registry says now, as the lookup page shows it: a task's history as recorded at a moment
+    is `/tasks/{slug}?recorded=`."""
+    if request.GET.get("recorded"):
+        raise BadRequest(
+            _(
+                "The task lookup shows what the registry says now, as its page does; a task's "
+                "holders as recorded at a moment are at /api/v1/tasks/<slug>?recorded=."
+            )
+        )
     when = as_of(request)
     form = LookupForm({"q": q or "", "category": category or ""})
     if not form.is_valid():
@@ -168,6 +176,11 @@ def task(request, slug: str, date: str = DATE, recorded: str = RECORDED):
     if when.recorded is None:
         held = Responsibility.objects.filter(task=found)
     else:
+        if not Task.history.as_of(when.recorded).filter(pk=found.pk).exists():
+            raise Http404(
+                _("The registry had not recorded the task “%(slug)s” by then.")
+                % {"slug": found.slug}
+            )
         held = Responsibility.history.as_of(when.recorded).filter(task_id=found.pk)
     held = (
         held.select_related(

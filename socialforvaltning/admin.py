@@ -1,6 +1,8 @@
-"""Integration tokens in the admin: created for one integration (the secret shown once, in
-the message after saving), revoked with a reason, never edited into another secret."""
+"""Integration tokens in the admin: created for one integration by an administrator (the
+secret shown once, in the message after saving), revoked on the token's page with a reason,
+never given back: a revert cannot undo a revocation or change the secret."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,12 @@ from .models import IntegrationToken
 
 
 class TokenForm(ReasonForm):
+    revoke = forms.BooleanField(
+        label=_("Revoke the token"),
+        required=False,
+        help_text=_("It reads nothing more from the moment you save. This cannot be undone."),
+    )
+
     class Meta:
         model = IntegrationToken
         fields = ["integration", "requests_per_minute"]
@@ -33,16 +41,25 @@ class IntegrationTokenAdmin(ReasonedHistoryAdmin):
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["integration", "key_start"]
     readonly_fields = ["key_start", "created_at", "created_by", "last_used_at", "revoked_at"]
-    actions = ["revoke"]
+    # A revert to a version before the revocation, or with another secret, is refused.
+    structural_fields = ("revoked_at", "key_digest")
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoked, not deleted: what read the registry stays known
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None or not obj.is_active:
+            form.base_fields.pop("revoke", None)  # nothing to revoke yet, or any more
+        return form
 
     def save_model(self, request, obj, form, change):
         secret = None
         if not change:
             obj.created_by = request.user
             secret = obj.issue()
+        if form.cleaned_data.get("revoke") and obj.is_active:
+            obj.revoke()
         super().save_model(request, obj, form, change)
         if secret:
             messages.warning(
@@ -55,15 +72,12 @@ class IntegrationTokenAdmin(ReasonedHistoryAdmin):
                 % {"integration": obj.integration, "token": secret},
             )
 
-    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
-    def revoke(self, request, queryset):
-        revoked = 0
-        for token in queryset.active():
-            token.revoke()
-            token._change_reason = gettext("Revoked in the admin")
-            token._history_user = request.user
-            token.save()
-            revoked += 1
-        self.message_user(
-            request, gettext("%(count)d token(s) revoked.") % {"count": revoked}, messages.SUCCESS
-        )
+    def revert_refusal(self, request, object_id, version_id) -> str | None:
+        current = self.get_object(request, object_id)
+        version = self.model.history.filter(id=object_id, history_id=version_id).first()
+        if current and version and self.structural_difference(current, version):
+            return gettext(
+                "A revoked token stays revoked, and a token keeps its secret: issue a new "
+                "token instead."
+            )
+        return super().revert_refusal(request, object_id, version_id)

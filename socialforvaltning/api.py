@@ -10,6 +10,7 @@ Every operation reads `date=` (valid time) and `recorded=` (record time) as the 
 through `AsOf`, so a date means the same here as there, and a wrong one gets the same message.
 """
 
+import datetime
 import functools
 import logging
 import math
@@ -18,7 +19,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.translation import gettext as _
@@ -96,8 +97,9 @@ class Reader(HttpBearer):
     def __call__(self, request):
         # A token that is sent is checked even where none is needed: a client with a
         # mistyped or revoked one hears so before the registry stops being public.
-        if settings.REGISTRY_PUBLIC and not request.headers.get("Authorization"):
-            return "public"
+        sent = request.headers.get("Authorization", "")
+        if settings.REGISTRY_PUBLIC and not sent.lower().startswith("bearer"):
+            return "public"  # a proxy's own scheme (Basic) is not ours to judge
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             return request.user
         return super().__call__(request)
@@ -185,12 +187,13 @@ def bad_request(request, exc):
 
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request, exc):
-    return problem(
-        401,
-        _("Not authenticated"),
-        _("This registry is not public: send an integration token as “Authorization: Bearer”."),
-        WWW_Authenticate='Bearer realm="registry"',
-    )
+    if request.headers.get("Authorization", "").lower().startswith("bearer"):
+        detail = _("The token is not valid, or it has been revoked: ask for a new one.")
+    else:
+        detail = _(
+            "This registry is not public: send an integration token as “Authorization: Bearer”."
+        )
+    return problem(401, _("Not authenticated"), detail, WWW_Authenticate='Bearer realm="registry"')
 
 
 @api.exception_handler(PermissionDenied)
@@ -216,6 +219,8 @@ def not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc):
+    if exc.status_code == 503:
+        return problem(503, _("Service unavailable"), str(exc), Retry_After="5")
     return problem(exc.status_code, _("Error"), str(exc))
 
 
@@ -243,6 +248,20 @@ def _as_the_site_answers(view):
 
     @functools.wraps(view)
     def answer(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return problem(
+                405,
+                _("Method not allowed"),
+                _("The API only reads: ask with %(methods)s.") % {"methods": "GET, HEAD"},
+                Allow="GET, HEAD",
+            )
+        if any("\x00" in str(value) for value in kwargs.values()):
+            # No record has a null character in its key (PostgreSQL would refuse the query).
+            return problem(404, _("Not found"), _("There is nothing at this address."))
+        try:
+            request.GET  # noqa: B018 - read once: more than Django accepts is a 400 here
+        except SuspiciousOperation as refused:
+            return problem(400, _("Bad request"), str(refused))
         head = request.method == "HEAD"
         if head:
             request.method = "GET"
@@ -251,20 +270,12 @@ def _as_the_site_answers(view):
         finally:
             if head:
                 request.method = "HEAD"
-        if response.status_code == 405:
-            allowed = response.get("Allow", "GET")
-            return problem(
-                405,
-                _("Method not allowed"),
-                _("The API only reads: ask with %(methods)s.") % {"methods": "GET, HEAD"},
-                Allow=f"{allowed}, HEAD" if "HEAD" not in allowed else allowed,
-            )
         return response
 
     return answer
 
 
-def versioned(view):
+def versioned(view, *, keyed_by_address: bool = True):
     """ETag and conditional GET from the registry's data version (as the pages have): while
     nothing is edited the answer to an address stays the same, so a client that has it gets
     a 304 without it being built. Checked only once the reader is allowed in."""
@@ -274,10 +285,15 @@ def versioned(view):
 
     @functools.wraps(view)
     def answer(request, *args, **kwargs):
-        origin = settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
-        etag = ConditionalGetMiddleware.etag(data_version(), request, origin)
-        asked = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
-        if etag in asked and request.method in ("GET", "HEAD") and _allowed(request):
+        version = data_version()
+        if keyed_by_address:
+            origin = settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
+            etag = ConditionalGetMiddleware.etag(version, request, origin)
+        else:  # an answer that changes only with the record, whatever the address asked
+            etag = f'"v{version}"'
+        sent = request.headers.get("If-None-Match", "")
+        asked = [t.strip().removeprefix("W/") for t in sent.split(",")]
+        if (etag in asked or "*" in asked) and _allowed(request):
             response = HttpResponseNotModified()
         else:
             response = view(request, *args, **kwargs)
@@ -291,16 +307,15 @@ def versioned(view):
     return answer
 
 
-def read(router, path: str, schema, *, name: str, summary: str):
+def read(router, path: str, schema, *, name: str, summary: str, keyed_by_address: bool = True):
     """A read operation on `router`: documented with its answer and the errors every
     operation may give, and answered with an ETag from the data version (`versioned`)."""
     from ninja.decorators import decorate_view
 
     def declare(view):
-        view = decorate_view(versioned)(view)
-        return router.get(path, response={200: schema, **ERRORS}, url_name=name, summary=summary)(
-            view
-        )
+        etagged = functools.partial(versioned, keyed_by_address=keyed_by_address)
+        route = router.get(path, response={200: schema, **ERRORS}, url_name=name, summary=summary)
+        return route(decorate_view(etagged)(view))
 
     return declare
 
@@ -324,7 +339,6 @@ RECORDED = Query(
         "Record time: as the registry recorded it at this moment (YYYY-MM-DDTHH:MM[:SS], the "
         "registry's time zone); what it says now if left out."
     ),
-    example="2026-11-01T12:00",
 )
 PAGE = Query(1, ge=1, le=1_000_000, description="Page number, from 1.")
 SIZE = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Items per page.")
@@ -342,7 +356,12 @@ class AsOfOut(Schema):
 def as_of_out(when: AsOf) -> dict:
     return {
         "date": when.date.isoformat(),
-        "recorded": when.recorded.isoformat() if when.recorded else None,
+        # In UTC: a local time of the 1800s has an offset of seconds, which RFC 3339 lacks.
+        "recorded": (
+            when.recorded.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if when.recorded
+            else None
+        ),
     }
 
 
@@ -382,3 +401,26 @@ class PageOut(Schema):
 
 def json_response(data, status: int = 200) -> HttpResponse:
     return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+def address_not_found(request, rest=""):
+    """An address under /api/ that no operation has: a 404 in the API's form (Django's own
+    would be an HTML page)."""
+    return problem(
+        404,
+        _("Not found"),
+        _("The API has no operation at this address; the operations are in %(document)s.")
+        % {"document": "/api/v1/openapi.json"},
+    )
+
+
+def refusal_of_reader(request) -> JsonResponse | None:
+    """Read access outside the API's operations (OAI-PMH, and the pages and exports of a
+    registry that is not public), as the API has it: None where the reader may read, else
+    the 401 or 429 to answer with."""
+    try:
+        if reader(request):
+            return None
+    except RateLimited as limited:
+        return rate_limited(request, limited)
+    return not_authenticated(request, None)

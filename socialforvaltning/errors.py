@@ -17,7 +17,7 @@ RETRY_AFTER_SECONDS = 30
 def error_response(request, status: int, title: str, detail: str, template: str, **headers):
     if wants_json(request):
         response = JsonResponse(
-            {"status": status, "title": title, "detail": detail},
+            {"type": "about:blank", "status": status, "title": title, "detail": detail},
             status=status,
             content_type="application/problem+json",
         )

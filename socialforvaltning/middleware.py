@@ -1,4 +1,4 @@
-from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +11,17 @@ def readable_query(request) -> QueryDict:
         return request.GET
     except SuspiciousOperation:
         return QueryDict()
+
+
+LINKED_DATA = "application/ld+json"
+
+
+def wants_linked_data(request) -> bool:
+    """Whether the client prefers JSON-LD to HTML (the Accept header, with its q-values): the
+    one test the unit page answers by and its cache entry is keyed by."""
+    if LINKED_DATA not in request.headers.get("Accept", ""):
+        return False
+    return request.get_preferred_type(["text/html", LINKED_DATA]) == LINKED_DATA
 
 
 def wants_json(request) -> bool:
@@ -153,7 +164,7 @@ class ConditionalGetMiddleware:
         # Today's date too: a page without ?date= shows today, and must not be yesterday's.
         today = (today or datetime.date.today()).isoformat()
         # A page asked for as JSON-LD (content negotiation) is another answer at the address.
-        media = "ld" if "application/ld+json" in request.headers.get("Accept", "") else ""
+        media = "ld" if wants_linked_data(request) else ""
         key = "|".join(
             (version, today, chosen_language(request), origin, media, request.get_full_path())
         )
@@ -315,7 +326,9 @@ class ContentSecurityPolicyMiddleware:
 
 
 class LoginRequiredMiddleware:
-    """With REGISTRY_PUBLIC=false, every page needs a logged-in user."""
+    """With REGISTRY_PUBLIC=false, every page needs a logged-in user, or (to read, as the API
+    does) an integration token: the exports, the JSON-LD of a unit and the drawn chart are
+    what other systems read."""
 
     # The API and OAI-PMH answer for themselves: a token, or a 401 a program can read.
     OPEN = ("/admin/", "/healthz", "/static/", "/language/", "/api/", "/oai")
@@ -332,5 +345,13 @@ class LoginRequiredMiddleware:
             and not request.user.is_authenticated
             and not request.path.startswith(self.OPEN)
         ):
-            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            if not request.headers.get("Authorization", "").lower().startswith("bearer"):
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            from .api import refusal_of_reader
+
+            refused = refusal_of_reader(request)
+            if refused is not None:
+                return refused
+            if request.method not in ("GET", "HEAD"):
+                raise PermissionDenied  # a token reads, and does nothing else
         return self.get_response(request)

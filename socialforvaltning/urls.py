@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from history import api as history_api
@@ -8,7 +8,7 @@ from orgunits import api as orgunit_api
 from orgunits import oai as oai_views
 from orgunits import views as orgunit_views
 from responsibilities import api as responsibility_api
-from socialforvaltning.api import api
+from socialforvaltning.api import address_not_found, api
 
 # The read API: each app's operations under /api/v1/ (socialforvaltning/api.py).
 api.add_router("/", orgunit_api.router)
@@ -22,6 +22,7 @@ urlpatterns = [
     path("language/<str:code>/", orgunit_views.switch_language, name="language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", address_not_found),
     path("oai", oai_views.endpoint, name="oai"),
     path("export/", include("orgunits.export_urls")),
     # The IRIs of the registry's own terms are <base>/vocab#term: /vocab redirects here.

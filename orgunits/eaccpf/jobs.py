@@ -106,7 +106,7 @@ def build_zip(job_id: int) -> None:
     job = ArchiveJob.objects.get(pk=job_id)
     job.begin(_("Collecting the records"))
     try:
-        records = export.records_for(Unit.objects.on_record().order_by("slug"))
+        records = export.records_for(Unit.objects.with_a_record().order_by("slug"))
         content = export.zip_of(records, base_url=job.base_url, progress=job.report)
         job.result.save(f"eac-cpf-{job.data_version}.zip", ContentFile(content), save=False)
     except Exception as error:

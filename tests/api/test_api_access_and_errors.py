@@ -172,3 +172,103 @@ def test_the_oai_repository_names_the_address_the_operator_gives(client, setting
     settings.REGISTRY_OAI_ADMIN_EMAIL = "arkiv@example.org"
     identify = client.get("/oai", {"verb": "Identify"}).content.decode()
     assert "<adminEmail>arkiv@example.org</adminEmail>" in identify
+
+
+def test_a_proxys_basic_authorization_on_a_public_registry_is_not_taken_for_a_bad_token(client):
+    answer = client.get("/api/v1/structure", HTTP_AUTHORIZATION="Basic Zm9vOmJhcg==")
+    assert answer.status_code == 200
+    wrong = client.get("/api/v1/structure", HTTP_AUTHORIZATION="Bearer sfr_mistyped")
+    assert "ikke gyldig" in problem(wrong, 401)["detail"]  # says the token is wrong
+
+
+@pytest.mark.parametrize("path", ["openapi.json", "docs", "structure", "changes"])
+def test_no_address_of_the_api_takes_a_write(client, path):
+    for method in (client.post, client.put, client.delete, client.patch):
+        refused = method(f"/api/v1/{path}")
+        problem(refused, 405)
+
+
+def test_more_parameters_than_django_reads_and_a_null_in_a_key_are_problems_not_500s(client):
+    too_many = client.get("/api/v1/structure?" + "&".join(f"a{i}=1" for i in range(1500)))
+    problem(too_many, 400)
+    problem(client.get("/api/v1/units/x%00y"), 404)
+    problem(client.get("/api/v1/tasks/x%00"), 404)
+
+
+def test_a_cursor_the_feed_did_not_give_is_refused_even_when_it_looks_right(client):
+    import base64
+    import json
+
+    forged = base64.urlsafe_b64encode(
+        json.dumps(["0001-01-01T00:00:00+14:00", "orgunits.unit", 1]).encode()
+    ).decode()
+    problem(client.get("/api/v1/changes", {"after": forged}), 400)
+
+
+def test_the_feeds_documented_recipe_gets_a_304_while_nothing_is_written(client):
+    answer = client.get("/api/v1/changes", {"page_size": 500})
+    while answer.json()["next"]:
+        answer = client.get(answer.json()["next"])
+    cursor, etag = answer.json()["cursor"], answer["ETag"]
+    later = client.get("/api/v1/changes", {"after": cursor}, HTTP_IF_NONE_MATCH=etag)
+    assert later.status_code == 304
+    weak = client.get("/api/v1/structure", HTTP_IF_NONE_MATCH="*")
+    assert weak.status_code == 304
+
+
+def administrator(archivist):
+    archivist.is_staff = archivist.is_superuser = True
+    archivist.save()
+    return archivist
+
+
+def test_a_token_is_revoked_on_its_page_with_a_reason_and_no_revert_gives_it_back(
+    client, archivist
+):
+    token, secret = make_token(archivist)
+    client.force_login(administrator(archivist))
+    page = f"/admin/socialforvaltning/integrationtoken/{token.pk}/change/"
+    saved = client.post(
+        page,
+        {
+            "integration": token.integration,
+            "requests_per_minute": "120",
+            "revoke": "on",
+            "change_reason": "Intranettet er lukket",
+        },
+    )
+    assert saved.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert token.history.latest("history_id").history_change_reason == "Intranettet er lukket"
+    before = token.history.earliest("history_id")
+    revert = f"/admin/socialforvaltning/integrationtoken/{token.pk}/history/{before.history_id}/"
+    refused = client.post(
+        revert,
+        {
+            "integration": token.integration,
+            "requests_per_minute": "120",
+            "change_reason": "Fortrudt",
+        },
+        follow=True,
+    )
+    assert "forbliver tilbagekaldt" in refused.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    client.logout()
+    problem(client.get("/api/v1/structure", HTTP_AUTHORIZATION=f"Bearer {secret}"), 401)
+
+
+def test_a_token_reads_the_exports_and_linked_data_of_a_private_registry_but_writes_nothing(
+    client, private, archivist
+):
+    _, secret = make_token(archivist)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    unit = client.get("/units/mr-voksne/", HTTP_ACCEPT="application/ld+json", **bearer)
+    assert unit.status_code == 200 and unit["Content-Type"].startswith("application/ld+json")
+    assert client.get("/export/units.csv", **bearer).status_code == 200
+    assert client.get("/chart.svg", **bearer).status_code == 200
+    assert client.get("/export/units.csv").status_code == 302  # no token: to the login
+    problem(client.get("/export/units.csv", HTTP_AUTHORIZATION="Bearer sfr_wrong"), 401)
+    assert client.post("/admin/login/", **bearer).status_code in (200, 302, 403)
+    assert client.post("/units/", **bearer).status_code in (403, 405)

@@ -3,6 +3,7 @@ paths and certainty, one unit, reorganisations, tasks and their owners, and a fe
 every write to the record."""
 
 import datetime
+import time
 
 import pytest
 from django.utils import timezone
@@ -114,7 +115,8 @@ def test_a_task_lookup_names_the_owner_on_the_date_and_a_tasks_history_names_eac
     assert any(r["held_on_date"] for r in history["responsibilities"])
 
 
-def test_the_feed_from_a_moment_lists_a_later_edit_with_who_and_why(client, archivist):
+def test_the_feed_from_a_moment_lists_a_later_edit_with_who_and_why(client, archivist, monkeypatch):
+    monkeypatch.setattr("history.api.SETTLE", datetime.timedelta(0))
     before = timezone.now()
     name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
     name.short_name = "MR V."
@@ -156,3 +158,77 @@ def test_a_reorganisation_as_recorded_before_its_withdrawal_is_in_force(client, 
     assert "mr-voksne" not in units
     recorded = every_page(client, "structure", date="2011-03-01", recorded=moment)
     assert "mr-voksne" in {u["slug"] for u in recorded}
+
+
+def test_an_edit_is_listed_once_it_has_settled_so_that_a_slower_write_is_not_skipped(
+    client, archivist
+):
+    from history import api
+
+    answer = get(client, "changes", since="2000-01-01")
+    while answer["next"]:
+        answer = client.get(answer["next"]).json()
+    name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
+    name.short_name, name._change_reason = "MR V.", "Stavning"
+    name.save()
+    fresh = get(client, "changes", after=answer["cursor"])
+    assert fresh["results"] == []  # a write that stamped its rows earlier may still commit
+    time.sleep(api.SETTLE.total_seconds())
+    settled = get(client, "changes", after=answer["cursor"])
+    assert ("orgunits.unitname", name.pk) in [(e["record"], e["id"]) for e in settled["results"]]
+
+
+def test_a_planned_reorganisation_and_its_reasons_stay_out_of_the_feed_until_decided(
+    client, archivist, monkeypatch
+):
+    from history.services import Rename, apply_reorganisation
+
+    monkeypatch.setattr("history.api.SETTLE", datetime.timedelta(0))
+    since = timezone.localtime(timezone.now() - datetime.timedelta(seconds=1)).strftime(
+        "%Y-%m-%dT%H:%M:%S"
+    )
+    apply_reorganisation(
+        key="fortrolig-plan",
+        title="Udkast til direktionen",
+        date=datetime.date(2012, 1, 1),
+        changes=[Rename(unit="mr-voksne", name="MR Voksne og Ældre")],
+        user=archivist,
+        reason="Fortroligt udkast",
+        status=Reorganisation.Status.PLANNED,
+    )
+    entries = every_page(client, "changes", since=since)
+    assert not [e for e in entries if e["record"] in ("history.reorganisation", "history.change")]
+    assert "Fortroligt udkast" not in {e["reason"] for e in entries}
+
+
+def test_a_task_as_recorded_before_the_registry_knew_it_is_not_found_and_the_lookup_says_why(
+    client,
+):
+    history = client.get("/api/v1/tasks/visitation-handicap", {"recorded": "2000-01-01T00:00"})
+    assert history.status_code == 404
+    lookup = client.get("/api/v1/tasks", {"q": "visitation", "recorded": "2026-01-01T00:00"})
+    assert lookup.status_code == 400 and "/tasks/" in lookup.json()["detail"]
+
+
+def test_the_feed_names_the_unit_a_changed_name_belongs_to(client, archivist, monkeypatch):
+    monkeypatch.setattr("history.api.SETTLE", datetime.timedelta(0))
+    since = timezone.localtime(timezone.now() - datetime.timedelta(seconds=1)).strftime(
+        "%Y-%m-%dT%H:%M:%S"
+    )
+    name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
+    name.short_name, name._change_reason = "MR V.", "Stavning"
+    name.save()
+    entry = next(
+        e for e in every_page(client, "changes", since=since) if e["record"] == "orgunits.unitname"
+    )
+    assert entry["unit"] == "mr-voksne"
+
+
+def test_a_unit_whose_creation_was_withdrawn_says_it_has_no_authority_record(client, archivist):
+    from history.services import withdraw_reorganisation
+
+    assert get(client, "units/mr-voksne")["has_authority_record"] is True
+    withdraw_reorganisation(
+        Reorganisation.objects.get(key="r2011-03-01"), user=archivist, reason="Fejl"
+    )
+    assert get(client, "units/mr-voksne")["has_authority_record"] is False

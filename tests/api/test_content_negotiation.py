@@ -65,3 +65,18 @@ def test_every_page_links_its_machine_readable_forms(client, path, types):
         answer = client.get(href.replace("&amp;", "&"), HTTP_ACCEPT=media)
         assert answer.status_code == 200, href
         assert answer["Content-Type"].split(";")[0] in (media, "application/json"), href
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ("application/*", "text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),
+        ("text/html, application/ld+json;q=0.1", LD, LD),
+    ],
+)
+def test_a_cached_answer_is_only_given_to_a_client_that_prefers_the_same_form(
+    client, first, then, expected
+):
+    client.get("/units/direktion/", HTTP_ACCEPT=first)
+    answer = client.get("/units/direktion/", HTTP_ACCEPT=then)
+    assert answer["Content-Type"].startswith(expected)

@@ -41,3 +41,21 @@ def test_the_schemas_resolve_their_imports_locally():
     the network (and fail here)."""
     assert isinstance(schemas.schema(V1), etree.XMLSchema)
     assert isinstance(schemas.schema(V2), etree.XMLSchema)
+
+
+@pytest.mark.django_db
+def test_a_unit_whose_creation_was_withdrawn_has_no_record_to_serve_and_is_left_out_of_the_zip(
+    client, archivist
+):
+    from history.models import Reorganisation
+    from history.services import withdraw_reorganisation
+    from orgunits.models import Unit
+
+    merger = Reorganisation.objects.get(key="r2011-03-01")
+    withdraw_reorganisation(merger, user=archivist, reason="Forkert indtastet")
+    for suffix in ("eac-cpf.xml", "eac-cpf-2.xml"):
+        response = client.get(f"/units/mr-voksne/{suffix}")
+        assert response.status_code == 404
+        assert "er trukket tilbage" in response.content.decode()  # why, in Danish
+    assert not Unit.objects.with_a_record().filter(slug="mr-voksne").exists()
+    assert Unit.objects.with_a_record().filter(slug="mr-handicap-og-psykiatri").exists()
