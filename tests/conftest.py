@@ -95,6 +95,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_seed()
         build_synthetic_organisation(LARGE_UNITS, user=system_user())
         give_synthetic_units_tasks(TASKS_PER_UNIT, user=system_user())
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            # The planner's statistics, as autovacuum would have them on a live registry:
+            # without them it plans the freshly filled tables as empty ones.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ def test_the_feed_from_a_moment_lists_a_later_edit_with_who_and_why(client, arch
 
 
 def test_following_the_feed_with_its_cursor_gives_each_entry_once_and_then_nothing(client):
-    first = get(client, "changes", page_size=50)
+    first = get(client, "changes", page_size=500)
     seen = [(e["record"], e["id"], e["recorded_at"], e["operation"]) for e in first["results"]]
     answer = first
     while answer["next"]:
@@ -165,7 +165,7 @@ def test_an_edit_is_listed_once_it_has_settled_so_that_a_slower_write_is_not_ski
 ):
     from history import api
 
-    answer = get(client, "changes", since="2000-01-01")
+    answer = get(client, "changes", since="2000-01-01", page_size=500)
     while answer["next"]:
         answer = client.get(answer["next"]).json()
     name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
