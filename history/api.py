@@ -369,9 +369,6 @@ def _settled_moment() -> datetime.datetime:
     SETTLE seconds are left for the next request."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            # The feed's union is a short read whose estimate is large: compiling it for
-            # the JIT took longer than running it (300 of 360 ms at 1,000 units).
-            cursor.execute("SET LOCAL jit = off")
             cursor.execute(f"SET LOCAL lock_timeout = '{WAIT_FOR_WRITERS}'")
             try:
                 cursor.execute("SELECT counter FROM registry_data_version WHERE id = 1 FOR SHARE")

@@ -18,7 +18,12 @@ def test_a_postgres_url_becomes_a_postgresql_database():
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("registry", "reg", "s@cret")
     assert (db["HOST"], db["PORT"]) == ("db.example", "5433")
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+
+
+def test_postgresqls_jit_is_off_unless_the_url_says_otherwise():
+    url = "postgres://reg@db.example/registry?options=-c%20work_mem%3D64MB"
+    assert database_from_url(url)["OPTIONS"] == {"options": "-c work_mem=64MB"}
 
 
 def test_a_relative_sqlite_url_lives_in_the_project_folder():
