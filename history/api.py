@@ -37,6 +37,7 @@ from socialforvaltning.lib.dates import parse_moment
 from socialforvaltning.lib.people import public_name
 
 from .models import Change, Reorganisation
+from .recorded import latest_versions
 from .version import data_version
 
 router = Router(tags=["Reorganisations and the change feed"])
@@ -93,8 +94,13 @@ def _reorganisations(when):
     `when.recorded` if given: their status, title and date then."""
     if when.recorded is None:
         return Reorganisation.objects.on_record()
-    recorded = Reorganisation.history.as_of(when.recorded)
+    recorded = latest_versions(Reorganisation, when.recorded)
     return recorded.exclude(status=Reorganisation.Status.PLANNED)
+
+
+def _as_recorded(rows) -> list:
+    """Rows of `_reorganisations` as reorganisations (a version as its model instance)."""
+    return [getattr(row, "instance", row) for row in rows]
 
 
 def _reorganisation_out(request, r, change_count: int) -> dict:
@@ -137,7 +143,9 @@ def reorganisations(
         found = found.filter(status=status)
     links = page_links(request, page, page_size, found.count())
     start = (page - 1) * page_size
-    rows = list(found.order_by(F("date").asc(nulls_first=True), "id")[start : start + page_size])
+    rows = _as_recorded(
+        found.order_by(F("date").asc(nulls_first=True), "id")[start : start + page_size]
+    )
     counts = _change_counts(when, [r.pk for r in rows])
     return {
         **links,
@@ -149,7 +157,7 @@ def reorganisations(
 def _changes_of(when, ids):
     if when.recorded is None:
         return Change.objects.filter(reorganisation_id__in=ids)
-    return Change.history.as_of(when.recorded).filter(reorganisation_id__in=ids)
+    return latest_versions(Change, when.recorded).filter(reorganisation_id__in=ids)
 
 
 def _change_counts(when, ids) -> dict:
@@ -175,7 +183,7 @@ def reorganisation(
     """A reorganisation, its status and dating, and its changes (paged: a generated
     reorganisation may hold thousands), each naming the units by slug."""
     when = as_of(request)
-    found = _reorganisations(when).filter(pk=pk).first()
+    found = next(iter(_as_recorded(_reorganisations(when).filter(id=pk)[:1])), None)
     if found is None:
         raise Http404(_("The registry has no reorganisation number %(pk)s.") % {"pk": pk})
     changes = _changes_of(when, [found.pk]).order_by("id")
@@ -297,13 +305,14 @@ def _unpublished(label: str, history) -> Q:
 
     planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
     planned_changes = Change.objects.filter(reorganisation__in=planned).values("pk")
+    trials = Reorganisation.objects.trial_moments()
     hidden_units = Unit.objects.exclude(pk__in=Unit.objects.on_record().values("pk")).values("pk")
     fields = {f.name for f in history._meta.fields}
     if label == "history.reorganisation":
         return Q(id__in=planned)
+    q = Q(history_date__in=trials)  # what a plan's trial wrote and took back
     if label == "orgunits.unit":
-        return Q(id__in=hidden_units)
-    q = Q(pk__in=[])
+        return q | Q(id__in=hidden_units)
     if label == "history.change" or "reorganisation" in fields:
         q |= Q(reorganisation_id__in=planned)
     for field in ("opened_by", "closed_by"):
@@ -334,16 +343,6 @@ def _about(label: str, history) -> dict:
             "history.reorganisation", "reorganisation", "id", Cast(None, BigIntegerField())
         ),
     }
-
-
-def _reasons_kept_back() -> set:
-    """The reasons given for planned reorganisations: the other rows their writes touched
-    (a structure put back as it was) are listed without them."""
-    planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
-    reasons = Reorganisation.history.filter(id__in=planned).values_list(
-        "history_change_reason", flat=True
-    )
-    return set(reasons) - {None, ""}
 
 
 # How long a write may take between the moment it stamps its history rows and the moment it
@@ -377,13 +376,19 @@ def _settled_moment() -> datetime.datetime:
     return timezone.now() - SETTLE
 
 
+def _position(request) -> str:
+    """Where in the feed a request asks from: its cursor, or its moment."""
+    after, since = request.GET.get("after"), request.GET.get("since")
+    return after or (f"since {since}" if since else "start")
+
+
 @read(
     router,
     "/changes",
     FeedOut,
     name="feed",
     summary="What changed in the record",
-    keyed_by_address=False,
+    position=_position,
 )
 def feed(
     request,
@@ -445,15 +450,22 @@ def feed(
             .union(*parts[1:], all=True)
             .order_by("history_date", "record", "history_id")[: page_size + 1]
         )
+        unsettled = _written_after(settled)
     more = len(rows) > page_size
     rows = rows[:page_size]
     users = _people({r["history_user_id"] for r in rows} - {None})
-    kept_back = _reasons_kept_back()
     last = (rows[-1]["history_date"], rows[-1]["record"], rows[-1]["history_id"]) if rows else None
     next_url = None
     if more:
         query = urlencode({"after": _encode(last), "page_size": page_size})
         next_url = request.build_absolute_uri(f"{request.path}?{query}")
+    # The ETag of the last page stands for the next request (after its cursor), so that the
+    # client's next poll is a 304 while nothing is written; while a write is still settling,
+    # there is no ETag, so that the poll after it is answered in full.
+    if unsettled:
+        request.answer_position = None
+    elif not more:
+        request.answer_position = _encode(last) if last else _position(request)
     return {
         "data_version": version,
         "since": cursor[0].isoformat() if since and not after else None,
@@ -467,17 +479,24 @@ def feed(
                 "task": r["about_task"],
                 "reorganisation": r["about_reorganisation"],
                 "by": users.get(r["history_user_id"]) or public_name(None),
-                "reason": (
-                    None
-                    if r["history_change_reason"] in kept_back
-                    else r["history_change_reason"] or None
-                ),
+                "reason": r["history_change_reason"] or None,
             }
             for r in rows
         ],
         "next": next_url,
         "cursor": _encode(last) if last else (after or None),
     }
+
+
+def _written_after(moment) -> bool:
+    """Whether any history row was stamped after `moment` (one query)."""
+    parts = [
+        model.history.model.objects.filter(history_date__gt=moment).values("history_id")[:1]
+        if connection.features.supports_slicing_ordering_in_compound
+        else model.history.model.objects.filter(history_date__gt=moment).values("history_id")
+        for model in recorded_models().values()
+    ]
+    return parts[0].union(*parts[1:], all=True).exists()
 
 
 def _people(ids: set) -> dict:

@@ -33,6 +33,14 @@ class ReorganisationQuerySet(models.QuerySet):
     def chronological(self):
         return self.order_by(F("date").asc(nulls_first=True), "id")
 
+    def trial_moments(self):
+        """The moments at which the planned reorganisations were tried out. A plan is checked
+        by applying it and taking it back in one write, which stamps all its history rows
+        with one moment: what was written then is no edit of the published record, so the
+        surfaces that show the record's history leave it out while the plan is planned."""
+        planned = self.filter(status=Reorganisation.Status.PLANNED).values("pk")
+        return Reorganisation.history.filter(id__in=planned).values("history_date")
+
     def dated_between(self, after: datetime.date, until: datetime.date):
         """Reorganisations taking effect in (after, until]."""
         return self.filter(date__gt=after, date__lte=until)

@@ -22,8 +22,10 @@ from socialforvaltning.periods import valid_on_q
 from .models import Change
 
 
-def _latest_versions(model, recorded_at):
-    """Each row's latest historical version at `recorded_at`, leaving out deleted rows."""
+def latest_versions(model, recorded_at):
+    """Each row's latest historical version at `recorded_at`, leaving out deleted rows. Of
+    versions written at the same moment (one write stamps all its rows alike) the last
+    written counts, which simple-history's `as_of` does not decide."""
     history = model.history.model
     latest = (
         history.objects.filter(id=OuterRef("id"), history_date__lte=recorded_at)
@@ -41,7 +43,7 @@ def first_recorded() -> datetime.datetime | None:
 def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -> list[UnitNode]:
     """The nodes valid on `date` as recorded at `recorded_at`, in tree order (6 queries),
     each with what its unit was on the date as recorded (`kind_on`, `target_group_on`)."""
-    recorded_nodes = _latest_versions(UnitNode, recorded_at).filter(valid_on_q(date))
+    recorded_nodes = latest_versions(UnitNode, recorded_at).filter(valid_on_q(date))
     node_rows = list(
         recorded_nodes.values(
             "id",
@@ -56,25 +58,25 @@ def structure_as_recorded(date: datetime.date, recorded_at: datetime.datetime) -
     )
     names = defaultdict(list)
     for row in (
-        _latest_versions(UnitName, recorded_at)
+        latest_versions(UnitName, recorded_at)
         .filter(valid_on_q(date), kind=UnitName.Kind.AUTHORISED)
         .values("id", "unit_id", "name", "short_name", "valid_from", "valid_to")
     ):
         names[row.pop("unit_id")].append(UnitName(**row))
     identifiers = defaultdict(list)
-    for row in _latest_versions(UnitIdentifier, recorded_at).values(
+    for row in latest_versions(UnitIdentifier, recorded_at).values(
         "id", "unit_id", "scheme", "value"
     ):
         identifiers[row["unit_id"]].append(UnitIdentifier(**row))
     # A unit not reclassified by the date is what its record says (from its beginning).
     classified = {
         row["unit_id"]: (row["kind"], row["target_group"])
-        for row in _latest_versions(UnitClassification, recorded_at)
+        for row in latest_versions(UnitClassification, recorded_at)
         .filter(valid_on_q(date))
         .values("unit_id", "kind", "target_group")
     }
     units = {}
-    for row in _latest_versions(Unit, recorded_at).values(
+    for row in latest_versions(Unit, recorded_at).values(
         "id", "slug", "kind", "target_group", "position", "description", "archival_type"
     ):
         unit = Unit(**row)

@@ -48,7 +48,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from lxml import etree
 
-from history.models import Change
+from history.models import Change, Reorganisation
 
 from .eaccpf import export
 from .eaccpf.schemas import NS_1, NS_2, V1, V2, XML
@@ -298,7 +298,10 @@ def _history_rows():
     """(unit_pk, moment) for every history row that changes what a unit's record says."""
     types = ContentType.objects.get_for_models(Unit, UnitName, UnitIdentifier)
 
+    trials = Reorganisation.objects.trial_moments()
+
     def rows(history, unit):
+        history = history.exclude(history_date__in=trials)  # a plan's trial is no edit
         return history.order_by().annotate(unit_pk=unit, moment=F("history_date"))
 
     def unit_of(model, field: str):

@@ -451,12 +451,16 @@ def unit_detail(request, slug):
         if c.kind in joins and c.unit_id == unit.pk
     ]
     reorganisations = list({c.reorganisation_id: c.reorganisation for c in changes}.values())
+    trials = Reorganisation.objects.trial_moments()
     edits = _versions_with_changes(
-        chain(
-            unit.history.select_related("history_user"),
-            UnitName.history.filter(unit_id=unit.pk).select_related("history_user"),
-            unit.identifiers.model.history.filter(unit_id=unit.pk).select_related("history_user"),
-            UnitNode.history.filter(unit_id=unit.pk).select_related("history_user"),
+        chain.from_iterable(
+            versions.exclude(history_date__in=trials).select_related("history_user")
+            for versions in (
+                unit.history.all(),
+                UnitName.history.filter(unit_id=unit.pk),
+                unit.identifiers.model.history.filter(unit_id=unit.pk),
+                UnitNode.history.filter(unit_id=unit.pk),
+            )
         )
     )
     names = [n for n in unit.names.all() if n.kind == UnitName.Kind.AUTHORISED]

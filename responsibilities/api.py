@@ -1,12 +1,14 @@
 """The API's tasks (`/api/v1/tasks`): who owned a task on a date, and a task's history."""
 
+import datetime
+
 from django.core.exceptions import BadRequest
-from django.db.models import F
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from history.recorded import latest_versions
 from orgunits.api import DatingOut
 from socialforvaltning.api import (
     DATE,
@@ -174,21 +176,23 @@ def task(request, slug: str, date: str = DATE, recorded: str = RECORDED):
     if found is None:
         raise Http404(_("The registry has no task “%(slug)s”.") % {"slug": slug[:100]})
     if when.recorded is None:
-        held = Responsibility.objects.filter(task=found)
+        held = list(
+            Responsibility.objects.filter(task=found)
+            .select_related(
+                "unit", "post", "opened_by__reorganisation", "closed_by__reorganisation"
+            )
+            .prefetch_related("unit__names")
+        )
     else:
-        if not Task.history.as_of(when.recorded).filter(pk=found.pk).exists():
+        if not latest_versions(Task, when.recorded).filter(id=found.pk).exists():
             raise Http404(
                 _("The registry had not recorded the task “%(slug)s” by then.")
                 % {"slug": found.slug}
             )
-        held = Responsibility.history.as_of(when.recorded).filter(task_id=found.pk)
-    held = (
-        held.select_related(
-            "unit", "post", "opened_by__reorganisation", "closed_by__reorganisation"
-        )
-        .prefetch_related("unit__names")
-        .order_by(F("valid_from").asc(nulls_first=True), "role", "unit__slug")
-    )
+        # The holdings as recorded then, as instances (a handful per task).
+        versions = latest_versions(Responsibility, when.recorded).filter(task_id=found.pk)
+        held = [version.instance for version in versions]
+    held.sort(key=lambda r: (r.valid_from or datetime.date.min, r.role, r.unit.slug))
     return {
         "slug": found.slug,
         "name": found.name,

@@ -12,6 +12,7 @@ through `AsOf`, so a date means the same here as there, and a wrong one gets the
 
 import datetime
 import functools
+import hashlib
 import logging
 import math
 import time
@@ -260,8 +261,13 @@ def _as_the_site_answers(view):
             return problem(404, _("Not found"), _("There is nothing at this address."))
         try:
             request.GET  # noqa: B018 - read once: more than Django accepts is a 400 here
-        except SuspiciousOperation as refused:
-            return problem(400, _("Bad request"), str(refused))
+        except SuspiciousOperation:
+            return problem(
+                400,
+                _("Bad request"),
+                _("The address has more parameters than the registry reads (%(count)s).")
+                % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS},
+            )
         head = request.method == "HEAD"
         if head:
             request.method = "GET"
@@ -275,30 +281,43 @@ def _as_the_site_answers(view):
     return answer
 
 
-def versioned(view, *, keyed_by_address: bool = True):
+def versioned(view, *, position=None):
     """ETag and conditional GET from the registry's data version (as the pages have): while
     nothing is edited the answer to an address stays the same, so a client that has it gets
-    a 304 without it being built. Checked only once the reader is allowed in."""
+    a 304 without it being built. Checked only once the reader is allowed in.
+
+    An answer that is a position in a sequence (the change feed) is tagged by the version and
+    `position(request)` instead of the address, and may name, as `request.answer_position`,
+    the position its ETag stands for (where the client asks next), or None where it must not
+    be revalidated at all (writes not yet settled)."""
     from history.version import data_version
 
     from .middleware import ConditionalGetMiddleware
 
+    def tag(version: str, at: str) -> str:
+        return '"' + hashlib.sha256(f"{version}|{at}".encode()).hexdigest()[:32] + '"'
+
     @functools.wraps(view)
     def answer(request, *args, **kwargs):
         version = data_version()
-        if keyed_by_address:
+        if position is None:
             origin = settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
             etag = ConditionalGetMiddleware.etag(version, request, origin)
-        else:  # an answer that changes only with the record, whatever the address asked
-            etag = f'"v{version}"'
+        else:
+            etag = tag(version, position(request))
         sent = request.headers.get("If-None-Match", "")
-        asked = [t.strip().removeprefix("W/") for t in sent.split(",")]
-        if (etag in asked or "*" in asked) and _allowed(request):
+        if etag in [t.strip().removeprefix("W/") for t in sent.split(",")] and _allowed(request):
             response = HttpResponseNotModified()
         else:
             response = view(request, *args, **kwargs)
             if response.status_code != 200:
                 return response
+            if position is not None:
+                at = getattr(request, "answer_position", position(request))
+                if at is None:
+                    response["Cache-Control"] = "no-store"
+                    return response
+                etag = tag(version, at)
         response["ETag"] = etag
         response["Cache-Control"] = "no-cache" if settings.REGISTRY_PUBLIC else "private, no-cache"
         response["Vary"] = "Authorization, Cookie"
@@ -307,13 +326,13 @@ def versioned(view, *, keyed_by_address: bool = True):
     return answer
 
 
-def read(router, path: str, schema, *, name: str, summary: str, keyed_by_address: bool = True):
+def read(router, path: str, schema, *, name: str, summary: str, position=None):
     """A read operation on `router`: documented with its answer and the errors every
     operation may give, and answered with an ETag from the data version (`versioned`)."""
     from ninja.decorators import decorate_view
 
     def declare(view):
-        etagged = functools.partial(versioned, keyed_by_address=keyed_by_address)
+        etagged = functools.partial(versioned, position=position)
         route = router.get(path, response={200: schema, **ERRORS}, url_name=name, summary=summary)
         return route(decorate_view(etagged)(view))
 

@@ -19,9 +19,20 @@ LINKED_DATA = "application/ld+json"
 def wants_linked_data(request) -> bool:
     """Whether the client prefers JSON-LD to HTML (the Accept header, with its q-values): the
     one test the unit page answers by and its cache entry is keyed by."""
-    if LINKED_DATA not in request.headers.get("Accept", ""):
+    if LINKED_DATA not in request.headers.get("Accept", "").lower():
         return False
     return request.get_preferred_type(["text/html", LINKED_DATA]) == LINKED_DATA
+
+
+def machine_readable(request) -> bool:
+    """Whether the request asks for a form meant for programs (an export, a drawing, an
+    authority record, JSON-LD or JSON), not a page for people."""
+    return (
+        request.path.startswith("/export/")
+        or request.path.endswith((".csv", ".jsonld", ".json", ".xml", ".svg", ".pdf", ".zip"))
+        or wants_linked_data(request)
+        or readable_query(request).get("format") == "json"
+    )
 
 
 def wants_json(request) -> bool:
@@ -352,6 +363,6 @@ class LoginRequiredMiddleware:
             refused = refusal_of_reader(request)
             if refused is not None:
                 return refused
-            if request.method not in ("GET", "HEAD"):
-                raise PermissionDenied  # a token reads, and does nothing else
+            if request.method not in ("GET", "HEAD") or not machine_readable(request):
+                raise PermissionDenied  # a token reads what programs read, nothing else
         return self.get_response(request)

@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from history.models import Change, Disputes
+from history.models import Change, Disputes, Reorganisation
 from orgunits.models import (
     Citation,
     Kind,
@@ -239,6 +239,7 @@ def _part_citations(units) -> dict:
 def _history(ids: list[int]) -> dict[int, list]:
     """Every historical row of the units and of their names, identifiers and placements."""
     rows = defaultdict(list)
+    trials = Reorganisation.objects.trial_moments()
     tables = [
         (Unit.history.filter(id__in=ids), "id"),
         (UnitName.history.filter(unit_id__in=ids), "unit_id"),
@@ -246,7 +247,7 @@ def _history(ids: list[int]) -> dict[int, list]:
         (UnitNode.history.filter(unit_id__in=ids), "unit_id"),
     ]
     for order, (queryset, unit_field) in enumerate(tables):
-        for row in queryset.select_related("history_user"):
+        for row in queryset.exclude(history_date__in=trials).select_related("history_user"):
             rows[getattr(row, unit_field)].append((row.history_date, order, row.history_id, row))
     return {unit_id: [r[-1] for r in sorted(rows[unit_id])] for unit_id in ids}
 

@@ -212,7 +212,8 @@ def test_the_feeds_documented_recipe_gets_a_304_while_nothing_is_written(client)
     cursor, etag = answer.json()["cursor"], answer["ETag"]
     later = client.get("/api/v1/changes", {"after": cursor}, HTTP_IF_NONE_MATCH=etag)
     assert later.status_code == 304
-    weak = client.get("/api/v1/structure", HTTP_IF_NONE_MATCH="*")
+    current = client.get("/api/v1/structure")["ETag"]
+    weak = client.get("/api/v1/structure", HTTP_IF_NONE_MATCH=f"W/{current}")
     assert weak.status_code == 304
 
 
@@ -272,3 +273,42 @@ def test_a_token_reads_the_exports_and_linked_data_of_a_private_registry_but_wri
     problem(client.get("/export/units.csv", HTTP_AUTHORIZATION="Bearer sfr_wrong"), 401)
     assert client.post("/admin/login/", **bearer).status_code in (200, 302, 403)
     assert client.post("/units/", **bearer).status_code in (403, 405)
+
+
+def test_a_write_still_settling_leaves_the_feed_without_an_etag_so_the_next_poll_gets_it(
+    client, archivist
+):
+    import time
+
+    from history import api
+    from orgunits.models import UnitName
+
+    answer = client.get("/api/v1/changes", {"page_size": 500})
+    while answer.json()["next"]:
+        answer = client.get(answer.json()["next"])
+    cursor, etag = answer.json()["cursor"], answer["ETag"]
+    name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
+    name.short_name, name._change_reason = "MR V.", "Stavning"
+    name.save()
+    settling = client.get("/api/v1/changes", {"after": cursor}, HTTP_IF_NONE_MATCH=etag)
+    assert settling.status_code == 200 and settling.json()["results"] == []
+    assert "ETag" not in settling and settling["Cache-Control"] == "no-store"
+    time.sleep(api.SETTLE.total_seconds())
+    settled = client.get("/api/v1/changes", {"after": cursor}, HTTP_IF_NONE_MATCH=etag)
+    assert settled.status_code == 200
+    assert "orgunits.unitname" in {e["record"] for e in settled.json()["results"]}
+
+
+def test_the_etag_of_a_first_page_does_not_stand_for_the_pages_after_it(client):
+    first = client.get("/api/v1/changes", {"page_size": 100})
+    cursor = first.json()["cursor"]
+    resumed = client.get("/api/v1/changes", {"after": cursor}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert resumed.status_code == 200 and resumed.json()["results"]
+
+
+def test_a_token_on_a_private_registry_opens_no_page_meant_for_people(client, private, archivist):
+    _, secret = make_token(archivist)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    for page in ("/", "/units/", "/units/mr-voksne/", "/changes/"):
+        assert client.get(page, **bearer).status_code == 403, page
+    assert client.get("/units/mr-voksne/eac-cpf.xml", **bearer).status_code == 200

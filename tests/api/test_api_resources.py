@@ -21,6 +21,27 @@ def get(client, path, **params):
     return response.json()
 
 
+def a_second_ago() -> str:
+    """A moment for `since=` just before what the test writes."""
+    return timezone.localtime(timezone.now() - datetime.timedelta(seconds=1)).strftime(
+        "%Y-%m-%dT%H:%M:%S"
+    )
+
+
+def plan_a_secret_rename(archivist, *, reason: str):
+    """A planned reorganisation that renames MR Voksne, with a confidential reason."""
+    from history.services import Rename, apply_reorganisation
+
+    return apply_reorganisation(
+        title="Fortroligt",
+        date=datetime.date(2012, 1, 1),
+        changes=[Rename(unit="mr-voksne", name="Hemmeligt navn")],
+        user=archivist,
+        reason=reason,
+        status=Reorganisation.Status.PLANNED,
+    )
+
+
 def every_page(client, path, **params):
     """Every result, following `next` to the end."""
     answer = get(client, path, **params)
@@ -181,21 +202,9 @@ def test_an_edit_is_listed_once_it_has_settled_so_that_a_slower_write_is_not_ski
 def test_a_planned_reorganisation_and_its_reasons_stay_out_of_the_feed_until_decided(
     client, archivist, monkeypatch
 ):
-    from history.services import Rename, apply_reorganisation
-
     monkeypatch.setattr("history.api.SETTLE", datetime.timedelta(0))
-    since = timezone.localtime(timezone.now() - datetime.timedelta(seconds=1)).strftime(
-        "%Y-%m-%dT%H:%M:%S"
-    )
-    apply_reorganisation(
-        key="fortrolig-plan",
-        title="Udkast til direktionen",
-        date=datetime.date(2012, 1, 1),
-        changes=[Rename(unit="mr-voksne", name="MR Voksne og Ældre")],
-        user=archivist,
-        reason="Fortroligt udkast",
-        status=Reorganisation.Status.PLANNED,
-    )
+    since = a_second_ago()
+    plan_a_secret_rename(archivist, reason="Fortroligt udkast")
     entries = every_page(client, "changes", since=since)
     assert not [e for e in entries if e["record"] in ("history.reorganisation", "history.change")]
     assert "Fortroligt udkast" not in {e["reason"] for e in entries}
@@ -212,9 +221,7 @@ def test_a_task_as_recorded_before_the_registry_knew_it_is_not_found_and_the_loo
 
 def test_the_feed_names_the_unit_a_changed_name_belongs_to(client, archivist, monkeypatch):
     monkeypatch.setattr("history.api.SETTLE", datetime.timedelta(0))
-    since = timezone.localtime(timezone.now() - datetime.timedelta(seconds=1)).strftime(
-        "%Y-%m-%dT%H:%M:%S"
-    )
+    since = a_second_ago()
     name = UnitName.objects.get(unit__slug="mr-voksne", kind="authorised")
     name.short_name, name._change_reason = "MR V.", "Stavning"
     name.save()
@@ -232,3 +239,30 @@ def test_a_unit_whose_creation_was_withdrawn_says_it_has_no_authority_record(cli
         Reorganisation.objects.get(key="r2011-03-01"), user=archivist, reason="Fejl"
     )
     assert get(client, "units/mr-voksne")["has_authority_record"] is False
+
+
+def test_a_plan_is_not_in_force_as_recorded_at_any_moment_after_it_was_made(client, archivist):
+    plan = plan_a_secret_rename(archivist, reason="Fortroligt")
+    moment = timezone.localtime().strftime("%Y-%m-%dT%H:%M:%S")
+    listed = every_page(client, "reorganisations", recorded=moment)
+    assert plan.pk not in {r["id"] for r in listed}
+    assert client.get(f"/api/v1/reorganisations/{plan.pk}", {"recorded": moment}).status_code == 404
+    history = get(client, "tasks/visitation-handicap", recorded=moment)
+    assert history["responsibilities"]
+
+
+def test_a_plans_trial_leaves_no_trace_on_the_units_page_its_records_or_the_feed(
+    client, archivist, monkeypatch
+):
+    monkeypatch.setattr("history.api.SETTLE", datetime.timedelta(0))
+    since = a_second_ago()
+    plan_a_secret_rename(archivist, reason="FORTROLIGT 40 stillinger")
+    for address in (
+        "/units/mr-voksne/",
+        "/units/mr-voksne/eac-cpf.xml",
+        "/units/mr-voksne/eac-cpf-2.xml",
+        "/oai?verb=GetRecord&metadataPrefix=eac-cpf"
+        "&identifier=oai:socialforvaltning.kk.dk:unit/mr-voksne",
+    ):
+        assert "FORTROLIGT" not in client.get(address).content.decode(), address
+    assert every_page(client, "changes", since=since) == []
