@@ -28,6 +28,7 @@ from history.services import (
     apply_reorganisation,
 )
 from responsibilities.models import Post, Responsibility, Task
+from socialforvaltning.lib.saving import save_with_history
 
 from .models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName
 
@@ -139,11 +140,7 @@ def _transfer_spec(entry: dict) -> TransferTasks:
 
 
 def _save(obj, user):
-    obj.full_clean()
-    obj._history_user = user
-    obj._change_reason = SEED_REASON
-    obj.save()
-    return obj
+    return save_with_history(obj, user=user, reason=SEED_REASON)
 
 
 def _cite(obj, entries, user):

@@ -56,6 +56,7 @@ from orgunits.models import (
     UnitIdentifier,
     UnitName,
 )
+from socialforvaltning.lib.saving import save_with_history
 from socialforvaltning.lib.text import danish_slug
 from socialforvaltning.periods import Certainty, Dating
 
@@ -1208,9 +1209,7 @@ def _saved(obj, user, reason: str):
                     else _("%(record)s «%(value)s»: %(message)s") % what
                 )
         raise ValidationError(messages) from None
-    obj._history_user, obj._change_reason = user, reason
-    obj.save()
-    return obj
+    return save_with_history(obj, user=user, reason=reason, clean=False)  # cleaned above
 
 
 def _document(source: Source, save) -> SourceDocument:

@@ -66,6 +66,7 @@ from orgunits.integrity import registry_problems
 from orgunits.management.commands.check_registry import orphaned_tasks_problems
 from orgunits.models import MPTT_FIELDS, Unit, UnitName, UnitNode
 from responsibilities.models import Category, Responsibility, Task
+from socialforvaltning.lib.saving import save_with_history
 
 SEED_ROOT = "socialforvaltningen"
 # The stress area exists from this date; every write dates itself a few days later than the
@@ -208,11 +209,7 @@ class StressRun:
                     )
 
     def _save(self, obj):
-        obj.full_clean()
-        obj._history_user = self.user
-        obj._change_reason = f"stress {self.prefix} setup"
-        obj.save()
-        return obj
+        return save_with_history(obj, user=self.user, reason=f"stress {self.prefix} setup")
 
     # Running ----------------------------------------------------------------------------------
 
@@ -545,10 +542,7 @@ class StressRun:
                 unit.description = value
                 if invalid:
                     unit.record_language = "ikke-en-kode"
-                unit.full_clean()
-                unit._history_user = self.user
-                unit._change_reason = reason
-                unit.save()
+                save_with_history(unit, user=self.user, reason=reason)
             attempt.accepted = True
         except ValidationError as error:
             attempt.refusal = " ".join(error.messages)
