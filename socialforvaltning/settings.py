@@ -74,7 +74,7 @@ def database_from_url(url: str) -> dict:
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         # No JIT compilation: the registry's queries are short reads whose estimates can be
         # large (a union over the history tables), and compiling them took longer than
-        # running them (300 of 360 ms for a page of the change feed). `?options=` overrides.
+        # running them (measured in the closing note of issue 16). `?options=` overrides.
         options.setdefault("options", "-c jit=off")
         try:
             port = parts.port
