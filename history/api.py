@@ -5,7 +5,6 @@ record (record time), for clients that keep a copy in step."""
 import datetime
 from urllib.parse import urlencode
 
-from django.apps import apps
 from django.core import signing
 from django.core.exceptions import BadRequest
 from django.db import OperationalError, connection, transaction
@@ -28,17 +27,17 @@ from socialforvaltning.api import (
     SIZE,
     AsOfOut,
     PageOut,
-    as_of,
     as_of_out,
     page_links,
     read,
 )
+from socialforvaltning.asof import AsOf
 from socialforvaltning.lib.dates import parse_moment
 from socialforvaltning.lib.people import public_name
 
 from .models import Change, Reorganisation
 from .recorded import latest_versions
-from .version import data_version
+from .version import data_version, recorded_models
 
 router = Router(tags=["Reorganisations and the change feed"])
 
@@ -135,7 +134,7 @@ def reorganisations(
     """The reorganisations in force and withdrawn, in order of date (planned ones are not
     shown until they are put in force). With `date`, only those that took effect by it; with
     `recorded`, as the registry recorded them then."""
-    when = as_of(request)
+    when = AsOf.from_request(request)
     found = _reorganisations(when)
     if request.GET.get("date"):
         found = found.filter(Q(date__lte=when.date) | Q(date__isnull=True))
@@ -182,7 +181,7 @@ def reorganisation(
 ):
     """A reorganisation, its status and dating, and its changes (paged: a generated
     reorganisation may hold thousands), each naming the units by slug."""
-    when = as_of(request)
+    when = AsOf.from_request(request)
     found = next(iter(_as_recorded(_reorganisations(when).filter(id=pk)[:1])), None)
     if found is None:
         raise Http404(_("The registry has no reorganisation number %(pk)s.") % {"pk": pk})
@@ -256,17 +255,6 @@ class FeedOut(Schema):
 OPERATIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-def recorded_models() -> dict:
-    """The registry's records that keep a history, by the name the feed gives them
-    (`app.model`): every write to any of them is in the feed."""
-    found = {}
-    for app_label in ("orgunits", "history", "responsibilities"):
-        for model in apps.get_app_config(app_label).get_models():
-            if hasattr(model, "history") and model._meta.managed:
-                found[model._meta.label_lower] = model
-    return found
-
-
 def _encode(cursor: tuple) -> str:
     """The position of the last entry given, signed: a cursor the feed did not give is
     refused rather than followed."""
@@ -299,12 +287,11 @@ def _after(label: str, cursor: tuple) -> Q:
 
 def _unpublished(label: str, history) -> Q:
     """The history rows the feed keeps back, as the pages do: those of a planned
-    reorganisation, its changes and sources, of what its changes opened or closed while it
-    was tried out, and of a unit only a plan creates."""
+    reorganisation, its changes and sources, everything its trial wrote and took back, and a
+    unit only a plan creates."""
     from orgunits.models import Unit
 
     planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
-    planned_changes = Change.objects.filter(reorganisation__in=planned).values("pk")
     trials = Reorganisation.objects.trial_moments()
     hidden_units = Unit.objects.exclude(pk__in=Unit.objects.on_record().values("pk")).values("pk")
     fields = {f.name for f in history._meta.fields}
@@ -313,11 +300,8 @@ def _unpublished(label: str, history) -> Q:
     q = Q(history_date__in=trials)  # what a plan's trial wrote and took back
     if label == "orgunits.unit":
         return q | Q(id__in=hidden_units)
-    if label == "history.change" or "reorganisation" in fields:
+    if "reorganisation" in fields:  # a change
         q |= Q(reorganisation_id__in=planned)
-    for field in ("opened_by", "closed_by"):
-        if field in fields:
-            q |= Q(**{f"{field}_id__in": planned_changes})
     if "unit" in fields:
         q |= Q(unit_id__in=hidden_units)
     if label == "orgunits.citation":
@@ -332,8 +316,8 @@ def _about(label: str, history) -> dict:
 
     def of(own: str, field: str, column: str, empty):
         if label == own:
-            return F(column.split("__")[-1])
-        return F(f"{field}__{column.split('__')[-1]}") if field in fields else empty
+            return F(column)
+        return F(f"{field}__{column}") if field in fields else empty
 
     return {
         # Typed nulls: PostgreSQL types a union's columns by its first part.
@@ -491,9 +475,7 @@ def feed(
 def _written_after(moment) -> bool:
     """Whether any history row was stamped after `moment` (one query)."""
     parts = [
-        model.history.model.objects.filter(history_date__gt=moment).values("history_id")[:1]
-        if connection.features.supports_slicing_ordering_in_compound
-        else model.history.model.objects.filter(history_date__gt=moment).values("history_id")
+        model.history.model.objects.filter(history_date__gt=moment).values("history_id")
         for model in recorded_models().values()
     ]
     return parts[0].union(*parts[1:], all=True).exists()

@@ -13,13 +13,19 @@ from django.db import Error, connection
 TABLE = "registry_data_version"
 
 
-def historical_tables() -> list[str]:
-    tables = []
+def recorded_models() -> dict:
+    """The registry's records that keep a history, by their label (`app.model`): every write
+    to one leaves a history row, which bumps the data version and is in the change feed."""
+    found = {}
     for app_label in ("orgunits", "history", "responsibilities"):
         for model in apps.get_app_config(app_label).get_models():
             if hasattr(model, "history") and model._meta.managed:
-                tables.append(model.history.model._meta.db_table)
-    return sorted(tables)
+                found[model._meta.label_lower] = model
+    return found
+
+
+def historical_tables() -> list[str]:
+    return sorted(model.history.model._meta.db_table for model in recorded_models().values())
 
 
 def _read() -> str:

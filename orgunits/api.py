@@ -4,7 +4,7 @@ as in the exports."""
 
 import datetime
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,7 +12,6 @@ from ninja import Router, Schema
 
 from history.models import Change, Disputes
 from history.recorded import structure_as_recorded
-from responsibilities.models import Responsibility
 from socialforvaltning.api import (
     DATE,
     PAGE,
@@ -20,15 +19,22 @@ from socialforvaltning.api import (
     SIZE,
     AsOfOut,
     PageOut,
-    as_of,
     as_of_out,
     page_links,
     read,
 )
+from socialforvaltning.asof import AsOf
 from socialforvaltning.periods import Dating
 
-from .models import Placement, Unit, UnitClassification, UnitName, UnitNode, placements_of
+from .models import (
+    Placement,
+    Unit,
+    UnitNode,
+    placements_of,
+    placements_of_units,
+)
 from .structure import Structure
+from .views import unit_tasks
 
 router = Router(tags=["Structure and units"])
 
@@ -130,7 +136,7 @@ def structure(
     the chart's order): its parent, its path from the top, its kind and target group on the
     date, since when it sat there (and until when), with each date's certainty. Stable order
     across pages; with `recorded`, the structure as the registry recorded it then."""
-    when = as_of(request)
+    when = AsOf.from_request(request)
     start = (page - 1) * page_size
     if when.recorded is None:
         every = UnitNode.objects.tree_on(when.date)
@@ -138,7 +144,7 @@ def structure(
         links = page_links(request, page, page_size, count)
         nodes = list(every[start : start + page_size])
         slugs, parents = _above(nodes, when.date)
-        placements = _placements_of(nodes)
+        placements = placements_of_units({n.unit_id for n in nodes})
     else:
         recorded = structure_as_recorded(when.date, when.recorded)
         links = page_links(request, page, page_size, len(recorded))
@@ -175,17 +181,6 @@ def _above(nodes: list, date: datetime.date) -> tuple[dict, dict]:
     rows = [(n.pk, n.parent_id, n.unit.slug) for n in nodes]
     rows += list(above.values_list("pk", "parent_id", "unit__slug"))
     return {pk: slug for pk, _, slug in rows}, {pk: parent for pk, parent, _ in rows}
-
-
-def _placements_of(nodes: list) -> dict:
-    """The placement (the run of nodes under one parent unit) each node belongs to (one
-    query, for the page's units only)."""
-    every = (
-        UnitNode.objects.filter(unit_id__in={n.unit_id for n in nodes})
-        .with_datings()
-        .annotate(parent_unit_id=F("parent__unit_id"))
-    )
-    return {node.pk: p for p in placements_of(every) for node in p.nodes}
 
 
 # One unit ------------------------------------------------------------------------------
@@ -335,11 +330,8 @@ def _on_date(request, unit, when) -> dict | None:
 
 
 def _lineage(request, changes, unit, *, towards: str) -> list[dict]:
-    joins = (Change.Kind.MERGED, Change.Kind.SPLIT)
     rows = []
-    for change in changes:
-        if change.kind not in joins:
-            continue
+    for change in changes:  # mergers and splits
         if towards == "predecessors" and change.target_id == unit.pk:
             other = change.unit
         elif towards == "successors" and change.unit_id == unit.pk:
@@ -363,43 +355,17 @@ def unit(request, slug: str, date: str = DATE, recorded: str = RECORDED):
     and sources; what it was on the date (name, parent, path from the top, units below; as
     recorded then with `recorded`); the tasks it held on the date; and its predecessors and
     successors (mergers and splits)."""
-    when = as_of(request)
+    when = AsOf.from_request(request)
     date = when.date
-    found = (
-        Unit.objects.classified_on(date)
-        .filter(slug=slug[:100])
-        .prefetch_related(
-            Prefetch("names", queryset=UnitName.objects.with_datings()),
-            "identifiers",
-            "citations__document",
-            Prefetch(
-                "nodes",
-                queryset=UnitNode.objects.with_datings()
-                .select_related("parent__unit")
-                .order_by(F("valid_from").asc(nulls_first=True)),
-            ),
-            Prefetch("classifications", queryset=UnitClassification.objects.order_by("valid_from")),
-        )
-        .first()
-    )
+    found = Unit.objects.classified_on(date).with_record().filter(slug=slug[:100]).first()
     if found is None:
         raise Http404(_("The registry has no unit “%(slug)s”.") % {"slug": slug[:100]})
     changes = list(
         Change.objects.in_force()
-        .filter(
-            Q(unit=found, kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
-            | Q(target=found, kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
-        )
+        .filter(Q(unit=found) | Q(target=found), kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
         .select_related("reorganisation", "unit", "target")
         .prefetch_related("unit__names", "target__names")
         .order_by(F("reorganisation__date").asc(nulls_first=True), "id")
-    )
-    held = (
-        Responsibility.objects.valid_on(date)
-        .filter(unit=found)
-        .with_datings()
-        .select_related("task", "post")
-        .order_by("task__name")
     )
     return {
         "slug": found.slug,
@@ -453,7 +419,7 @@ def unit(request, slug: str, date: str = DATE, recorded: str = RECORDED):
                 "inferred": r.inferred,
                 "api_url": request.build_absolute_uri(reverse("api:task", args=[r.task.slug])),
             }
-            for r in held
+            for r in unit_tasks(found, date)
         ],
         "predecessors": _lineage(request, changes, found, towards="predecessors"),
         "successors": _lineage(request, changes, found, towards="successors"),

@@ -8,7 +8,6 @@ PDF's own font metrics (Helvetica), so boxes fit their names in both forms.
 """
 
 import io
-import re
 from dataclasses import dataclass, field
 
 from django.utils.html import escape
@@ -16,6 +15,8 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
+
+from socialforvaltning.lib.text import NOT_IN_XML
 
 from .structure import ChartNode
 
@@ -32,10 +33,6 @@ PAGE = landscape(A4)
 ROW_AT_MOST = 6  # columns side by side; more wrap into further rows, for a landscape page
 COLUMN_BUDGET = 12  # a branch of more units is drawn as a row of columns, not one column
 MAX_SCALE = 1.6  # a small chart is enlarged this much at most on the page
-
-
-# Characters XML 1.0 cannot hold (a name pasted with control characters would break the SVG).
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass

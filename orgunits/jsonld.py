@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from socialforvaltning.periods import Dating, is_valid_on
 
-from .models import Placement, Reading, UnitNode, placements_of
+from .models import Placement, Reading, UnitNode, placements_of_units
 from .structure import Structure
 
 ORG = "http://www.w3.org/ns/org#"
@@ -294,19 +294,9 @@ def unit_document(base_url: str, node, date: datetime.date, *, parent_slug, root
         date,
         parent_iri=unit_iri(base_url, parent_slug) if parent_slug else None,
         root_iri=unit_iri(base_url, root_slug) if root_slug else None,
-        placement=placements_on_date_of(node, date),
+        placement=placements_of_units([node.unit_id])[node.pk],
         datings={},
         disputes=Disputes(),
     )
     item["dct:valid"] = date.isoformat()
     return {"@context": context(base_url), **item}
-
-
-def placements_on_date_of(node, date: datetime.date) -> Placement:
-    """The placement (run of nodes under one parent unit) `node` belongs to (one query)."""
-    every = (
-        UnitNode.objects.filter(unit_id=node.unit_id)
-        .with_datings()
-        .annotate(parent_unit_id=F("parent__unit_id"))
-    )
-    return next(p for p in placements_of(every) if node.pk in {n.pk for n in p.nodes})

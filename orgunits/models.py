@@ -212,6 +212,26 @@ class UnitQuerySet(models.QuerySet):
         page's end."""
         return self.filter(Exists(UnitNode.objects.filter(unit=OuterRef("pk")).valid_on(date)))
 
+    def with_record(self):
+        """With what a unit's page and its API answer show of its record over time, in a
+        fixed number of queries: names and placements (with the datings of their ends and the
+        parent units), identifiers, sources and reclassifications."""
+        placements = (
+            UnitNode.objects.with_datings()
+            .select_related("parent__unit")
+            .order_by(F("valid_from").asc(nulls_first=True))
+        )
+        return self.prefetch_related(
+            Prefetch("names", queryset=UnitName.objects.with_datings()),
+            "identifiers",
+            "citations__document",
+            Prefetch("nodes", queryset=placements),
+            Prefetch(
+                "classifications",
+                queryset=UnitClassification.objects.select_related("opened_by__reorganisation"),
+            ),
+        )
+
     def classified_on(self, date: datetime.date | None):
         """Each unit with `kind_on` and `target_group_on`: what it was on `date`, or (None)
         what it is now or was when it ended."""
@@ -816,15 +836,21 @@ def placements_of(nodes) -> list[Placement]:
     return [Placement(tuple(run)) for run in runs]
 
 
-def placements_on(date: datetime.date) -> dict:
-    """The placement each node valid on `date` belongs to, by node id: where an export says
-    since when, and until when, a unit sat where it sits on the date (one query)."""
+def placements_of_units(unit_ids) -> dict:
+    """The placement each node of the units `unit_ids` (ids, or a query of them) belongs to,
+    by node id: where a page or an export says since when, and until when, a unit sat where
+    it sits (one query)."""
     every = (
-        UnitNode.objects.filter(unit_id__in=UnitNode.objects.valid_on(date).values("unit_id"))
+        UnitNode.objects.filter(unit_id__in=unit_ids)
         .with_datings()
         .annotate(parent_unit_id=F("parent__unit_id"))
     )
     return {node.pk: placement for placement in placements_of(every) for node in placement.nodes}
+
+
+def placements_on(date: datetime.date) -> dict:
+    """The placement each node valid on `date` belongs to, by node id (one query)."""
+    return placements_of_units(UnitNode.objects.valid_on(date).values("unit_id"))
 
 
 class UnitNodeManager(TreeManager.from_queryset(UnitNodeQuerySet)):

@@ -49,6 +49,7 @@ from django.views.decorators.http import require_http_methods
 from lxml import etree
 
 from history.models import Change, Reorganisation
+from socialforvaltning.lib.text import NOT_IN_XML
 
 from .eaccpf import export
 from .eaccpf.schemas import NS_1, NS_2, V1, V2, XML
@@ -129,7 +130,6 @@ _IDENTIFIER = re.compile(
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SECOND = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 # Characters an XML document cannot hold, and a bound on what a harvester sends (echoed).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MAX_ARGUMENT = 500
 MAX_TOKEN = 2000
 TOKEN_SALT = "orgunits.oai.resumption"
@@ -162,7 +162,7 @@ def arguments(query: QueryDict) -> tuple[str, dict[str, str]]:
     args = {name: values[0] for name, values in given.items()}
     for name, value in args.items():
         limit = MAX_TOKEN if name == "resumptionToken" else MAX_ARGUMENT
-        if not value or len(value) > limit or _NOT_XML.search(value):
+        if not value or len(value) > limit or NOT_IN_XML.search(value):
             raise OAIError("badArgument", f"The argument {name} is empty, too long or unreadable.")
     if exclusive in args:
         if len(args) > 1:

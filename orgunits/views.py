@@ -39,7 +39,6 @@ from .models import (
     Kind,
     TargetGroup,
     Unit,
-    UnitClassification,
     UnitName,
     UnitNode,
     classification_labels,
@@ -385,24 +384,11 @@ def unit_detail(request, slug):
         return unit_linked_data(request, slug)
     as_of = AsOf.from_request(request)
     date, recorded = as_of.date, as_of.recorded
-    placements = (
-        UnitNode.objects.with_datings()
-        .select_related("parent__unit")
-        .prefetch_related("parent__unit__names")
-        .order_by(F("valid_from").asc(nulls_first=True))
-    )
     unit = unit_or_404(
         slug,
-        Unit.objects.classified_on(date).prefetch_related(
-            Prefetch("names", queryset=UnitName.objects.with_datings()),
-            "identifiers",
-            "citations__document",
-            Prefetch("nodes", queryset=placements),
-            Prefetch(
-                "classifications",
-                queryset=UnitClassification.objects.select_related("opened_by__reorganisation"),
-            ),
-        ),
+        Unit.objects.classified_on(date)
+        .with_record()
+        .prefetch_related("nodes__parent__unit__names"),  # the parents' names over time
     )
     nodes = list(unit.nodes.all())
     node_on_date = next((n for n in nodes if n.is_valid_on(date)), None)

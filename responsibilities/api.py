@@ -17,11 +17,11 @@ from socialforvaltning.api import (
     SIZE,
     AsOfOut,
     PageOut,
-    as_of,
     as_of_out,
     page_links,
     read,
 )
+from socialforvaltning.asof import AsOf
 
 from .forms import LookupForm
 from .lookup import answers_on, holder_as_json
@@ -106,17 +106,13 @@ def tasks(
                 "holders as recorded at a moment are at /api/v1/tasks/<slug>?recorded=."
             )
         )
-    when = as_of(request)
+    when = AsOf.from_request(request)
     form = LookupForm({"q": q or "", "category": category or ""})
     if not form.is_valid():
         raise BadRequest(form.error_message())
-    query = form.cleaned_data["q"].strip()
-    if query:
-        found = Task.objects.search(query)
-    elif form.cleaned_data["category"]:
-        found = Task.objects.filter(category=form.cleaned_data["category"])
-    else:
-        found = Task.objects.all()
+    query, found = form.query, form.tasks()
+    if found is None:
+        found = Task.objects.all()  # nothing asked: every task
     start = (page - 1) * page_size
     lookup = answers_on(
         found, when.date, ranks=ranking(query) if query else (), limit=page_size, offset=start
@@ -171,7 +167,7 @@ def task(request, slug: str, date: str = DATE, recorded: str = RECORDED):
     """Who held the task over time, in which role and post, and which reorganisation began
     and ended each holding (`held_on_date` marks those of the date); with `recorded`, as the
     registry recorded it then."""
-    when = as_of(request)
+    when = AsOf.from_request(request)
     found = Task.objects.filter(slug=slug[:100]).first()
     if found is None:
         raise Http404(_("The registry has no task “%(slug)s”.") % {"slug": slug[:100]})

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category
+from .models import Category, Task
 
 MAX_QUERY_LENGTH = 200
 
@@ -30,3 +30,16 @@ class LookupForm(forms.Form):
 
     def error_message(self) -> str:
         return " ".join(message for errors in self.errors.values() for message in errors)
+
+    @property
+    def query(self) -> str:
+        return self.cleaned_data["q"].strip()
+
+    def tasks(self):
+        """The tasks asked for (the form is valid): found by the words, else those of the
+        category, else None (nothing asked)."""
+        if self.query:
+            return Task.objects.search(self.query)
+        if self.cleaned_data["category"]:
+            return Task.objects.filter(category=self.cleaned_data["category"])
+        return None

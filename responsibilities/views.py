@@ -27,13 +27,8 @@ def lookup(request):
     form = LookupForm(request.GET)
     if not form.is_valid():
         raise BadRequest(form.error_message())
-    query = form.cleaned_data["q"].strip()
-    category = form.cleaned_data["category"]
-    tasks = None
-    if query:
-        tasks = Task.objects.search(query)
-    elif category:
-        tasks = Task.objects.filter(category=category)
+    query, category = form.query, form.cleaned_data["category"]
+    tasks = form.tasks()
     as_json = request.GET.get("format") == "json"
     if tasks is None:
         if as_json:

@@ -20,9 +20,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError
@@ -31,12 +31,11 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from .asof import AsOf
-from .errors import RETRY_AFTER_SECONDS
+from .errors import PROBLEM, RETRY_AFTER_SECONDS, problem
 from .models import IntegrationToken
 
 log = logging.getLogger("registry.api")
 
-PROBLEM = "application/problem+json"
 PAGE_SIZE = 100
 PAGE_SIZE_MAX = 500
 
@@ -52,18 +51,6 @@ class Problem(Schema):
 
 # What every operation may answer besides its 200, for the OpenAPI document.
 ERRORS = {400: Problem, 401: Problem, 404: Problem, 429: Problem, 503: Problem}
-
-
-def problem(status: int, title: str, detail: str, **headers) -> JsonResponse:
-    response = JsonResponse(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail},
-        status=status,
-        content_type=PROBLEM,
-        json_dumps_params={"ensure_ascii": False},
-    )
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
 
 
 class RateLimited(Exception):
@@ -197,11 +184,6 @@ def not_authenticated(request, exc):
     return problem(401, _("Not authenticated"), detail, WWW_Authenticate='Bearer realm="registry"')
 
 
-@api.exception_handler(PermissionDenied)
-def forbidden(request, exc):
-    return problem(403, _("Forbidden"), str(exc) or _("You may not read this."))
-
-
 @api.exception_handler(RateLimited)
 def rate_limited(request, exc):
     return problem(
@@ -301,7 +283,7 @@ def versioned(view, *, position=None):
     def answer(request, *args, **kwargs):
         version = data_version()
         if position is None:
-            origin = settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
+            origin = ConditionalGetMiddleware.origin(request)
             etag = ConditionalGetMiddleware.etag(version, request, origin)
         else:
             etag = tag(version, position(request))
@@ -363,10 +345,6 @@ PAGE = Query(1, ge=1, le=1_000_000, description="Page number, from 1.")
 SIZE = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Items per page.")
 
 
-def as_of(request) -> AsOf:
-    return AsOf.from_request(request)
-
-
 class AsOfOut(Schema):
     date: str
     recorded: str | None
@@ -416,10 +394,6 @@ class PageOut(Schema):
     pages: int
     next: str | None
     previous: str | None
-
-
-def json_response(data, status: int = 200) -> HttpResponse:
-    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
 
 
 def address_not_found(request, rest=""):

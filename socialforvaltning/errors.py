@@ -12,18 +12,28 @@ from django.utils.translation import gettext as _
 from .middleware import wants_json
 
 RETRY_AFTER_SECONDS = 30
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, *, body=None, **headers) -> JsonResponse:
+    """An error for a program (RFC 9457): `status` and `title` for it, `detail` for a person,
+    `body` for more members. `Retry_After="30"` becomes the header Retry-After."""
+    response = JsonResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail, **(body or {})},
+        status=status,
+        content_type=PROBLEM,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
 
 
 def error_response(request, status: int, title: str, detail: str, template: str, **headers):
     if wants_json(request):
-        response = JsonResponse(
-            {"type": "about:blank", "status": status, "title": title, "detail": detail},
-            status=status,
-            content_type="application/problem+json",
-        )
-    else:
-        context = {"title": title, "detail": detail, "status": status}
-        response = render(request, template, context, status=status)
+        return problem(status, title, detail, **headers)
+    context = {"title": title, "detail": detail, "status": status}
+    response = render(request, template, context, status=status)
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response

@@ -1,5 +1,5 @@
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
-from django.http import HttpResponse, HttpResponseNotModified, JsonResponse, QueryDict
+from django.http import HttpResponse, HttpResponseNotModified, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -75,11 +75,10 @@ class BadRequestMiddleware:
             return None
         message = str(exception)
         if wants_json(request):
-            return JsonResponse(
-                {"status": 400, "title": _("Bad request"), "detail": message, "error": message},
-                status=400,
-                content_type="application/problem+json",
-            )
+            from .errors import problem
+
+            # `error` too: what the task lookup's JSON said before problems had a form.
+            return problem(400, _("Bad request"), message, body={"error": message})
         param = getattr(exception, "param", "")
         query = readable_query(request)
         context = {"exception": message, "param": param if param in query else ""}
@@ -168,6 +167,15 @@ class ConditionalGetMiddleware:
         self.last_version = None
 
     @staticmethod
+    def origin(request) -> str:
+        """Part of every key: the exports write absolute addresses from the Host (unless
+        REGISTRY_BASE_URL says where the registry lives), so a page cached for one host and
+        port is not another's. get_host() also refuses a Host that is not allowed."""
+        from django.conf import settings
+
+        return settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
+
+    @staticmethod
     def etag(version: str, request, origin: str, today=None) -> str:
         import datetime
         import hashlib
@@ -200,10 +208,7 @@ class ConditionalGetMiddleware:
             or not cacheable_address(request)
         ):
             return self.get_response(request)
-        # The exports write absolute addresses from the Host (unless REGISTRY_BASE_URL says
-        # where the registry lives): a page cached for one host and port is not another's.
-        # get_host() also refuses a Host that is not allowed, cached page or not.
-        origin = settings.REGISTRY_BASE_URL or f"{request.scheme}://{request.get_host()}"
+        origin = self.origin(request)
         try:
             version = self.last_version = data_version()
         except (OperationalError, InterfaceError):

@@ -50,6 +50,7 @@ from orgunits.models import (
 )
 from orgunits.seed import SYSTEM_USERNAME
 from socialforvaltning.lib.people import public_name
+from socialforvaltning.lib.text import NOT_IN_XML
 from socialforvaltning.periods import Certainty, Dating
 
 from .record import (
@@ -83,7 +84,6 @@ UI_LANGUAGES = {"dan": "da", "eng": "en"}
 DETAIL_LEVELS_2 = {"minimal": "minimal", "partial": "basic", "full": "extended"}
 
 # Characters XML 1.0 cannot hold; a pasted control character must not break an export.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def unit_url(base_url: str, slug: str) -> str:
@@ -484,7 +484,7 @@ def zip_of(records: Sequence[Record], *, base_url: str, progress=None) -> bytes:
 
 def _text(value) -> str:
     value = str(value)
-    return _NOT_XML.sub("", value) if _NOT_XML.search(value) else value
+    return NOT_IN_XML.sub("", value) if NOT_IN_XML.search(value) else value
 
 
 class _Writer:

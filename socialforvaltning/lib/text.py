@@ -1,5 +1,7 @@
 """Text the registry derives from what people write."""
 
+import re
+
 from django.utils.text import slugify
 
 # Danish letters as Danish addresses and the seed's slugs write them in ASCII ("Mål og
@@ -9,6 +11,12 @@ _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "
 
 def danish_slug(text: str) -> str:
     return slugify(text.translate(_DANISH))
+
+
+# What an XML document cannot hold (XML 1.0's Char production): control characters but tab
+# and line breaks, lone surrogates and the two noncharacters. What the registry writes as XML
+# (EAC-CPF, OAI-PMH, the chart's SVG) leaves them out or refuses them.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 # Characters no one types into a name, a note or a reason, which show as something other

@@ -229,30 +229,15 @@ def test_a_token_is_revoked_on_its_page_with_a_reason_and_no_revert_gives_it_bac
     token, secret = make_token(archivist)
     client.force_login(administrator(archivist))
     page = f"/admin/socialforvaltning/integrationtoken/{token.pk}/change/"
-    saved = client.post(
-        page,
-        {
-            "integration": token.integration,
-            "requests_per_minute": "120",
-            "revoke": "on",
-            "change_reason": "Intranettet er lukket",
-        },
-    )
+    form = {"integration": token.integration, "requests_per_minute": "120"}
+    saved = client.post(page, {**form, "revoke": "on", "change_reason": "Intranettet er lukket"})
     assert saved.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert token.history.latest("history_id").history_change_reason == "Intranettet er lukket"
     before = token.history.earliest("history_id")
     revert = f"/admin/socialforvaltning/integrationtoken/{token.pk}/history/{before.history_id}/"
-    refused = client.post(
-        revert,
-        {
-            "integration": token.integration,
-            "requests_per_minute": "120",
-            "change_reason": "Fortrudt",
-        },
-        follow=True,
-    )
+    refused = client.post(revert, {**form, "change_reason": "Fortrudt"}, follow=True)
     assert "forbliver tilbagekaldt" in refused.content.decode()
     token.refresh_from_db()
     assert token.revoked_at is not None
