@@ -93,6 +93,7 @@ backup: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=. $(VENV)/bin/lint-imports  # the import rule (README, "Architecture"; pyproject.toml)
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .

@@ -7,7 +7,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin, guard_every_admin
+from socialforvaltning.admin_base import (
+    ReadOnlyHistoryAdmin,
+    ReasonedHistoryAdmin,
+    guard_every_admin,
+)
+
 from .forms import (
     ChangeFormSet,
     CorrectionForm,

@@ -18,6 +18,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from orgunits.api import DatingOut
+from orgunits.recorded import latest_versions
 from socialforvaltning.api import (
     DATE,
     PAGE,
@@ -34,10 +35,9 @@ from socialforvaltning.api import (
 from socialforvaltning.asof import AsOf
 from socialforvaltning.lib.dates import parse_moment
 from socialforvaltning.lib.people import public_name
+from socialforvaltning.version import data_version, recorded_models
 
 from .models import Change, Reorganisation
-from .recorded import latest_versions
-from .version import data_version, recorded_models
 
 router = Router(tags=["Reorganisations and the change feed"])
 

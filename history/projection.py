@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 from orgunits.models import Citation, Unit, UnitClassification, UnitName, UnitNode
 from responsibilities.models import Responsibility
 from socialforvaltning.lib.transactions import rolled_back
+from socialforvaltning.locks import lock_structure
 
-from .locks import lock_structure
 from .models import Change, Reorganisation
 
 PROJECTED = (UnitNode, UnitName, UnitClassification, Responsibility)

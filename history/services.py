@@ -57,10 +57,10 @@ from responsibilities.models import (
 )
 from socialforvaltning.lib.dates import format_date
 from socialforvaltning.lib.text import danish_slug
+from socialforvaltning.locks import lock_structure
 from socialforvaltning.periods import Certainty, format_period, periods_overlap
 
 from . import projection
-from .locks import STRUCTURE_LOCK_KEY, lock_structure  # noqa: F401 (the key, for others)
 from .models import Change, Reorganisation
 
 # From this many new placements in one reorganisation on, numbering the tree once at the end

@@ -7,16 +7,14 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, OuterRef, Prefetch, Subquery
-from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from history.admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
 from history.models import Change, Reorganisation
+from socialforvaltning.admin_base import ReadOnlyHistoryAdmin, ReasonedHistoryAdmin
 from socialforvaltning.lib.dates import InvalidDate, format_date, parse_date
 
-from .eaccpf.admin_views import import_eaccpf, import_job
 from .models import (
     TARGET_GROUP_CHOICES_AND_NONE,
     Citation,
@@ -295,23 +293,6 @@ class UnitAdmin(ReasonedHistoryAdmin):
         if not unit.nodes.all():
             return _("not placed in the structure")
         return unit.existence_display()
-
-    def get_urls(self):
-        return [
-            path(
-                "import-eac-cpf/",
-                self.admin_site.admin_view(import_eaccpf),
-                {"site": self.admin_site},
-                name="orgunits_unit_import_eaccpf",
-            ),
-            path(
-                "import-eac-cpf/<int:job_id>/",
-                self.admin_site.admin_view(import_job),
-                {"site": self.admin_site},
-                name="orgunits_unit_import_job",
-            ),
-            *super().get_urls(),
-        ]
 
     def has_delete_permission(self, request, obj=None):
         """Delimit, don't delete: a unit is ended by a dated dissolution. Only a draft that

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from history.models import Change, Disputes
-from history.recorded import structure_as_recorded
+from orgunits.recorded import structure_as_recorded
 from socialforvaltning.api import (
     DATE,
     PAGE,

@@ -6,7 +6,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from history.locks import lock_structure
+from socialforvaltning.locks import lock_structure
 from socialforvaltning.periods import (
     first_day_uncovered,
     format_day,
@@ -135,8 +135,7 @@ def _overlaps(rows, message) -> list[str]:
     return problems
 
 
-def registry_problems(*, extra_checks=()) -> list[str]:
-    problems = tree_numbers_problems() + structure_problems()
-    for check in extra_checks:
-        problems += check()
-    return problems
+def registry_problems() -> list[str]:
+    """The structure's own invariants (the tasks' are responsibilities.lookup's, the replay's
+    history.projection's; check_registry runs all three)."""
+    return tree_numbers_problems() + structure_problems()

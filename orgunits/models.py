@@ -1008,7 +1008,7 @@ class UnitNode(MPTTModel, Period):
 
 class ArchiveJob(models.Model):
     """Long EAC-CPF work that the background worker does outside any request (see
-    `orgunits/eaccpf/jobs.py`): an import of an uploaded file, or the zip of every record,
+    `orgunits/exports/eaccpf/jobs.py`): an import of an uploaded file, or the zip of every record,
     built once per data version. The worker writes its progress here; the pages
     that show a job read nothing else. Not registry data: it keeps no history, and changing
     it does not change the data version."""

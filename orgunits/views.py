@@ -1,39 +1,31 @@
 import bisect
-import csv
 import json
 import unicodedata
 from itertools import chain
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.db.models import F, Prefetch, Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from history.models import Change, ChangesOn, Disputes, Mark, Reorganisation
-from history.recorded import first_recorded, structure_as_recorded
+from orgunits.recorded import first_recorded, structure_as_recorded
 from responsibilities.models import Responsibility
 from socialforvaltning.asof import AsOf
-from socialforvaltning.lib.csvsafe import ExcelDanish, neutralised
 from socialforvaltning.lib.dates import format_date
 from socialforvaltning.middleware import reads_parameters, wants_linked_data
-from socialforvaltning.periods import last_day
 
-from . import jsonld, vocabulary
 from .drawing import Drawing, draw
-from .eaccpf.jobs import queue_state
+from .exports import jsonld
 from .filters import UnitFilter
 from .models import (
     Kind,
@@ -43,7 +35,6 @@ from .models import (
     UnitNode,
     classification_labels,
     placements_of,
-    placements_on,
 )
 from .structure import CHART_BUDGET, Structure, chart_window, fold
 
@@ -104,45 +95,6 @@ def dates_around(days: list, date, each_side: int = STRIP_DATES_EACH_SIDE):
         for reorganisation in on_strip.chronological():
             strip[reorganisation.date].append(reorganisation)
     return strip, start > 0, end < len(days)
-
-
-@require_safe
-def switch_language(request, code):
-    """Switch the interface language with a plain link (a preference cookie, no form)."""
-    if code not in dict(settings.LANGUAGES):
-        raise Http404(_("The registry does not speak “%(code)s”.") % {"code": code[:10]})
-    target = request.GET.get("next", "/")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    response = HttpResponseRedirect(target)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        code,
-        max_age=365 * 24 * 3600,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
-    return response
-
-
-@require_safe
-def healthz(request):
-    """For load balancers (the status) and operators (the parts). Only the database makes
-    the registry unavailable: without the cache, pages are built uncached."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        database = "ok"
-    except DatabaseError:
-        database = "unavailable"
-    parts = {"database": database, "cache": cache.health()}
-    if database == "ok":
-        parts["jobs"] = queue_state()  # a queue that only grows: the worker is not running
-    status = 200 if database == "ok" else 503
-    return JsonResponse(
-        {"status": "ok" if status == 200 else "unavailable", **parts}, status=status
-    )
 
 
 def chart_depth(request) -> int:
@@ -553,148 +505,4 @@ def unit_tasks(unit: Unit, date):
         .with_datings()
         .select_related("task", "post")
         .order_by("task__name")
-    )
-
-
-def _disputed_ends(unit, placement, disputes) -> str:
-    """The CSV's date columns that rest on a reorganisation the sources disagree about."""
-    columns = (
-        (_("exists from"), unit.pk in disputes.created),
-        (_("exists to and including"), unit.pk in disputes.ended),
-        (_("placed from"), disputes.of_change(placement.opened_by_id)),
-        (_("placed to and including"), disputes.of_change(placement.closed_by_id)),
-    )
-    return "; ".join(str(column) for column, disputed in columns if disputed)
-
-
-def _iso(date) -> str:
-    return date.isoformat() if date else ""
-
-
-# The CSV's dialects: commas by default, and semicolons for Danish Excel (?dialect=excel-da).
-CSV_DIALECTS = {"": csv.excel, "excel-da": ExcelDanish}
-
-
-@reads_parameters("date", "dialect")
-@require_safe
-def units_csv(request):
-    date = AsOf.from_request(request, recorded=False).date
-    asked = short_param(request, "dialect")
-    if asked not in CSV_DIALECTS:
-        raise BadRequest(
-            _("Unknown CSV dialect “%(dialect)s”: leave it out, or write excel-da.")
-            % {"dialect": asked}
-        )
-    structure = Structure(
-        date,
-        nodes=UnitNode.objects.tree_on(date)
-        .with_unit_existence()
-        .prefetch_related("unit__identifiers"),
-    )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="enheder-{date.isoformat()}.csv"'
-    response.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
-    writer = csv.writer(response, dialect=CSV_DIALECTS[asked])
-    writer.writerow(
-        [
-            _("path"),
-            _("name"),
-            _("short name"),
-            _("kind"),
-            _("target group"),
-            _("exists from"),
-            _("exists to and including"),
-            _("placed from"),
-            _("placed to and including"),
-            _("certainty"),
-            _("sources disagree"),
-            _("the registry's reading"),
-            _("identifiers"),
-            _("slug"),
-        ]
-    )
-    placements = placements_on(date)
-    disputes = Disputes()
-    for node in structure.nodes:
-        unit = node.unit
-        name = unit.name_on(date)
-        placement = placements[node.pk]
-        # Every text cell is neutralised, as names and identifiers are typed by people; the
-        # dates are the registry's own ISO dates, which never start like a formula.
-        text = (
-            " / ".join(structure.name(n) for n in structure.path(node)),
-            name.name if name else "",
-            name.short_name if name else "",
-            *structure.labels(node),
-        )
-        writer.writerow(
-            [
-                *map(neutralised, text),
-                node.unit_exists_from.isoformat() if node.unit_exists_from else "",
-                _iso(last_day(node.unit_exists_until)),
-                _iso(placement.valid_from),
-                _iso(placement.last_day),
-                neutralised(placement.certainty_text(date)),
-                _disputed_ends(unit, placement, disputes),
-                "; ".join(str(r.label) for r in unit.readings(name, Structure.own_kind(node))),
-                neutralised("; ".join(str(i) for i in unit.identifiers.all())),
-                neutralised(unit.slug),
-            ]
-        )
-    return response
-
-
-@reads_parameters("date", "recorded")
-@require_safe
-def org_jsonld(request):
-    as_of = AsOf.from_request(request)
-    date, recorded = as_of.date, as_of.recorded
-    reorganisations = Reorganisation.objects.in_force().filter(
-        Q(date__lte=date) | Q(date__isnull=True)
-    )
-    if recorded is None:
-        nodes = UnitNode.objects.tree_on(date).prefetch_related("unit__identifiers")
-        placements = placements_on(date)
-    else:
-        # Rows as recorded then, each its own placement: today's runs of nodes are not theirs.
-        nodes, placements = structure_as_recorded(date, recorded), {}
-        reorganisations = reorganisations.filter(
-            pk__in=Reorganisation.history.filter(history_date__lte=recorded).values("id")
-        )
-    reorganisations = reorganisations.prefetch_related(
-        Prefetch(
-            "changes",
-            queryset=Change.objects.select_related("unit", "target", "previous_parent"),
-        )
-    )
-    document = jsonld.organisation_graph(
-        base_url=base_url(request),
-        date=date,
-        nodes=nodes,
-        placements=placements,
-        reorganisations=reorganisations.chronological(),
-    )
-    return HttpResponse(
-        json.dumps(document, ensure_ascii=False, indent=1),
-        content_type="application/ld+json; charset=utf-8",
-    )
-
-
-@reads_parameters()
-@require_safe
-def vocabulary_page(request):
-    """What each `sof:` term and EAC-CPF local type means (the IRIs lead here)."""
-    return render(request, "orgunits/vocabulary.html", {"groups": vocabulary.groups()})
-
-
-@reads_parameters()
-@require_safe
-def vocabulary_jsonld(request):
-    return HttpResponse(
-        json.dumps(
-            vocabulary.as_jsonld(base_url(request), get_language() or "da"),
-            ensure_ascii=False,
-            indent=1,
-        ),
-        content_type="application/ld+json; charset=utf-8",
     )

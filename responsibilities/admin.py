@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from history.admin_base import ReasonedHistoryAdmin
 from orgunits.admin import CitationInline
+from socialforvaltning.admin_base import ReasonedHistoryAdmin
 
 from .models import Post, Responsibility, Task
 

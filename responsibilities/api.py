@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from history.recorded import latest_versions
 from orgunits.api import DatingOut
+from orgunits.recorded import latest_versions
 from socialforvaltning.api import (
     DATE,
     PAGE,

@@ -12,9 +12,11 @@ from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from orgunits.models import Citation, Unit, UnitName, UnitNode
-from socialforvaltning.periods import valid_on_q
+from socialforvaltning.lib.dates import format_date
+from socialforvaltning.periods import format_period, valid_on_q
 
 from .models import Responsibility, Task
 
@@ -316,3 +318,22 @@ def holder_as_json(answer: Answer, holder: Holder) -> dict:
             for c in holder.sources
         ],
     }
+
+
+def orphaned_tasks_problems() -> list[str]:
+    """No task without an owner on any date, unless it was ended on purpose."""
+    problems = []
+    for period in orphaned_periods():
+        if period.valid_to is None and period.valid_from is not None:
+            message = _("The task “%(task)s” has had no owner since %(start)s.")
+        else:
+            message = _("The task “%(task)s” has no owner in %(period)s.")
+        problems.append(
+            message
+            % {
+                "task": period.task.name,
+                "start": format_date(period.valid_from),
+                "period": format_period(period.valid_from, period.valid_to),
+            }
+        )
+    return problems

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 # The registry's admin foundations (a reason for every edit, no server error for a junk
 # address); issue 17 moves them here, beside what every app uses.
-from history.admin_base import ReasonedHistoryAdmin, ReasonForm
+from socialforvaltning.admin_base import ReasonedHistoryAdmin, ReasonForm
 
 from .models import IntegrationToken
 

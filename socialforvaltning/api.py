@@ -272,7 +272,7 @@ def versioned(view, *, position=None):
     `position(request)` instead of the address, and may name, as `request.answer_position`,
     the position its ETag stands for (where the client asks next), or None where it must not
     be revalidated at all (writes not yet settled)."""
-    from history.version import data_version
+    from socialforvaltning.version import data_version
 
     from .middleware import ConditionalGetMiddleware
 

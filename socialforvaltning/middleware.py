@@ -196,7 +196,7 @@ class ConditionalGetMiddleware:
         from django.utils import translation
         from django.utils.cache import patch_vary_headers
 
-        from history.version import data_version
+        from socialforvaltning.version import data_version
 
         from .errors import database_unavailable
 

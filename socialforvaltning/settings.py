@@ -224,7 +224,7 @@ STORAGES = {
 }
 
 
-# Rendered pages are cached under the registry's data version (see history/version.py):
+# Rendered pages are cached under the registry's data version (see socialforvaltning/version.py):
 # per process by default, bounded by REGISTRY_CACHE_MAX_MB; REGISTRY_CACHE_URL=redis://…
 # shares one cache between servers (bound it with Redis's own maxmemory; `make serve` starts
 # one so). Either may lose entries at any time: see socialforvaltning/cache.py.
@@ -259,7 +259,7 @@ CACHES = {
 
 # Long work (EAC-CPF imports, the zip of every record) runs in the background worker,
 # `manage.py db_worker`, which `make run` and `make serve` start beside the web server. The
-# queue is a table in the registry's database (see orgunits/eaccpf/jobs.py).
+# queue is a table in the registry's database (see orgunits/exports/eaccpf/jobs.py).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Files the web server and the worker hand each other (uploads to import, built zips): a
@@ -322,7 +322,9 @@ REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "").rstrip("/")
 # The official EAC-CPF schemas the exports are validated against (and imports checked with).
 # Both are in the repository (their READMEs say where they come from); a relative path in
 # the environment is taken from the project folder.
-EAC_CPF_SCHEMAS_DIR = BASE_DIR / os.environ.get("EAC_CPF_SCHEMAS_DIR", "orgunits/eaccpf/xsd")
+EAC_CPF_SCHEMAS_DIR = BASE_DIR / os.environ.get(
+    "EAC_CPF_SCHEMAS_DIR", "orgunits/exports/eaccpf/xsd"
+)
 
 # Where the source documents the seed data cites are kept (checked by the tests).
 SEED_SOURCES_DIR = BASE_DIR / os.environ.get("SEED_SOURCES_DIR", "fixtures/sources")

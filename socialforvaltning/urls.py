@@ -3,31 +3,30 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from history import api as history_api
-from orgunits import api as orgunit_api
-from orgunits import oai as oai_views
-from orgunits import views as orgunit_views
-from responsibilities import api as responsibility_api
+from socialforvaltning import views
 from socialforvaltning.api import address_not_found, api
 
-# The read API: each app's operations under /api/v1/ (socialforvaltning/api.py).
-api.add_router("/", orgunit_api.router)
-api.add_router("/", history_api.router)
-api.add_router("/", responsibility_api.router)
+# The root URLconf names the apps' modules as strings, as include() does, so that
+# socialforvaltning imports no app (README, "Architecture"). The read API: each app's
+# operations under /api/v1/ (socialforvaltning/api.py).
+api.add_router("/", "orgunits.api.router")
+api.add_router("/", "history.api.router")
+api.add_router("/", "responsibilities.api.router")
 
 urlpatterns = [
-    path("healthz", orgunit_views.healthz, name="healthz"),
+    path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
-    path("language/<str:code>/", orgunit_views.switch_language, name="language"),
+    path("language/<str:code>/", views.switch_language, name="language"),
+    # The EAC-CPF import writes through the writer, so history mounts it (before the admin,
+    # whose unit pages would take the address for a unit's).
+    path("admin/orgunits/unit/import-eac-cpf/", include("history.loaders.eaccpf.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", address_not_found),
-    path("oai", oai_views.endpoint, name="oai"),
-    path("export/", include("orgunits.export_urls")),
-    # The IRIs of the registry's own terms are <base>/vocab#term: /vocab redirects here.
-    path("vocab/", orgunit_views.vocabulary_page, name="vocabulary"),
-    path("vocab.jsonld", orgunit_views.vocabulary_jsonld, name="vocabulary_jsonld"),
+    path("export/", include("orgunits.exports.urls")),
+    # OAI-PMH, and the vocabulary the registry's terms point to (<base>/vocab#term).
+    path("", include("orgunits.exports.site_urls")),
     path("tasks/", include("responsibilities.urls")),
     path("", include("history.urls")),
     path("", include("orgunits.urls")),

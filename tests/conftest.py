@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from simple_history.utils import bulk_create_with_history
 
+from history.loaders.seed import load_seed
 from history.services import Create, apply_reorganisation
 from orgunits.models import Unit
-from orgunits.seed import load_seed, system_user
 from responsibilities.models import Category, Responsibility, Task
+from socialforvaltning.lib.people import system_user
 
 # The synthetic organisation exists only from this date, so that every date before it shows
 # the seed registry alone and every date after it shows both (≥ 1,000 units).

@@ -66,10 +66,10 @@ def _plain(value):
 def answers() -> dict:
     from django.contrib.contenttypes.models import ContentType
 
-    from orgunits.backup import registry_models
+    from history.backup import registry_models
     from orgunits.integrity import registry_problems
-    from orgunits.management.commands.check_registry import orphaned_tasks_problems
     from orgunits.structure import Structure
+    from responsibilities.lookup import orphaned_tasks_problems
     from responsibilities.models import Responsibility
 
     # Content types are made by `migrate`, in an order a restore need not repeat: rows refer
@@ -112,7 +112,7 @@ def answers() -> dict:
             }
             for row in rows
         ]
-    result["problems"] = registry_problems(extra_checks=[orphaned_tasks_problems])
+    result["problems"] = registry_problems() + orphaned_tasks_problems()
     return result
 
 

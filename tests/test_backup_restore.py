@@ -51,7 +51,7 @@ def edited_registry(url: str) -> dict:
 
 
 def version_of(url: str) -> str:
-    code = "from history.version import data_version; print(data_version())"
+    code = "from socialforvaltning.version import data_version; print(data_version())"
     return manage_ok(url, "shell", "-v", "0", "-c", code).strip().splitlines()[-1]
 
 

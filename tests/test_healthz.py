@@ -14,17 +14,18 @@ def test_healthz_answers_200_with_the_state_of_each_part(client):
 
 
 @pytest.mark.django_db
-def test_healthz_shows_jobs_waiting_for_a_worker_that_does_not_take_them(client):
+def test_healthz_shows_jobs_waiting_for_a_worker_that_does_not_take_them(client, settings):
     import datetime
 
     from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
 
-    from orgunits.models import ArchiveJob
+    from orgunits.exports.eaccpf.jobs import zip_job
 
-    job = ArchiveJob.objects.create(kind="import", name="x.xml")
-    ArchiveJob.objects.filter(pk=job.pk).update(
-        created_at=timezone.now() - datetime.timedelta(minutes=5)
-    )
+    # The queue as production has it, with no worker running: the zip waits in it.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    zip_job("http://testserver")
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - datetime.timedelta(minutes=5))
     jobs = client.get("/healthz").json()["jobs"]
     assert jobs["waiting"] == 1 and jobs["oldest_waiting_seconds"] >= 300
 

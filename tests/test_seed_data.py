@@ -7,9 +7,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from history.loaders.seed import TASKS_FIXTURE, read_fixture
 from history.models import Change, Reorganisation
 from orgunits.models import Citation, Unit, UnitIdentifier
-from orgunits.seed import TASKS_FIXTURE, read_fixture
 
 SOURCES = Path(settings.SEED_SOURCES_DIR)
 

@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from orgunits.eaccpf.schemas import V1
+from orgunits.exports.eaccpf.schemas import V1
 from tests.eaccpf.test_import_drafts import renamed
 from tests.fresh_databases import manage_ok, on_postgres, postgres_database
 from tests.http_browser import Browser
@@ -119,7 +119,9 @@ def test_the_worker_outlives_the_database_going_away_and_runs_the_job_after(tmp_
             proxy.stop()  # the database goes away for a while
             time.sleep(4)
             proxy.start()
-            queued = "from orgunits.eaccpf.jobs import zip_job; print(zip_job('http://x').pk)"
+            queued = (
+                "from orgunits.exports.eaccpf.jobs import zip_job; print(zip_job('http://x').pk)"
+            )
             job = manage_ok(url, "shell", "-c", queued).split()[-1]
             state = (
                 f"from orgunits.models import ArchiveJob; print(ArchiveJob.objects.get(pk={job}))"
@@ -134,7 +136,7 @@ def test_the_worker_outlives_the_database_going_away_and_runs_the_job_after(tmp_
 
 
 def test_a_job_a_stopped_worker_left_running_is_queued_again_and_done(db, tmp_path):
-    from orgunits.eaccpf.jobs import requeue_interrupted
+    from history.loaders.eaccpf.jobs import requeue_interrupted
     from orgunits.models import ArchiveJob
 
     job = ArchiveJob.objects.create(kind="zip", data_version="v", status="running", base_url="x")

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from history.models import Reorganisation
-from orgunits.seed import system_user
 from socialforvaltning.lib.dates import InvalidDate, parse_date
+from socialforvaltning.lib.people import system_user
 
 
 def reorganisation_argument(value) -> Reorganisation:

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from history.version import bump_data_version_on
+from socialforvaltning.version import bump_data_version_on
 
 
 def describe_existing_changes(apps, schema_editor):

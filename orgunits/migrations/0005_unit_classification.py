@@ -5,7 +5,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-from history.version import bump_data_version_on
+from socialforvaltning.version import bump_data_version_on
 
 
 

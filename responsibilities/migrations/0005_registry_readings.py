@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from history.version import bump_data_version_on
+from socialforvaltning.version import bump_data_version_on
 
 
 class Migration(migrations.Migration):

@@ -3,8 +3,8 @@ their XPaths need."""
 
 from lxml import etree
 
-from orgunits.eaccpf.schemas import NS_1, NS_2, V1, V2, XLINK
-from orgunits.seed import read_fixture
+from history.loaders.seed import read_fixture
+from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, V2, XLINK
 
 BASE = "http://testserver"
 PATHS = {V1: "eac-cpf.xml", V2: "eac-cpf-2.xml"}

@@ -6,9 +6,9 @@ import datetime
 
 import pytest
 
+from history.loaders.eaccpf.importer import ImportFailed, import_records
 from history.models import Reorganisation
-from orgunits.eaccpf.importer import ImportFailed, import_records
-from orgunits.eaccpf.record import Name, Record, Relation, Source
+from orgunits.exports.eaccpf.record import Name, Record, Relation, Source
 from orgunits.models import Citation, SourceDocument, Unit
 from socialforvaltning.periods import Dating
 

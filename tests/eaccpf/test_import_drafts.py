@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from lxml import etree
 
+from history.loaders.eaccpf.importer import import_files, read_record
 from history.models import Change
-from orgunits.eaccpf import export
-from orgunits.eaccpf.importer import import_files, read_record
-from orgunits.eaccpf.schemas import V1, V2, XLINK
+from orgunits.exports.eaccpf import export
+from orgunits.exports.eaccpf.schemas import V1, V2, XLINK
 from orgunits.models import Unit
 
 from .conftest import NS, SEED_SLUGS, fetch

@@ -9,10 +9,10 @@ import pytest
 from django.utils import translation
 from lxml import etree
 
+from history.loaders.eaccpf.importer import import_files
 from history.services import Create, Dissolve, Merge, Move, Rename, Split, apply_reorganisation
-from orgunits.eaccpf import export
-from orgunits.eaccpf.importer import import_files
-from orgunits.eaccpf.schemas import V1, V2
+from orgunits.exports.eaccpf import export
+from orgunits.exports.eaccpf.schemas import V1, V2
 from orgunits.models import Unit
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,10 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from lxml import etree
 
+from history.loaders.eaccpf import importer
+from history.loaders.eaccpf.importer import ImportFailed, import_files
 from history.models import Change, Reorganisation
-from orgunits.eaccpf import importer
-from orgunits.eaccpf.importer import ImportFailed, import_files
-from orgunits.eaccpf.schemas import NS_1, NS_2, V1, V2
+from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, V2
 from orgunits.models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName, UnitNode
 
 from .conftest import NS, fetch

@@ -3,8 +3,8 @@
 import pytest
 from lxml import etree
 
-from orgunits.eaccpf import schemas
-from orgunits.eaccpf.schemas import V1, V2
+from orgunits.exports.eaccpf import schemas
+from orgunits.exports.eaccpf.schemas import V1, V2
 
 from .conftest import SEED_SLUGS, fetch
 

@@ -5,10 +5,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from history.loaders.seed import SEED_REASON
 from history.services import Move, apply_reorganisation
-from orgunits.eaccpf.schemas import V1, V2, XLINK
+from orgunits.exports.eaccpf.schemas import V1, V2, XLINK
 from orgunits.models import Unit
-from orgunits.seed import SEED_REASON
 
 from .conftest import find, findall, record, relations, term, unit_url
 

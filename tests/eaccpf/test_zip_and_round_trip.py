@@ -25,7 +25,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
-from orgunits.eaccpf import schemas
+from orgunits.exports.eaccpf import schemas
 from orgunits.models import Unit
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orgunits.eaccpf.admin_views import import_eaccpf
+from history.loaders.eaccpf.admin_views import import_eaccpf
 from socialforvaltning.urls import urlpatterns as project
 
 urlpatterns = [path("test-admin/eac-cpf-import/", import_eaccpf), *project]

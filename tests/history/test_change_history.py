@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from history.models import Change, Reorganisation
-from history.recorded import structure_as_recorded
 from history.services import Move, Rename, apply_reorganisation
 from orgunits.models import Unit, UnitName, UnitNode
+from orgunits.recorded import structure_as_recorded
 from tests.conftest import LARGE_ON
 
 from .conftest import D0, D1
@@ -153,7 +153,7 @@ def test_trap_3_the_structure_as_recorded_costs_the_same_queries_at_any_size(tre
 
 
 def test_trap_3_simple_history_as_of_would_cost_a_query_per_node():
-    """Why the registry does not use `history.as_of()` for the tree (see history/recorded.py)."""
+    """Why the registry does not use `history.as_of()` for the tree (see orgunits/recorded.py)."""
     with CaptureQueriesContext(connection) as queries:
         versions = list(UnitNode.history.as_of(timezone.now()))
     assert len(queries) >= len(versions) > 100

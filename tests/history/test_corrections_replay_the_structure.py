@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from history.models import Reorganisation
 from history.projection import replay_differences
-from history.recorded import structure_as_recorded
 from history.services import (
     Dissolve,
     Move,
@@ -21,6 +20,7 @@ from history.services import (
     withdraw_reorganisation,
 )
 from orgunits.models import Unit, UnitNode
+from orgunits.recorded import structure_as_recorded
 from responsibilities.models import Responsibility
 
 pytestmark = pytest.mark.django_db

@@ -11,12 +11,12 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import translation
 
-from history.generator import generate_organisation, organisation_digest
+from history.loaders.generator import generate_organisation, organisation_digest
 from history.models import Change, Reorganisation
 from history.services import RENUMBER_ONCE_AFTER, Create, Move, apply_reorganisation
 from orgunits.integrity import registry_problems, tree_numbers_problems
-from orgunits.management.commands.check_registry import orphaned_tasks_problems
 from orgunits.models import Unit, UnitNode
+from responsibilities.lookup import orphaned_tasks_problems
 from responsibilities.models import Responsibility, Task
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_it_generates_n_units_with_every_kind_of_change_and_three_tasks_each():
 def test_the_generated_organisation_passes_every_check_of_the_registry():
     generate(units=150, years=3, seed=2)
 
-    assert registry_problems(extra_checks=[orphaned_tasks_problems]) == []
+    assert registry_problems() + orphaned_tasks_problems() == []
 
 
 def test_the_same_seed_gives_the_same_organisation_and_another_seed_another():

@@ -6,10 +6,10 @@ from pathlib import Path
 from django.conf import settings
 from lxml import etree
 
-from orgunits.eaccpf import schemas
-from orgunits.oai import DC, OAI, OAI_DC
+from orgunits.exports.eaccpf import schemas
+from orgunits.exports.oai import DC, OAI, OAI_DC
 
-SCHEMAS = Path(settings.BASE_DIR) / "orgunits" / "oai_xsd"
+SCHEMAS = Path(settings.BASE_DIR) / "orgunits" / "exports" / "oai_xsd"
 NS = {"o": OAI, "oai_dc": OAI_DC, "dc": DC}
 PREFIX = "oai:socialforvaltning.kk.dk:unit/"
 # The Dublin Core schema imports these by URL; the tests read the local copies.

@@ -8,8 +8,8 @@ import pytest
 from lxml import etree
 from sickle import Sickle
 
-from orgunits.eaccpf import schemas
-from orgunits.eaccpf.schemas import V1, V2
+from orgunits.exports.eaccpf import schemas
+from orgunits.exports.eaccpf.schemas import V1, V2
 from tests.served import MANAGE, served_registry
 
 from .conftest import NS, OAI_DC_SCHEMA, valid

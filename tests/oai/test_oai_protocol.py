@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from lxml import etree
 
+from history.loaders.eaccpf.importer import read_record
 from history.models import Reorganisation
 from history.services import (
     Create,
@@ -18,8 +19,7 @@ from history.services import (
     apply_reorganisation,
     withdraw_reorganisation,
 )
-from orgunits.eaccpf.importer import read_record
-from orgunits.eaccpf.schemas import NS_1, NS_2, V1, V2
+from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, V2
 from orgunits.models import Unit, UnitName
 
 from .conftest import (

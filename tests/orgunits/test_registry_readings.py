@@ -12,9 +12,9 @@ import pytest
 from django.conf import settings
 from rdflib import Graph, URIRef
 
+from history.loaders.seed import FIXTURE, read_fixture
 from history.services import Reclassify, Rename, apply_reorganisation
 from orgunits.models import Unit, UnitName
-from orgunits.seed import FIXTURE, read_fixture
 from responsibilities.models import Post
 
 from ..admin.test_each_kind_of_dated_change import post as post_dated_change

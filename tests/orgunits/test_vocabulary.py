@@ -7,7 +7,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from orgunits.vocabulary import BY_NAME
+from orgunits.exports.vocabulary import BY_NAME
 
 pytestmark = pytest.mark.django_db
 

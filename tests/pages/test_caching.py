@@ -8,9 +8,9 @@ import pytest
 import redis
 
 from history.services import Rename, apply_reorganisation
-from history.version import data_version
 from orgunits.models import Unit, UnitIdentifier, UnitName
 from socialforvaltning.middleware import ConditionalGetMiddleware
+from socialforvaltning.version import data_version
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +136,7 @@ def test_every_history_table_bumps_the_data_version_through_the_database():
     """A trigger on each history table: no write path, however written, can forget it."""
     from django.db import connection
 
-    from history.version import historical_tables
+    from socialforvaltning.version import historical_tables
 
     for table in historical_tables():
         version = data_version()

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from orgunits.seed import TASKS_FIXTURE, read_fixture
+from history.loaders.seed import TASKS_FIXTURE, read_fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,10 @@ import datetime
 
 import pytest
 
+from history.loaders.seed import SEED_REASON, TASKS_FIXTURE, read_fixture
 from history.models import Change
-from orgunits.seed import SEED_REASON, SYSTEM_USERNAME, TASKS_FIXTURE, read_fixture
 from responsibilities.models import Post, Responsibility, Task
+from socialforvaltning.lib.people import SYSTEM_USERNAME
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from history.management.correction_command import date_argument
 from history.projection import replay_differences
 from history.services import replay_structure
-from orgunits.seed import system_user
+from socialforvaltning.lib.people import system_user
 
 
 class Command(BaseCommand):

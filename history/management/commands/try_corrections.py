@@ -13,7 +13,7 @@ from history.services import (
     withdraw_reorganisation,
 )
 from orgunits.models import UnitNode
-from orgunits.seed import system_user
+from socialforvaltning.lib.people import system_user
 
 
 class Command(BaseCommand):

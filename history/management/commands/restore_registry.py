@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from orgunits.backup import contents, restore
+from history.backup import contents, restore
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
-from orgunits.eaccpf.jobs import requeue_interrupted
+from history.loaders.eaccpf.jobs import requeue_interrupted
 
 log = logging.getLogger("registry.jobs")
 

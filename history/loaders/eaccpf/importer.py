@@ -34,7 +34,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from lxml import etree
 
-from history.locks import lock_structure
 from history.models import Change, Reorganisation
 from history.services import (
     Cite,
@@ -47,6 +46,9 @@ from history.services import (
     apply_reorganisation,
     naming_of,
 )
+from orgunits.exports.eaccpf.export import DETAIL_LEVELS_2
+from orgunits.exports.eaccpf.record import Event, Identifier, Name, Record, Relation, Source
+from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, V2, XLINK, XML, validate, version_of
 from orgunits.models import (
     Citation,
     Kind,
@@ -58,11 +60,8 @@ from orgunits.models import (
 )
 from socialforvaltning.lib.saving import save_with_history
 from socialforvaltning.lib.text import danish_slug
+from socialforvaltning.locks import lock_structure
 from socialforvaltning.periods import Certainty, Dating
-
-from .export import DETAIL_LEVELS_2
-from .record import Event, Identifier, Name, Record, Relation, Source
-from .schemas import NS_1, NS_2, V1, V2, XLINK, XML, validate, version_of
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # What a zip may unpack to, checked against its central directory before anything is unpacked

@@ -27,12 +27,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from orgunits.models import Kind, TargetGroup, Unit, UnitClassification, UnitName, UnitNode
-from responsibilities.models import Category, Responsibility, Task
-from socialforvaltning.lib.dates import LATEST
-
-from .models import Change, Reorganisation
-from .services import (
+from history.models import Change, Reorganisation
+from history.services import (
     Create,
     Dissolve,
     Merge,
@@ -45,6 +41,9 @@ from .services import (
     deferred_tree_numbering,
     refresh_statistics,
 )
+from orgunits.models import Kind, TargetGroup, Unit, UnitClassification, UnitName, UnitNode
+from responsibilities.models import Category, Responsibility, Task
+from socialforvaltning.lib.dates import LATEST
 
 DEFAULT_START = datetime.date(2012, 1, 1)
 DEFAULT_PREFIX = "gen"

@@ -16,10 +16,9 @@ from collections import defaultdict
 
 from django.db.models import OuterRef, Q, Subquery
 
+from history.models import Change
 from orgunits.models import Unit, UnitClassification, UnitIdentifier, UnitName, UnitNode
 from socialforvaltning.periods import valid_on_q
-
-from .models import Change
 
 
 def latest_versions(model, recorded_at):

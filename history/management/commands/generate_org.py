@@ -3,14 +3,14 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from history.generator import (
+from history.loaders.generator import (
     DEFAULT_PREFIX,
     DEFAULT_START,
     GenerationError,
     generate_organisation,
 )
-from orgunits.seed import system_user
 from socialforvaltning.lib.dates import InvalidDate, parse_date
+from socialforvaltning.lib.people import system_user
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from orgunits.backup import FORMATS, back_up, contents, default_format
+from history.backup import FORMATS, back_up, contents, default_format
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from history.loaders.seed import load_seed
 from orgunits.models import Unit
-from orgunits.seed import load_seed
 
 DEMO_USERS = (("arkivar", "Arkivar"), ("laeser", "Læser"))
 

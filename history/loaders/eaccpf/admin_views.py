@@ -1,8 +1,8 @@
 """The archivists' import of an EAC-CPF record (or a zip of records) from the admin: the
 upload is queued for the background worker, and its page shows the progress and the result.
 
-Mounted in `UnitAdmin.get_urls()`; the views check the permission to add units themselves,
-so they are safe wherever they are mounted.
+Mounted by admin_urls.py at /admin/orgunits/unit/import-eac-cpf/; the views check the
+permission to add units themselves, so they are safe wherever they are mounted.
 """
 
 from django import forms
@@ -59,7 +59,7 @@ def import_eaccpf(request, site=admin.site):
         job = start_import(
             upload=form.cleaned_data["file"], user=request.user, reason=form.cleaned_data["reason"]
         )
-        return redirect("admin:orgunits_unit_import_job", job_id=job.pk)
+        return redirect("import_eaccpf_job", job_id=job.pk)
     context = {
         **site.each_context(request),
         "title": _("Import EAC-CPF records"),

@@ -48,8 +48,7 @@ from orgunits.models import (
     classification_labels,
     placements_of,
 )
-from orgunits.seed import SYSTEM_USERNAME
-from socialforvaltning.lib.people import public_name
+from socialforvaltning.lib.people import SYSTEM_USERNAME, public_name
 from socialforvaltning.lib.text import NOT_IN_XML
 from socialforvaltning.periods import Certainty, Dating
 

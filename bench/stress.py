@@ -51,7 +51,6 @@ from django.utils.translation import gettext as _
 
 from history.models import Change, Reorganisation
 from history.services import (
-    STRUCTURE_LOCK_KEY,
     Create,
     Dissolve,
     Merge,
@@ -61,12 +60,13 @@ from history.services import (
     TransferTasks,
     apply_reorganisation,
 )
-from history.version import data_version, historical_tables
 from orgunits.integrity import registry_problems
-from orgunits.management.commands.check_registry import orphaned_tasks_problems
 from orgunits.models import MPTT_FIELDS, Unit, UnitName, UnitNode
+from responsibilities.lookup import orphaned_tasks_problems
 from responsibilities.models import Category, Responsibility, Task
 from socialforvaltning.lib.saving import save_with_history
+from socialforvaltning.locks import STRUCTURE_LOCK_KEY
+from socialforvaltning.version import data_version, historical_tables
 
 SEED_ROOT = "socialforvaltningen"
 # The stress area exists from this date; every write dates itself a few days later than the
@@ -608,7 +608,7 @@ class StressRun:
 
     def verify(self) -> list[str]:
         attempts = self.stats.attempts
-        problems = registry_problems(extra_checks=[orphaned_tasks_problems])
+        problems = registry_problems() + orphaned_tasks_problems()
         problems += names_outside_existence(self.prefix)
         for a in attempts:
             if a.error:

@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from orgunits.eaccpf.importer import ImportFailed, import_files
-from orgunits.seed import system_user
+from history.loaders.eaccpf.importer import ImportFailed, import_files
+from socialforvaltning.lib.people import system_user
 
 
 class Command(BaseCommand):

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q
 
+from orgunits.models import Placement, Reading, UnitNode, placements_of_units
+from orgunits.structure import Structure
 from socialforvaltning.periods import Dating, is_valid_on
-
-from .models import Placement, Reading, UnitNode, placements_of_units
-from .structure import Structure
 
 ORG = "http://www.w3.org/ns/org#"
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import yaml
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from history.services import (
@@ -27,31 +26,14 @@ from history.services import (
     TransferTasks,
     apply_reorganisation,
 )
+from orgunits.models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName
 from responsibilities.models import Post, Responsibility, Task
+from socialforvaltning.lib.people import system_user
 from socialforvaltning.lib.saving import save_with_history
-
-from .models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "organisation.yaml"
 TASKS_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "tasks.yaml"
 SEED_REASON = "Indlæst fra kildematerialet (fixtures/organisation.yaml)"
-SYSTEM_USERNAME = "registret"
-
-
-def system_user():
-    """The account that seed loads and other unattended writes are attributed to.
-
-    It cannot log in: it has no usable password and is inactive.
-    """
-    User = get_user_model()
-    user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME,
-        defaults={"is_active": False, "first_name": "Registret", "last_name": "(system)"},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save()
-    return user
 
 
 def read_fixture(path: Path = FIXTURE) -> dict:

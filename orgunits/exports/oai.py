@@ -3,7 +3,7 @@ the protocol archives already speak (https://www.openarchives.org/OAI/openarchiv
 
 - **Items** are the units on record (`Unit.objects.on_record()`) that have a name, each in
   three formats: `eac-cpf` (EAC-CPF 2010, revised 2018), `eac-cpf-2` (EAC-CPF 2.0), both
-  written by `orgunits.eaccpf.export`, and `oai_dc` (simple Dublin Core read off the same
+  written by `orgunits.exports.eaccpf.export`, and `oai_dc` (simple Dublin Core read off the same
   record).
 - **Identifiers** are `oai:socialforvaltning.kk.dk:unit/<slug>`: a fixed repository identifier
   rather than the host a request came in on, so that a unit keeps its identifier whatever
@@ -49,11 +49,7 @@ from django.views.decorators.http import require_http_methods
 from lxml import etree
 
 from history.models import Change, Reorganisation
-from socialforvaltning.lib.text import NOT_IN_XML
-
-from .eaccpf import export
-from .eaccpf.schemas import NS_1, NS_2, V1, V2, XML
-from .models import (
+from orgunits.models import (
     Citation,
     Kind,
     TargetGroup,
@@ -64,7 +60,11 @@ from .models import (
     UnitNode,
     classification_labels,
 )
-from .views import base_url
+from orgunits.views import base_url
+from socialforvaltning.lib.text import NOT_IN_XML
+
+from .eaccpf import export
+from .eaccpf.schemas import NS_1, NS_2, V1, V2, XML
 
 PAGE_SIZE = 100
 REPOSITORY_NAME = "Socialforvaltningens organisationsregister"
@@ -132,7 +132,7 @@ _SECOND = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 # Characters an XML document cannot hold, and a bound on what a harvester sends (echoed).
 MAX_ARGUMENT = 500
 MAX_TOKEN = 2000
-TOKEN_SALT = "orgunits.oai.resumption"
+TOKEN_SALT = "orgunits.exports.oai.resumption"
 
 
 class OAIError(Exception):

@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.db.backends.postgresql.client import DatabaseClient
 from django.utils.translation import gettext as _
 
-from history.version import start_new_epoch
+from socialforvaltning.version import start_new_epoch
 
 POSTGRES, PORTABLE = "postgres", "portable"
 FORMATS = (POSTGRES, PORTABLE)
