@@ -112,8 +112,8 @@ def a_move_in_the_middle():
     reorganisation creates units that hold tasks from their first day: withdrawing one, or
     dating it later, strands those tasks and is refused, so it says little about the cost
     of a correction that goes through.)"""
+    from history.changes import Move
     from history.models import Reorganisation
-    from history.services import Move
 
     dated = list(Reorganisation.objects.in_force().exclude(date=None).chronological())
     date = dated[len(dated) // 2].date + datetime.timedelta(days=1)
@@ -126,11 +126,10 @@ def measure(repeat: int) -> dict:
     import django
 
     django.setup()
+    from history.changes import Move, Rename
     from history.models import Reorganisation
     from history.preview import preview_correction, preview_reorganisation
     from history.services import (
-        Move,
-        Rename,
         apply_reorganisation,
         redate_reorganisation,
         replay_structure,

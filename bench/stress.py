@@ -49,17 +49,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from history.changes import Create, Dissolve, Merge, Move, Rename, Split, TransferTasks
 from history.models import Change, Reorganisation
-from history.services import (
-    Create,
-    Dissolve,
-    Merge,
-    Move,
-    Rename,
-    Split,
-    TransferTasks,
-    apply_reorganisation,
-)
+from history.services import apply_reorganisation
 from orgunits.integrity import registry_problems
 from orgunits.models import MPTT_FIELDS, Unit, UnitName, UnitNode
 from responsibilities.lookup import orphaned_tasks_problems

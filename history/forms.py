@@ -24,9 +24,7 @@ from socialforvaltning.lib.dates import InvalidDate, parse_date
 from socialforvaltning.lib.text import hidden_characters
 from socialforvaltning.periods import Certainty
 
-from .models import Reorganisation
-from .services import (
-    REASON_MAX_LENGTH,
+from .changes import (
     Cite,
     Create,
     Dissolve,
@@ -39,8 +37,9 @@ from .services import (
     Split,
     TransferTasks,
     naming_of,
-    recorded_specs,
 )
+from .models import Reorganisation
+from .services import REASON_MAX_LENGTH, recorded_specs
 
 
 class IsoDateField(forms.CharField):

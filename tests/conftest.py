@@ -7,8 +7,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from simple_history.utils import bulk_create_with_history
 
+from history.changes import Create
 from history.loaders.seed import load_seed
-from history.services import Create, apply_reorganisation
+from history.services import apply_reorganisation
 from orgunits.models import Unit
 from responsibilities.models import Category, Responsibility, Task
 from socialforvaltning.lib.people import system_user

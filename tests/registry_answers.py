@@ -23,7 +23,8 @@ ARCHIVIST = "arkivar-backup"
 def edit():
     from django.contrib.auth import get_user_model
 
-    from history.services import Move, Rename, TransferTasks, apply_reorganisation
+    from history.changes import Move, Rename, TransferTasks
+    from history.services import apply_reorganisation
     from orgunits.models import Unit, UnitName
 
     archivist = get_user_model().objects.create_user(ARCHIVIST, first_name="Arkivar")

@@ -79,7 +79,8 @@ def test_a_unit_placed_twice_under_one_parent_is_not_reported_as_damaged(capsys,
     which rows rewritten by other writers change. Only the check was wrong."""
     from django.db import connection
 
-    from history.services import Move, apply_reorganisation
+    from history.changes import Move
+    from history.services import apply_reorganisation
     from orgunits.models import Unit
 
     home = Unit.objects.get(slug="trykkeriet").node_on(datetime.date(2008, 12, 31)).parent.unit

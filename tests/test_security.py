@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
-from history.services import Create, apply_reorganisation
+from history.changes import Create
+from history.services import apply_reorganisation
 
 pytestmark = pytest.mark.django_db
 

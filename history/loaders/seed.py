@@ -15,17 +15,8 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
-from history.services import (
-    Cite,
-    Create,
-    Dissolve,
-    Merge,
-    Move,
-    Rename,
-    Split,
-    TransferTasks,
-    apply_reorganisation,
-)
+from history.changes import Cite, Create, Dissolve, Merge, Move, Rename, Split, TransferTasks
+from history.services import apply_reorganisation
 from orgunits.models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName
 from responsibilities.models import Post, Responsibility, Task
 from socialforvaltning.lib.people import system_user

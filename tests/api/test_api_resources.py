@@ -30,7 +30,8 @@ def a_second_ago() -> str:
 
 def plan_a_secret_rename(archivist, *, reason: str):
     """A planned reorganisation that renames MR Voksne, with a confidential reason."""
-    from history.services import Rename, apply_reorganisation
+    from history.changes import Rename
+    from history.services import apply_reorganisation
 
     return apply_reorganisation(
         title="Fortroligt",

@@ -9,8 +9,9 @@ import pytest
 from django.utils import translation
 from lxml import etree
 
+from history.changes import Create, Dissolve, Merge, Move, Rename, Split
 from history.loaders.eaccpf.importer import import_files
-from history.services import Create, Dissolve, Merge, Move, Rename, Split, apply_reorganisation
+from history.services import apply_reorganisation
 from orgunits.exports.eaccpf import export
 from orgunits.exports.eaccpf.schemas import V1, V2
 from orgunits.models import Unit

@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from history.changes import Move
 from history.loaders.seed import SEED_REASON
-from history.services import Move, apply_reorganisation
+from history.services import apply_reorganisation
 from orgunits.exports.eaccpf.schemas import V1, V2, XLINK
 from orgunits.models import Unit
 

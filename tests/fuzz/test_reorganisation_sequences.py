@@ -11,15 +11,9 @@ from django.db import transaction
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
+from history.changes import Create, Dissolve, Merge, Move, Rename, Split, TransferTasks
 from history.models import Change, Reorganisation
 from history.services import (
-    Create,
-    Dissolve,
-    Merge,
-    Move,
-    Rename,
-    Split,
-    TransferTasks,
     apply_reorganisation,
     put_in_force,
     redate_reorganisation,

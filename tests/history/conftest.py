@@ -2,7 +2,8 @@ import datetime
 
 import pytest
 
-from history.services import Create, apply_reorganisation
+from history.changes import Create
+from history.services import apply_reorganisation
 
 D0 = datetime.date(2000, 1, 1)
 D1 = datetime.date(2001, 1, 1)

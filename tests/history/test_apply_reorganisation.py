@@ -4,16 +4,9 @@ import datetime
 
 import pytest
 
+from history.changes import Create, Dissolve, Merge, Move, Rename, Split
 from history.models import Change
-from history.services import (
-    Create,
-    Dissolve,
-    Merge,
-    Move,
-    Rename,
-    Split,
-    apply_reorganisation,
-)
+from history.services import apply_reorganisation
 from orgunits.models import Unit, UnitNode
 
 from .conftest import D0, D1, D2
@@ -170,7 +163,8 @@ def test_a_unit_cannot_end_before_a_later_recorded_rename_and_the_refusal_names_
 
     from django.core.exceptions import ValidationError as Refused
 
-    from history.services import Dissolve, Rename, TransferTasks, apply_reorganisation
+    from history.changes import Dissolve, Rename, TransferTasks
+    from history.services import apply_reorganisation
 
     apply_reorganisation(
         title="Trykkeriet omdøbes",

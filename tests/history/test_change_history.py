@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from history.changes import Move, Rename
 from history.models import Change, Reorganisation
-from history.services import Move, Rename, apply_reorganisation
+from history.services import apply_reorganisation
 from orgunits.models import Unit, UnitName, UnitNode
 from orgunits.recorded import structure_as_recorded
 from tests.conftest import LARGE_ON

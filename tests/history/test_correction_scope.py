@@ -6,17 +6,10 @@ import datetime
 
 import pytest
 
+from history.changes import Create, Move, Recreate, Rename
 from history.preview import preview_correction
 from history.projection import replay_differences
-from history.services import (
-    Create,
-    Move,
-    Recreate,
-    Rename,
-    apply_reorganisation,
-    revise_reorganisation,
-    withdraw_reorganisation,
-)
+from history.services import apply_reorganisation, revise_reorganisation, withdraw_reorganisation
 from orgunits.models import UnitName, UnitNode
 
 from .conftest import D1, D2, D3

@@ -10,15 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from history.changes import Dissolve, Move
 from history.models import Reorganisation
 from history.projection import replay_differences
-from history.services import (
-    Dissolve,
-    Move,
-    put_in_force,
-    redate_reorganisation,
-    withdraw_reorganisation,
-)
+from history.services import put_in_force, redate_reorganisation, withdraw_reorganisation
 from orgunits.models import Unit, UnitNode
 from orgunits.recorded import structure_as_recorded
 from responsibilities.models import Responsibility
@@ -47,7 +42,8 @@ def reorganisation(key) -> Reorganisation:
 
 
 def planned_rename(archivist) -> Reorganisation:
-    from history.services import Rename, apply_reorganisation
+    from history.changes import Rename
+    from history.services import apply_reorganisation
 
     return apply_reorganisation(
         title="Nyt navn planlægges",
@@ -360,7 +356,8 @@ def test_every_history_row_of_one_correction_has_one_moment(archivist):
 
 
 def test_a_unit_a_plan_creates_is_not_public_until_the_plan_is_in_force(archivist, client):
-    from history.services import Create, apply_reorganisation
+    from history.changes import Create
+    from history.services import apply_reorganisation
 
     plan = apply_reorganisation(
         title="Nyt kontor planlægges",
@@ -383,7 +380,8 @@ def test_a_unit_a_plan_creates_is_not_public_until_the_plan_is_in_force(archivis
 def test_a_unit_a_revision_adds_to_a_reorganisation_out_of_force_stays_out_of_the_structure(
     archivist, client, status
 ):
-    from history.services import Create, Rename, revise_reorganisation
+    from history.changes import Create, Rename
+    from history.services import revise_reorganisation
 
     plan = planned_rename(archivist)
     if status == "withdrawn":
@@ -410,8 +408,8 @@ def test_a_preview_reads_the_affected_branch_not_the_whole_tree(archivist):
     from django.db.models.signals import post_init
     from django.test.utils import CaptureQueriesContext
 
+    from history.changes import Rename
     from history.preview import preview_reorganisation
-    from history.services import Rename
     from tests.conftest import LARGE_ON
 
     queries, placements_read = [], []
@@ -442,8 +440,9 @@ def test_a_preview_reads_the_affected_branch_not_the_whole_tree(archivist):
 
 
 def test_a_revised_change_keeps_the_source_the_recorded_one_cited(archivist):
+    from history.changes import Cite
     from history.models import Change
-    from history.services import Cite, apply_reorganisation, revise_reorganisation
+    from history.services import apply_reorganisation, revise_reorganisation
 
     passage = Cite(
         document="archive", heading="Fundet i et referat", excerpt="Effektstyring flyttes."

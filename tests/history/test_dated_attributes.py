@@ -8,18 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError as Refused
 from django.utils import timezone
 
+from history.changes import Create, Dissolve, Merge, Reclassify, TransferTasks
 from history.models import Change, Reorganisation
 from history.projection import replay_differences
-from history.services import (
-    Create,
-    Dissolve,
-    Merge,
-    Reclassify,
-    TransferTasks,
-    apply_reorganisation,
-    redate_reorganisation,
-    withdraw_reorganisation,
-)
+from history.services import apply_reorganisation, redate_reorganisation, withdraw_reorganisation
 from orgunits.models import Unit, UnitClassification
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import translation
 
+from history.changes import Create, Move
 from history.loaders.generator import generate_organisation, organisation_digest
 from history.models import Change, Reorganisation
-from history.services import RENUMBER_ONCE_AFTER, Create, Move, apply_reorganisation
+from history.services import RENUMBER_ONCE_AFTER, apply_reorganisation
 from orgunits.integrity import registry_problems, tree_numbers_problems
 from orgunits.models import Unit, UnitNode
 from responsibilities.lookup import orphaned_tasks_problems

@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
+from history.changes import Create, Dissolve, Merge, Move, Rename
 from history.models import Change, Reorganisation
-from history.services import Create, Dissolve, Merge, Move, Rename, apply_reorganisation
+from history.services import apply_reorganisation
 from orgunits.models import Unit, UnitIdentifier, UnitName, UnitNode
 
 from .conftest import D1, D2

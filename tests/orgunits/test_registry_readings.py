@@ -12,8 +12,9 @@ import pytest
 from django.conf import settings
 from rdflib import Graph, URIRef
 
+from history.changes import Reclassify, Rename
 from history.loaders.seed import FIXTURE, read_fixture
-from history.services import Reclassify, Rename, apply_reorganisation
+from history.services import apply_reorganisation
 from orgunits.models import Unit, UnitName
 from responsibilities.models import Post
 

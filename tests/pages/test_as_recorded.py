@@ -8,7 +8,8 @@ import re
 import pytest
 from django.utils import timezone
 
-from history.services import Rename, apply_reorganisation
+from history.changes import Rename
+from history.services import apply_reorganisation
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ import uuid
 import pytest
 import redis
 
-from history.services import Rename, apply_reorganisation
+from history.changes import Rename
+from history.services import apply_reorganisation
 from orgunits.models import Unit, UnitIdentifier, UnitName
 from socialforvaltning.middleware import ConditionalGetMiddleware
 from socialforvaltning.version import data_version

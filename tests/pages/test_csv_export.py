@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from history.services import Create, apply_reorganisation
+from history.changes import Create
+from history.services import apply_reorganisation
 
 pytestmark = pytest.mark.django_db
 

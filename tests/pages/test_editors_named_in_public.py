@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 
-from history.services import Rename, apply_reorganisation, withdraw_reorganisation
+from history.changes import Rename
+from history.services import apply_reorganisation, withdraw_reorganisation
 
 pytestmark = pytest.mark.django_db
 

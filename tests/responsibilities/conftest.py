@@ -6,7 +6,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
-from history.services import Create, apply_reorganisation
+from history.changes import Create
+from history.services import apply_reorganisation
 from orgunits.models import Unit
 from responsibilities.models import Responsibility, Task
 

@@ -5,7 +5,8 @@ import datetime
 
 import pytest
 
-from history.services import TransferTasks, apply_reorganisation
+from history.changes import TransferTasks
+from history.services import apply_reorganisation
 from orgunits.models import Unit
 from responsibilities.lookup import orphaned_on, orphaned_periods
 from responsibilities.models import Responsibility, Task

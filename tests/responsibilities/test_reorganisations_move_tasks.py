@@ -6,15 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from history.changes import Cite, Create, Dissolve, Merge, TransferTasks
 from history.models import Change, Reorganisation
-from history.services import (
-    Cite,
-    Create,
-    Dissolve,
-    Merge,
-    TransferTasks,
-    apply_reorganisation,
-)
+from history.services import apply_reorganisation
 from orgunits.models import Citation, Unit, UnitName, UnitNode
 from responsibilities.lookup import orphaned_on
 from responsibilities.models import Post, Responsibility, Task

@@ -34,18 +34,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from lxml import etree
 
+from history.changes import Cite, Create, Dissolve, Merge, Move, Rename, Split, naming_of
 from history.models import Change, Reorganisation
-from history.services import (
-    Cite,
-    Create,
-    Dissolve,
-    Merge,
-    Move,
-    Rename,
-    Split,
-    apply_reorganisation,
-    naming_of,
-)
+from history.services import apply_reorganisation
 from orgunits.exports.eaccpf.export import DETAIL_LEVELS_2
 from orgunits.exports.eaccpf.record import Event, Identifier, Name, Record, Relation, Source
 from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, V2, XLINK, XML, validate, version_of

@@ -4,9 +4,9 @@ import random
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
+from history.changes import Move
 from history.models import Reorganisation
 from history.services import (
-    Move,
     apply_reorganisation,
     put_in_force,
     redate_reorganisation,
