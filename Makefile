@@ -94,6 +94,7 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PYTHONPATH=. $(VENV)/bin/lint-imports  # the import rule (README, "Architecture"; pyproject.toml)
+	$(VENV)/bin/python bin/check-sizes     # modules, functions and views within their lengths
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .

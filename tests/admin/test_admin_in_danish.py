@@ -147,9 +147,15 @@ def test_an_archivist_sees_no_english_from_login_to_revert(client, staff_archivi
     )
     walk.page(reverse("admin:index"))
     walk.page(reverse("admin:app_list", args=["orgunits"]))
+    walk_the_units(walk)
+    walk_the_reorganisations(walk)
+    walk.page(reverse("admin:logout"), {})
+    assert walk.english == {}
 
-    # Units: the list, a record, an edit with its reason (and one refused), the record's
-    # history, a version to revert to, two versions compared, a new draft unit.
+
+def walk_the_units(walk):
+    """The list, a record, an edit with its reason (and one refused), the record's history, a
+    version to revert to, two versions compared, a new draft unit; names and citations."""
     unit = Unit.objects.get(slug="mr-voksne")
     change_url = reverse("admin:orgunits_unit_change", args=[unit.pk])
     walk.page(reverse("admin:orgunits_unit_changelist"))
@@ -187,8 +193,10 @@ def test_an_archivist_sees_no_english_from_login_to_revert(client, staff_archivi
     walk.page(reverse("admin:orgunits_citation_history", args=[citation.pk]))
     walk.page(reverse("admin:orgunits_citation_add"))
 
-    # Reorganisations: the list, one with its changes, its history and a version, a dated
-    # change previewed and applied, a correction and a revision.
+
+def walk_the_reorganisations(walk):
+    """The list, one with its changes, its history and a version, a dated change previewed
+    and applied, a correction and a revision; the changes."""
     merger = Reorganisation.objects.get(title__contains="lægges sammen til MR Voksne")
     walk.page(reverse("admin:history_reorganisation_changelist"))
     walk.page(reverse("admin:history_reorganisation_change", args=[merger.pk]))
@@ -216,9 +224,6 @@ def test_an_archivist_sees_no_english_from_login_to_revert(client, staff_archivi
     walk.page(reverse("admin:history_change_history", args=[change.pk]))
     version = change.history.first()
     walk.page(reverse("admin:history_change_simple_history", args=[change.pk, version.pk]))
-
-    walk.page(reverse("admin:logout"), {})
-    assert walk.english == {}
 
 
 def test_deleting_a_draft_unit_is_asked_and_told_in_danish(client, superuser):
