@@ -5,20 +5,10 @@ transaction, serialised against other structural writers, validates every row it
 (`full_clean`), records each write in history with the user and the reason, and either
 applies every change or none.
 
-Large writes stay the same writes, validated row by row, but avoid three costs that grow with
-their size:
-
-- django-mptt renumbers `lft`/`rght` of the rest of the tree on every insert, so placing
-  thousands of nodes one by one is quadratic (and slow on PostgreSQL, where each renumbering
-  rewrites index entries of half the tree). A reorganisation that places `RENUMBER_ONCE_AFTER`
-  nodes switches that off and numbers the tree once, from the parent links, before it
-  commits; `deferred_tree_numbering()` does the same for a batch of reorganisations (the
-  generator of synthetic organisations). Nothing here reads the MPTT numbers while writing:
-  lineage and children are followed by parent links.
-- History rows are written per model at the end of the reorganisation (`_History`), not one
-  insert per save.
-- PostgreSQL's planner is told how the tables grew (`refresh_statistics`) as a large
-  reorganisation doubles its writes, or it plans the per-row checks as scans.
+Large writes stay the same writes, validated row by row, but avoid costs that grow with
+their size: the tree is numbered once, at the end, and the planner's statistics are refreshed
+as the write grows (`history/numbering.py`); history rows are written per model at the end of
+the reorganisation (`_History`), not one insert per save.
 """
 
 import copy
@@ -30,7 +20,7 @@ from contextlib import ExitStack, contextmanager
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,12 +64,13 @@ from .changes import (
     naming_of,
 )
 from .models import Change, Reorganisation
-
-# From this many new placements in one reorganisation on, numbering the tree once at the end
-# costs less than MPTT's renumbering of the rest of the tree on every insert.
-RENUMBER_ONCE_AFTER = 25
-# From this many new placements on, the planner's statistics are refreshed as they double.
-REFRESH_STATISTICS_FROM = 256
+from .numbering import (
+    RENUMBER_ONCE_AFTER,
+    numbering_deferred,
+    one_owner_checked_at_the_end,
+    refresh_statistics,
+    statistics_due,
+)
 
 
 def apply_reorganisation(
@@ -356,8 +347,8 @@ class _Run:
         )
 
     def truncate(self, since: datetime.date | None, scope: projection.Scope) -> None:
-        self.deferral.enter_context(_numbering_deferred())
-        self.deferral.enter_context(_one_owner_checked_at_the_end())
+        self.deferral.enter_context(numbering_deferred())
+        self.deferral.enter_context(one_owner_checked_at_the_end())
         projection.truncate(since, self.history, scope)
 
     def replay_from(self, since, scope: projection.Scope) -> list[Reorganisation]:
@@ -570,87 +561,6 @@ def _refuse_stranded_responsibilities(since: datetime.date | None, units: set[in
         )
 
 
-@contextmanager
-def deferred_tree_numbering() -> Iterator[None]:
-    """Apply several reorganisations as one transaction and number the tree once, at the end.
-
-    For bulk writers such as the generator of synthetic organisations: inside the block each
-    `apply_reorganisation` validates and records as always but leaves `lft`/`rght` alone.
-    """
-    with transaction.atomic():
-        lock_structure()
-        with _numbering_deferred():
-            yield
-
-
-@contextmanager
-def _one_owner_checked_at_the_end() -> Iterator[None]:
-    """Taking the projection back reopens, for a moment, an owner a later transfer closed,
-    beside the owner the sources give from that transfer's date; the replay closes it again.
-    PostgreSQL's one-owner constraint (responsibilities 0004) waits until then and checks
-    when the block ends, still inside the transaction. The model's validation checks each
-    write on any database as before."""
-    statement = "SET CONSTRAINTS responsibility_one_owner_at_a_time {}"
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        with connection.cursor() as cursor:
-            cursor.execute(statement.format("DEFERRED"))
-    yield
-    if postgres:
-        with connection.cursor() as cursor:
-            cursor.execute(statement.format("IMMEDIATE"))  # checks what was deferred, now
-
-
-@contextmanager
-def _numbering_deferred() -> Iterator[None]:
-    """Write nodes without MPTT's renumbering; rebuild the numbers from the parent links when
-    the block ends without an error (an error rolls the transaction back anyway). Inside an
-    outer deferral this is a no-op: the outermost block numbers once."""
-    if not UnitNode._mptt_updates_enabled:
-        yield
-        return
-    with UnitNode.objects.disable_mptt_updates():
-        yield
-    renumber_tree()
-
-
-def renumber_tree() -> int:
-    """Number the whole forest from its parent links (`UnitNode.objects.numbers_from_parents`)
-    and write only the nodes whose numbers change; returns how many. Whatever numbers were
-    written while MPTT's updates were off are overwritten, whichever tree they claimed.
-
-    django-mptt's rebuild loads every node with its parent as model instances and rewrites
-    every row through one CASE expression per row and field, which takes seconds from a few
-    thousand nodes on; this reads tuples and updates with one prepared statement."""
-    numbers, stored = UnitNode.objects.numbers_from_parents()
-    changed = [(*numbers[pk], pk) for pk in sorted(numbers) if numbers[pk] != stored[pk]]
-    if changed:
-        table = connection.ops.quote_name(UnitNode._meta.db_table)
-        columns = [
-            connection.ops.quote_name(UnitNode._meta.get_field(name).column)
-            for name in ("tree_id", "lft", "rght", "level", "id")
-        ]
-        assignments = ", ".join(f"{column} = %s" for column in columns[:4])
-        with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {columns[4]} = %s", changed)
-    return len(changed)
-
-
-def refresh_statistics() -> None:
-    """Let PostgreSQL's planner see how big the structure tables have grown in this
-    transaction (ANALYZE counts the transaction's own rows). Without it, a table it last
-    measured as a few dozen rows is planned as one: the per-row checks then walk the whole
-    table in tree order instead of looking the unit up, and a large write turns quadratic."""
-    if connection.vendor != "postgresql":
-        return  # SQLite's planner uses the indexes without statistics
-    tables = ", ".join(
-        connection.ops.quote_name(model._meta.db_table)
-        for model in (Unit, UnitName, UnitNode, Responsibility)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {tables}")
-
-
 def _unique_key(date, title) -> str:
     base = danish_slug(f"{date or 'udateret'}-{title}")[:80] or "omorganisering"
     key, n = base, 2
@@ -695,10 +605,6 @@ def _end_le(a, b) -> bool:
     if b is None:
         return True
     return a is not None and a <= b
-
-
-def _power_of_two(n: int) -> bool:
-    return n & (n - 1) == 0
 
 
 class _History:
@@ -871,8 +777,8 @@ class _Writer:
         if node.pk is None:
             self.nodes_placed += 1
             if self.nodes_placed == RENUMBER_ONCE_AFTER and self.deferral is not None:
-                self.deferral.enter_context(_numbering_deferred())
-            if self.nodes_placed >= REFRESH_STATISTICS_FROM and _power_of_two(self.nodes_placed):
+                self.deferral.enter_context(numbering_deferred())
+            if statistics_due(self.nodes_placed):
                 refresh_statistics()  # each time the reorganisation has doubled its writes
         return self.save(node, exclude=MPTT_FIELDS)
 
