@@ -272,7 +272,7 @@ def _check_tree() -> list[str]:
 
     if not tree_numbers_problems():
         return []
-    from history.services import renumber_tree
+    from history.numbering import renumber_tree
 
     with transaction.atomic():
         renumber_tree()

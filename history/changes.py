@@ -1,4 +1,4 @@
-"""The changes a reorganisation is made of, as the writer (history/services.py) takes them:
+"""The changes a reorganisation is made of, as the writer (history/writer.py) takes them:
 each a frozen description of one dated change, with the sources it cites. Loaders, forms and
 tests build them; only the writer applies them."""
 

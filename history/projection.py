@@ -181,7 +181,7 @@ def scope_of(unit_ids, since: datetime.date | None, carried=()) -> Scope:
 
 def truncate(date: datetime.date | None, history, scope: Scope = EVERYTHING) -> None:
     """Take back the projection from `date` on (None: all of it) within `scope`, recording
-    every row it deletes or reopens in `history` (the writer's `_History`). The MPTT numbers
+    every row it deletes or reopens in `history` (the writer's `HistoryRows`). The MPTT numbers
     are left as they fall: the caller renumbers the tree once it has replayed."""
     for model in PROJECTED:
         history.delete(scope.rows(model.objects.filter(_opened_from(date))))

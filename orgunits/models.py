@@ -860,7 +860,7 @@ class UnitNodeManager(TreeManager.from_queryset(UnitNodeQuerySet)):
         position, then unit), and what is stored, by pk. Unlike `rebuild()`, siblings equal
         in both (a unit placed twice under one node) go in the order they were written, not
         in whatever order the database returns them: the writer's numbering
-        (`history.services.renumber_tree`) and the integrity check both use this."""
+        (`history.numbering.renumber_tree`) and the integrity check both use this."""
         rows = self.values_list(
             "pk", "parent_id", "position", "unit_id", "tree_id", "lft", "rght", "level"
         )

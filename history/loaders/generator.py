@@ -29,7 +29,8 @@ from simple_history.utils import bulk_create_with_history
 
 from history.changes import Create, Dissolve, Merge, Move, Reclassify, Rename, Split, TransferTasks
 from history.models import Change, Reorganisation
-from history.services import apply_reorganisation, deferred_tree_numbering, refresh_statistics
+from history.numbering import deferred_tree_numbering, refresh_statistics
+from history.services import apply_reorganisation
 from orgunits.models import Kind, TargetGroup, Unit, UnitClassification, UnitName, UnitNode
 from responsibilities.models import Category, Responsibility, Task
 from socialforvaltning.lib.dates import LATEST

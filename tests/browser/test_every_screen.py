@@ -231,7 +231,8 @@ def test_dragging_the_chart_pans_it(page, registry_url):
 
 SIXTY_UNITS = """
 import datetime
-from history.services import Create, apply_reorganisation
+from history.changes import Create
+from history.services import apply_reorganisation
 apply_reorganisation(
     title="Tres enheder under direktionen",
     date=datetime.date(2030, 1, 1),

@@ -14,7 +14,8 @@ from django.utils import translation
 from history.changes import Create, Move
 from history.loaders.generator import generate_organisation, organisation_digest
 from history.models import Change, Reorganisation
-from history.services import RENUMBER_ONCE_AFTER, apply_reorganisation
+from history.numbering import RENUMBER_ONCE_AFTER
+from history.services import apply_reorganisation
 from orgunits.integrity import registry_problems, tree_numbers_problems
 from orgunits.models import Unit, UnitNode
 from responsibilities.lookup import orphaned_tasks_problems
