@@ -83,7 +83,7 @@ load: $(VENV)/.installed
 
 ## stress: 8 writers and 8 readers for 30 s against a bootstrapped PostgreSQL registry
 stress: $(VENV)/.installed
-	$(PY) manage.py stress_registry --writers 8 --readers 8 --seconds 30
+	$(PY) bench/stress.py --writers 8 --readers 8 --seconds 30
 
 ## backup: the whole registry with its history (pg_dump on PostgreSQL, JSON on SQLite)
 backup: $(VENV)/.installed

@@ -139,7 +139,7 @@ def run_wrk(url: str, args, seconds: int | None = None) -> dict:
     return {**parse_wrk(output), "output": output}
 
 
-def main() -> None:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--seconds", type=int, default=5, help="of wrk per address")
     parser.add_argument("--connections", type=int, default=16)
@@ -148,12 +148,12 @@ def main() -> None:
     parser.add_argument("--unit", default="mr-handicap-og-psykiatri")
     parser.add_argument("--task-query", default="arbejdsmiljø")
     parser.add_argument("--out", type=Path, default=BENCH)
-    args = parser.parse_args()
-    # Stopped from outside: still drop the databases and stop the server (the finally blocks).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    return parser
 
+
+def addresses_to_load(args) -> dict[str, str]:
+    """The pages under load by name (the static file is added once the chart names it);
+    refused if they would not fit in TOTAL_SECONDS."""
     from urllib.parse import quote
 
     addresses = {
@@ -168,7 +168,64 @@ def main() -> None:
             f"{runs} runs of {args.seconds} s (and {WARM_UP_SECONDS} s of warm-up each) "
             f"exceed {TOTAL_SECONDS} s"
         )
+    return addresses
 
+
+def start_server(serve: list[str], database, folder: str, workers: str, log: Path):
+    """`make serve` on the database with production settings, its output in `log`."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_STATIC_ROOT": str(Path(folder) / "static"),
+        "WEB_CONCURRENCY": workers,
+    }
+    env.pop("REGISTRY_CACHE_URL", None)
+    with log.open("w") as output:
+        return subprocess.Popen(
+            serve,
+            cwd=PROJECT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so that stop() ends all of it
+        )
+
+
+def load(base: str, addresses: dict[str, str], args) -> dict:
+    """wrk against the static file the chart names and each address, after checking that
+    every one answers 200; the figures by name."""
+    status, chart = fetch(f"{base}{addresses['chart, past date']}")
+    stylesheet = re.search(r'href="(/static/[^"]+\.css)"', chart)
+    if status != 200 or stylesheet is None:
+        raise SystemExit(f"the chart answered {status} without a stylesheet")
+    addresses = {"static file": stylesheet.group(1), **addresses}
+    for name, path in addresses.items():
+        status, _ = fetch(base + path)
+        if status != 200:
+            raise SystemExit(f"{name} ({path}) answered {status}, not 200")
+    results = {}
+    for name, path in addresses.items():
+        # A second of load first, not counted: every worker builds and caches the page.
+        run_wrk(base + path, args, seconds=WARM_UP_SECONDS)
+        results[name] = {"path": path, **run_wrk(base + path, args)}
+        figures = results[name]
+        print(
+            f"  {name}: {figures['rps']:.0f} requests/s, p50 {figures['p50']:.1f} ms, "
+            f"p99 {figures['p99']:.1f} ms",
+            flush=True,
+        )
+    return results
+
+
+def main() -> None:
+    args = arguments().parse_args()
+    # Stopped from outside: still drop the databases and stop the server (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    addresses = addresses_to_load(args)
     facts = machine()
     workers = os.environ.get("WEB_CONCURRENCY") or str(2 * (os.cpu_count() or 1) + 1)
     database = PostgresDatabase("load")
@@ -176,51 +233,14 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = Path(folder.name) / "server.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database.url,
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_STATIC_ROOT": str(Path(folder.name) / "static"),
-        "WEB_CONCURRENCY": workers,
-    }
-    env.pop("REGISTRY_CACHE_URL", None)
     serve = ["make", "--no-print-directory", "serve", "HOST=127.0.0.1", f"PORT={port}"]
-    results = {}
     server = None
     try:
-        with log.open("w") as output:
-            server = subprocess.Popen(
-                serve,
-                cwd=PROJECT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so that stop() ends all of it
-            )
+        server = start_server(serve, database, folder.name, workers, log)
         print(f"{shlex.join(serve)}: starting on {base} with {workers} workers", flush=True)
         wait_until_up(base, server, log)
         settle(database)
-
-        status, chart = fetch(f"{base}{addresses['chart, past date']}")
-        stylesheet = re.search(r'href="(/static/[^"]+\.css)"', chart)
-        if status != 200 or stylesheet is None:
-            raise SystemExit(f"the chart answered {status} without a stylesheet")
-        addresses = {"static file": stylesheet.group(1), **addresses}
-        for name, path in addresses.items():
-            status, _ = fetch(base + path)
-            if status != 200:
-                raise SystemExit(f"{name} ({path}) answered {status}, not 200")
-        for name, path in addresses.items():
-            # A second of load first, not counted: every worker builds and caches the page.
-            run_wrk(base + path, args, seconds=WARM_UP_SECONDS)
-            results[name] = {"path": path, **run_wrk(base + path, args)}
-            figures = results[name]
-            print(
-                f"  {name}: {figures['rps']:.0f} requests/s, p50 {figures['p50']:.1f} ms, "
-                f"p99 {figures['p99']:.1f} ms",
-                flush=True,
-            )
+        results = load(base, addresses, args)
     finally:
         # The log up to the end of the load: what the shutdown writes is not the load's.
         server_log = log.read_text() if log.exists() else ""
@@ -228,7 +248,12 @@ def main() -> None:
             stop(server)
         database.drop()
         folder.cleanup()
+    write_results(results, facts, args, workers, server_log)
 
+
+def write_results(results: dict, facts: dict, args, workers: str, server_log: str) -> None:
+    """Print the report and write it (and the figures) to `args.out`; the server's log too if
+    it shows a failure."""
     failures = [line for line in server_log.splitlines() if re.search(r'"status": 5\d\d', line)]
     failures += [
         line for line in server_log.splitlines() if "Traceback" in line or "[CRITICAL]" in line

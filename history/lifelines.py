@@ -100,13 +100,9 @@ def _levels_within_budget(nodes, budget: int) -> tuple[int, bool]:
     return level, level < deepest
 
 
-def lifelines(
-    *,
-    start: datetime.date,
-    end: datetime.date,
-    today: datetime.date,
-    budget: int = LIFELINE_BUDGET,
-) -> Lifelines:
+def _scale(start: datetime.date, end: datetime.date):
+    """x(date, default): where a date falls on the plot, clamped to [start, end]; `default`
+    for no date (an open start or end)."""
     span = max((end - start).days, 1)
 
     def x(date: datetime.date | None, default: float) -> float:
@@ -115,8 +111,48 @@ def lifelines(
         days = min(max((date - start).days, 0), span)
         return LABEL_WIDTH + PLOT_WIDTH * days / span
 
+    return x
+
+
+def lifelines(
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+    budget: int = LIFELINE_BUDGET,
+) -> Lifelines:
+    x = _scale(start, end)
     in_window = UnitNode.objects.overlapping(start, end)
     levels, folded = _levels_within_budget(in_window, budget)
+    rows = _rows(in_window, levels, x)
+    joins = _joins_and_marks(rows, x)
+    rules = [
+        Rule(x=x(r.date, LABEL_WIDTH), date=r.date, label=r.title, reorganisation_id=r.pk)
+        for r in Reorganisation.objects.in_force()
+        .exclude(date=None)
+        .filter(date__gt=start, date__lt=end)
+    ]
+    years = [
+        (x(datetime.date(year, 1, 1), LABEL_WIDTH), year)
+        for year in range(start.year + 1, end.year + 1)
+    ]
+    return Lifelines(
+        rows=list(rows.values()),
+        joins=joins,
+        rules=rules,
+        width=LABEL_WIDTH + PLOT_WIDTH + 20,
+        height=TOP + ROW_HEIGHT * len(rows) + 10,
+        start=start,
+        end=end,
+        years=years,
+        levels=levels,
+        folded=folded,
+    )
+
+
+def _rows(in_window, levels: int, x) -> dict[int, Row]:
+    """A row per unit drawn (those placed down to `levels` in the window), in tree order,
+    with a bar per placement."""
     drawn_units = in_window.filter(level__lte=levels).values("unit_id")
     nodes = (
         in_window.filter(unit_id__in=drawn_units)
@@ -152,6 +188,11 @@ def lifelines(
                 title=f"{row.label}: {node.period_display}",
             )
         )
+    return rows
+
+
+def _joins_and_marks(rows: dict[int, Row], x) -> list[Join]:
+    """The joins of merges and splits between rows drawn; moves become marks on their row."""
     joins = []
     changes = (
         Change.objects.in_force()
@@ -182,25 +223,4 @@ def lifelines(
                 f"{change.reorganisation.date_display})",
             )
         )
-    rules = [
-        Rule(x=x(r.date, LABEL_WIDTH), date=r.date, label=r.title, reorganisation_id=r.pk)
-        for r in Reorganisation.objects.in_force()
-        .exclude(date=None)
-        .filter(date__gt=start, date__lt=end)
-    ]
-    years = [
-        (x(datetime.date(year, 1, 1), LABEL_WIDTH), year)
-        for year in range(start.year + 1, end.year + 1)
-    ]
-    return Lifelines(
-        rows=list(rows.values()),
-        joins=joins,
-        rules=rules,
-        width=LABEL_WIDTH + PLOT_WIDTH + 20,
-        height=TOP + ROW_HEIGHT * len(rows) + 10,
-        start=start,
-        end=end,
-        years=years,
-        levels=levels,
-        folded=folded,
-    )
+    return joins

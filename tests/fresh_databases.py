@@ -13,8 +13,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-
 
 def on_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -66,9 +64,21 @@ def postgres_database(prefix: str):
 
 def manage(database_url: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run `manage.py args…` against `database_url`; the caller checks the outcome."""
+    return run_script(database_url, "manage.py", *args, timeout=timeout)
+
+
+def run_script(
+    database_url: str, script: str, *args: str, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """Run a script of the project (manage.py, bench/stress.py) with `args…` against
+    `database_url`, debug on; the caller checks the outcome."""
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "true"}
     return subprocess.run(
-        [*MANAGE, *args], env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, str(Path(settings.BASE_DIR) / script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -145,87 +145,111 @@ def load_seed(path: Path = FIXTURE, tasks_path: Path | None = TASKS_FIXTURE) -> 
     with transaction.atomic():
         for doc in data["documents"]:
             _save(SourceDocument(key=doc["key"], filename=doc["file"], title=doc["title"]), user)
-        tasks = {}
-        for entry in tasks_data.get("tasks") or ():
-            tasks[entry["slug"]] = _save(
-                Task(
-                    slug=entry["slug"],
-                    name=entry["name"],
-                    category=entry["category"],
-                    synonyms="\n".join(entry.get("synonyms") or ()),
-                    description=entry.get("description") or "",
+        tasks = _save_tasks(tasks_data, user)
+        for i, r in enumerate(reorganisations):
+            _apply(r, units, transfers[r["key"]], user)
+            _save_posts_of_existing_units(posts, user)
+            _save_responsibilities(responsibilities[i], tasks, user)
+        if posts:
+            raise ValueError(f"Posts of units that never exist: {[p['slug'] for p in posts]}")
+        _save_descriptions(units, user)
+    return len(reorganisations)
+
+
+def _save_tasks(tasks_data: dict, user) -> dict:
+    """The tasks of tasks.yaml by slug, saved with their citations."""
+    tasks = {}
+    for entry in tasks_data.get("tasks") or ():
+        tasks[entry["slug"]] = _save(
+            Task(
+                slug=entry["slug"],
+                name=entry["name"],
+                category=entry["category"],
+                synonyms="\n".join(entry.get("synonyms") or ()),
+                description=entry.get("description") or "",
+            ),
+            user,
+        )
+        _cite(tasks[entry["slug"]], entry.get("cite"), user)
+    return tasks
+
+
+def _apply(r: dict, units: dict, transfers: list, user):
+    """One reorganisation of the seed, with the task transfers tasks.yaml gives it."""
+    apply_reorganisation(
+        key=r["key"],
+        title=r["title"],
+        date=r.get("date"),
+        certainty=r.get("certainty") or "exact",
+        not_before=r.get("not_before"),
+        not_after=r.get("not_after"),
+        description=r.get("description") or "",
+        cite=_cites(r.get("cite")),
+        changes=[_change_spec(c, units) for c in r.get("changes") or ()] + transfers,
+        user=user,
+        reason=SEED_REASON,
+    )
+
+
+def _save_posts_of_existing_units(posts: list, user):
+    """Save (and take off `posts`) the posts of the units that exist by now."""
+    existing = set(Unit.objects.values_list("slug", flat=True))
+    for entry in [p for p in posts if p["unit"] in existing]:
+        posts.remove(entry)
+        post = _save(
+            Post(
+                slug=entry["slug"],
+                unit=Unit.objects.get(slug=entry["unit"]),
+                kind=entry["kind"],
+                title=entry["title"],
+                inferred=bool(entry.get("inferred")),
+            ),
+            user,
+        )
+        _cite(post, entry.get("cite"), user)
+
+
+def _save_responsibilities(entries: list, tasks: dict, user):
+    for task_slug, entry in entries:
+        responsibility = _save(
+            Responsibility(
+                task=tasks[task_slug],
+                unit=Unit.objects.get(slug=entry["unit"]),
+                role=entry["role"],
+                post=Post.objects.get(slug=entry["post"]) if entry.get("post") else None,
+                valid_from=entry.get("from"),
+                certainty=entry.get("certainty") or "exact",
+                not_before=entry.get("not_before"),
+                not_after=entry.get("not_after"),
+                inferred=bool(entry.get("inferred")),
+                note=entry.get("note") or "",
+            ),
+            user,
+        )
+        _cite(responsibility, entry.get("cite"), user)
+
+
+def _save_descriptions(units: dict, user):
+    """The units' citations, identifiers and other names, once every unit exists."""
+    for slug, entry in units.items():
+        unit = Unit.objects.get(slug=slug)
+        _cite(unit, entry.get("cite"), user)
+        for ident in entry.get("identifiers") or ():
+            identifier = _save(
+                UnitIdentifier(unit=unit, scheme=ident["scheme"], value=str(ident["value"])),
+                user,
+            )
+            _cite(identifier, ident.get("cite"), user)
+        for other in entry.get("other_names") or ():
+            name = _save(
+                UnitName(
+                    unit=unit,
+                    kind=other.get("kind") or UnitName.Kind.OTHER,
+                    name=other["name"],
                 ),
                 user,
             )
-            _cite(tasks[entry["slug"]], entry.get("cite"), user)
-        for i, r in enumerate(reorganisations):
-            apply_reorganisation(
-                key=r["key"],
-                title=r["title"],
-                date=r.get("date"),
-                certainty=r.get("certainty") or "exact",
-                not_before=r.get("not_before"),
-                not_after=r.get("not_after"),
-                description=r.get("description") or "",
-                cite=_cites(r.get("cite")),
-                changes=[_change_spec(c, units) for c in r.get("changes") or ()]
-                + transfers[r["key"]],
-                user=user,
-                reason=SEED_REASON,
-            )
-            existing = set(Unit.objects.values_list("slug", flat=True))
-            for entry in [p for p in posts if p["unit"] in existing]:
-                posts.remove(entry)
-                post = _save(
-                    Post(
-                        slug=entry["slug"],
-                        unit=Unit.objects.get(slug=entry["unit"]),
-                        kind=entry["kind"],
-                        title=entry["title"],
-                        inferred=bool(entry.get("inferred")),
-                    ),
-                    user,
-                )
-                _cite(post, entry.get("cite"), user)
-            for task_slug, entry in responsibilities[i]:
-                responsibility = _save(
-                    Responsibility(
-                        task=tasks[task_slug],
-                        unit=Unit.objects.get(slug=entry["unit"]),
-                        role=entry["role"],
-                        post=Post.objects.get(slug=entry["post"]) if entry.get("post") else None,
-                        valid_from=entry.get("from"),
-                        certainty=entry.get("certainty") or "exact",
-                        not_before=entry.get("not_before"),
-                        not_after=entry.get("not_after"),
-                        inferred=bool(entry.get("inferred")),
-                        note=entry.get("note") or "",
-                    ),
-                    user,
-                )
-                _cite(responsibility, entry.get("cite"), user)
-        if posts:
-            raise ValueError(f"Posts of units that never exist: {[p['slug'] for p in posts]}")
-        for slug, entry in units.items():
-            unit = Unit.objects.get(slug=slug)
-            _cite(unit, entry.get("cite"), user)
-            for ident in entry.get("identifiers") or ():
-                identifier = _save(
-                    UnitIdentifier(unit=unit, scheme=ident["scheme"], value=str(ident["value"])),
-                    user,
-                )
-                _cite(identifier, ident.get("cite"), user)
-            for other in entry.get("other_names") or ():
-                name = _save(
-                    UnitName(
-                        unit=unit,
-                        kind=other.get("kind") or UnitName.Kind.OTHER,
-                        name=other["name"],
-                    ),
-                    user,
-                )
-                _cite(name, other.get("cite"), user)
-    return len(reorganisations)
+            _cite(name, other.get("cite"), user)
 
 
 def _transfers_by_reorganisation(tasks_data: dict, reorganisations: list) -> dict:

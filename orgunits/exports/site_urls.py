@@ -3,10 +3,11 @@ and the vocabulary that the JSON-LD's and EAC-CPF's terms point to (/vocab#term)
 
 from django.urls import path
 
-from . import oai, views
+from . import views
+from .oai.views import endpoint as oai_endpoint
 
 urlpatterns = [
-    path("oai", oai.endpoint, name="oai"),
+    path("oai", oai_endpoint, name="oai"),
     path("vocab/", views.vocabulary_page, name="vocabulary"),
     path("vocab.jsonld", views.vocabulary_jsonld, name="vocabulary_jsonld"),
 ]

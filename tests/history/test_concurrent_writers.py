@@ -1,6 +1,6 @@
 """Concurrent writers queue rather than corrupt the tree (PostgreSQL only).
 
-`manage.py stress_registry` runs in a subprocess on a fresh, bootstrapped database: 8 writer
+`bench/stress.py` runs in a subprocess on a fresh, bootstrapped database: 8 writer
 processes apply random valid and invalid reorganisations and corrections for STRESS_SECONDS
 (30 by default) while 8 readers render pages; then it checks the tree against a fresh rebuild
 (rolled back), every invariant, every accepted write with its history rows, that every refused
@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from tests.fresh_databases import manage, manage_ok, on_postgres, postgres_database
+from tests.fresh_databases import manage_ok, on_postgres, postgres_database, run_script
 
 STRESS_SECONDS = os.environ.get("STRESS_SECONDS", "30")
 SHOWN = (
@@ -38,9 +38,9 @@ pytestmark = [
 def test_concurrent_writers_queue_and_leave_an_intact_registry(capsys, record_property):
     with postgres_database("sf_stress") as url:
         manage_ok(url, "bootstrap")
-        result = manage(
+        result = run_script(
             url,
-            "stress_registry",
+            "bench/stress.py",
             "--writers=8",
             "--readers=8",
             f"--seconds={STRESS_SECONDS}",
@@ -51,7 +51,7 @@ def test_concurrent_writers_queue_and_leave_an_intact_registry(capsys, record_pr
     assert lines, f"no result:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     counts = json.loads(lines[-1].removeprefix("STRESS_RESULT "))
     with capsys.disabled():
-        print("\nstress_registry, 8 writers and 8 readers on PostgreSQL:")
+        print("\nbench/stress.py, 8 writers and 8 readers on PostgreSQL:")
         for key in SHOWN:
             print(f"  {key:<22} {counts[key]}")
     for key in SHOWN:

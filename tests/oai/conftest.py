@@ -7,7 +7,7 @@ from django.conf import settings
 from lxml import etree
 
 from orgunits.exports.eaccpf import schemas
-from orgunits.exports.oai import DC, OAI, OAI_DC
+from orgunits.exports.oai.protocol import DC, OAI, OAI_DC
 
 SCHEMAS = Path(settings.BASE_DIR) / "orgunits" / "exports" / "oai_xsd"
 NS = {"o": OAI, "oai_dc": OAI_DC, "dc": DC}
