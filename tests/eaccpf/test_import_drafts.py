@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from lxml import etree
 
-from history.loaders.eaccpf.importer import import_files, read_record
+from history.loaders.eaccpf.read import read_record
+from history.loaders.eaccpf.write import import_files
 from history.models import Change
 from orgunits.exports.eaccpf import export
 from orgunits.exports.eaccpf.schemas import V1, V2, XLINK

@@ -10,7 +10,7 @@ from django.utils import translation
 from lxml import etree
 
 from history.changes import Create, Dissolve, Merge, Move, Rename, Split
-from history.loaders.eaccpf.importer import import_files
+from history.loaders.eaccpf.write import import_files
 from history.services import apply_reorganisation
 from orgunits.exports.eaccpf import export
 from orgunits.exports.eaccpf.schemas import V1, V2

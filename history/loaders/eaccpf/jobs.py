@@ -13,7 +13,8 @@ from django_tasks import task
 from orgunits.exports.eaccpf.jobs import build_zip
 from orgunits.models import ArchiveJob
 
-from .importer import ImportFailed, import_records, read_files
+from .read import ImportFailed, read_files
+from .write import import_records
 
 log = logging.getLogger("registry.jobs")
 
