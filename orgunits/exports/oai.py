@@ -63,8 +63,9 @@ from orgunits.models import (
 from orgunits.views import base_url
 from socialforvaltning.lib.text import NOT_IN_XML
 
-from .eaccpf import export
+from .eaccpf import collect, export
 from .eaccpf.schemas import NS_1, NS_2, V1, V2, XML
+from .eaccpf.writer import xml_text
 
 PAGE_SIZE = 100
 REPOSITORY_NAME = "Socialforvaltningens organisationsregister"
@@ -555,7 +556,7 @@ def dublin_core(record, base: str) -> etree._Element:
     language = export.UI_LANGUAGES.get(record.record_language, "da")
 
     def add(tag: str, text: str, lang: str | None = None):
-        text = export._text(text).strip()
+        text = xml_text(text).strip()
         if text:
             element = etree.SubElement(root, f"{{{DC}}}{tag}")
             element.text = text
@@ -745,7 +746,7 @@ def _records(parent, page: list[Item], prefix: str, base: str, *, with_metadata:
     live = [i.pk for i in page if not i.deleted]
     records = {}
     if with_metadata and live:
-        records = {r.slug: r for r in export.records_for(Unit.objects.filter(pk__in=live))}
+        records = {r.slug: r for r in collect.records_for(Unit.objects.filter(pk__in=live))}
     for found in page:
         entry = _sub(parent, "record") if with_metadata else parent
         header = _sub(entry, "header")
