@@ -1,6 +1,6 @@
 """Importing an uploaded EAC-CPF file in the background worker: the upload is recorded as an
-`ArchiveJob` and queued in one transaction, and the worker writes its units as drafts through
-the importer (see orgunits/exports/eaccpf/jobs.py for the queue)."""
+`ArchiveJob` and queued in one transaction, and the worker reads it (`read`) and writes its
+units as drafts (`write`); see orgunits/exports/eaccpf/jobs.py for the queue."""
 
 import logging
 

@@ -2,14 +2,15 @@
 
 `check` refuses a set of records the registry cannot take (recordIds that are not slugs or are
 taken, identifiers already in use, no authorised name). `Plan` places each record under the
-parent its first hierarchical-parent relation names and replays the records' dated facts as
-the change specs of `history.changes`: a unit is created from the start of its existDates,
-renamed when a later authorised name begins, moved when a later parent relation begins, and at
-the end of its existDates merged or split into the units its temporal-later relations name, or
-dissolved. Facts that describe the same reorganisation in several records (the same date,
-certainty and title in the chronList) become one reorganisation, so a set of records rebuilds
-the registry's reorganisations. A record whose parent is neither in the registry nor among the
-records, or that has no start date, is left without placement, and the plan says so.
+parent its hierarchical-parent relation names from the start of its existDates, and replays the
+records' dated facts in date order as the change specs of `history.changes`: a unit is created
+then, renamed when a later authorised name begins, moved when a later parent relation begins,
+and at the end of its existDates merged or split into the units its temporal-later relations
+name, or dissolved. Facts that describe the same reorganisation in several records (the same
+date, certainty and title in the chronList) become one reorganisation, so a set of records
+rebuilds the registry's reorganisations. A record whose parent is neither in the registry nor
+among the records, or that has no start date, becomes a draft without placement, and the plan
+says so.
 """
 
 import re

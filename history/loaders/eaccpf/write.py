@@ -5,7 +5,7 @@ under the structure lock: an invalid record writes nothing. Structure is written
 `history.services.apply_reorganisation`, as `plan.Plan` lays it out; the records' descriptive
 parts (fields, names the structure did not write, identifiers, sources) are then saved row by
 row. Every row is validated (`full_clean`) and saved with the importing user and a reason, so
-the import is in each record's history.
+the import is in each record's history. `import_files` reads files (`read`) and imports them.
 """
 
 from collections.abc import Iterable, Sequence
