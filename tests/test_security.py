@@ -123,7 +123,7 @@ def test_every_admin_form_refuses_a_post_without_its_csrf_token(guarded_client):
 def test_a_name_from_an_imported_eac_cpf_record_is_escaped(client, archivist):
     from lxml import etree
 
-    from history.loaders.eaccpf.importer import import_files
+    from history.loaders.eaccpf.write import import_files
     from orgunits.exports.eaccpf.schemas import NS_2
 
     evil = '<script>alert("eac")</script>'

@@ -24,7 +24,7 @@ from socialforvaltning.middleware import reads_parameters
 from socialforvaltning.periods import last_day
 
 from . import jsonld, vocabulary
-from .eaccpf import export
+from .eaccpf import collect, export
 from .eaccpf.jobs import zip_job
 from .eaccpf.schemas import V1, V2
 
@@ -41,7 +41,7 @@ def _record_response(request, slug: str, version: str, suffix: str) -> HttpRespo
             )
             % {"slug": unit.slug}
         )
-    (record,) = export.records_for(Unit.objects.filter(pk=unit.pk))
+    (record,) = collect.records_for(Unit.objects.filter(pk=unit.pk))
     response = HttpResponse(
         export.to_bytes(record, version, base_url=base_url(request)), content_type=XML_TYPE
     )

@@ -6,7 +6,8 @@ import datetime
 
 import pytest
 
-from history.loaders.eaccpf.importer import ImportFailed, import_records
+from history.loaders.eaccpf.read import ImportFailed
+from history.loaders.eaccpf.write import import_records
 from history.models import Reorganisation
 from orgunits.exports.eaccpf.record import Name, Record, Relation, Source
 from orgunits.models import Citation, SourceDocument, Unit

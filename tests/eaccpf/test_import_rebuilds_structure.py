@@ -10,9 +10,9 @@ from django.utils import translation
 from lxml import etree
 
 from history.changes import Create, Dissolve, Merge, Move, Rename, Split
-from history.loaders.eaccpf.importer import import_files
+from history.loaders.eaccpf.write import import_files
 from history.services import apply_reorganisation
-from orgunits.exports.eaccpf import export
+from orgunits.exports.eaccpf import collect, export
 from orgunits.exports.eaccpf.schemas import V1, V2
 from orgunits.models import Unit
 
@@ -85,7 +85,7 @@ def organisation(archivist):
 
 
 def records(slugs, version, base_url="http://testserver"):
-    found = export.records_for(Unit.objects.filter(slug__in=slugs).order_by("slug"))
+    found = collect.records_for(Unit.objects.filter(slug__in=slugs).order_by("slug"))
     return {r.slug: export.to_bytes(r, version, base_url=base_url) for r in found}
 
 

@@ -15,8 +15,9 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from lxml import etree
 
-from history.loaders.eaccpf import importer
-from history.loaders.eaccpf.importer import ImportFailed, import_files
+from history.loaders.eaccpf import read
+from history.loaders.eaccpf.read import ImportFailed
+from history.loaders.eaccpf.write import import_files
 from history.models import Change, Reorganisation
 from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, V2
 from orgunits.models import Citation, SourceDocument, Unit, UnitIdentifier, UnitName, UnitNode
@@ -181,7 +182,7 @@ def declaring(content: bytes, sizes: dict[str, int]) -> bytes:
 
 
 def test_a_zip_of_more_files_than_a_registry_exports_is_refused(archivist):
-    content = zip_of({f"{n}.xml": b"" for n in range(importer.MAX_ZIP_MEMBERS + 1)})
+    content = zip_of({f"{n}.xml": b"" for n in range(read.MAX_ZIP_MEMBERS + 1)})
     (message,) = refused([("mange.zip", content)], archivist)
     assert message == "mange.zip: the zip file holds more than 20000 files."
 
@@ -189,7 +190,7 @@ def test_a_zip_of_more_files_than_a_registry_exports_is_refused(archivist):
 def test_a_file_compressed_far_more_than_a_record_is_refused_unread(archivist, monkeypatch):
     content = zip_of({"bombe.xml": b"\0" * (5 * MB)})  # about 1,000:1
     assert len(content) < 10_000
-    monkeypatch.setattr(importer, "_unpacked", None)  # nothing is unpacked: it would fail
+    monkeypatch.setattr(read, "_unpacked", None)  # nothing is unpacked: it would fail
     (message,) = refused([("bombe.zip", content)], archivist)
     assert message == (
         "bombe.zip/bombe.xml: the file unpacks to more than 100 times its compressed size, "
@@ -225,7 +226,7 @@ def test_a_zip_that_unpacks_to_more_than_an_import_reads_is_refused_unread(archi
     noise = random.Random(0).randbytes(128 * 1024)
     names = [f"{n}.xml" for n in range(60)]
     content = declaring(zip_of(dict.fromkeys(names, noise)), dict.fromkeys(names, 9 * MB))
-    monkeypatch.setattr(importer, "_unpacked", None)
+    monkeypatch.setattr(read, "_unpacked", None)
     (message,) = refused([("stor.zip", content)], archivist)
     assert message == (
         "stor.zip: the zip file unpacks to more than 500 MB, the most an import reads."

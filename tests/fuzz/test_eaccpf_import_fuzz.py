@@ -15,7 +15,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from lxml import etree
 
-from history.loaders.eaccpf.importer import ImportFailed, import_files
+from history.loaders.eaccpf.read import ImportFailed
+from history.loaders.eaccpf.write import import_files
 from history.models import Change, Reorganisation
 from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, V2, XLINK, XML
 from orgunits.integrity import structure_problems

@@ -11,7 +11,7 @@ from django.utils import timezone
 from lxml import etree
 
 from history.changes import Create, Place, Reclassify
-from history.loaders.eaccpf.importer import read_record
+from history.loaders.eaccpf.read import read_record
 from history.models import Reorganisation
 from history.services import apply_reorganisation, withdraw_reorganisation
 from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, V2

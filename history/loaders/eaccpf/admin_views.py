@@ -16,8 +16,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from orgunits.models import ArchiveJob, Unit
 
-from .importer import MAX_FILE_BYTES, REASON_MAX_LENGTH
 from .jobs import start_import
+from .read import MAX_FILE_BYTES
+from .write import REASON_MAX_LENGTH
 
 # A zip of every record of a large registry (both versions) is a few megabytes.
 MAX_UPLOAD_BYTES = 5 * MAX_FILE_BYTES

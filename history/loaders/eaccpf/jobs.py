@@ -1,6 +1,6 @@
 """Importing an uploaded EAC-CPF file in the background worker: the upload is recorded as an
-`ArchiveJob` and queued in one transaction, and the worker writes its units as drafts through
-the importer (see orgunits/exports/eaccpf/jobs.py for the queue)."""
+`ArchiveJob` and queued in one transaction, and the worker reads it (`read`) and writes its
+units as drafts (`write`); see orgunits/exports/eaccpf/jobs.py for the queue."""
 
 import logging
 
@@ -13,7 +13,8 @@ from django_tasks import task
 from orgunits.exports.eaccpf.jobs import build_zip
 from orgunits.models import ArchiveJob
 
-from .importer import ImportFailed, import_records, read_files
+from .read import ImportFailed, read_files
+from .write import import_records
 
 log = logging.getLogger("registry.jobs")
 

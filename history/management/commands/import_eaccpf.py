@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from history.loaders.eaccpf.importer import ImportFailed, import_files
+from history.loaders.eaccpf.read import ImportFailed
+from history.loaders.eaccpf.write import import_files
 from socialforvaltning.lib.people import system_user
 
 

@@ -21,7 +21,7 @@ from django_tasks import task
 from orgunits.models import ArchiveJob, Unit
 from socialforvaltning.version import data_version
 
-from . import export
+from . import collect, export
 
 log = logging.getLogger("registry.jobs")
 
@@ -51,7 +51,7 @@ def build_zip(job_id: int) -> None:
     job = ArchiveJob.objects.get(pk=job_id)
     job.begin(_("Collecting the records"))
     try:
-        records = export.records_for(Unit.objects.with_a_record().order_by("slug"))
+        records = collect.records_for(Unit.objects.with_a_record().order_by("slug"))
         content = export.zip_of(records, base_url=job.base_url, progress=job.report)
         job.result.save(f"eac-cpf-{job.data_version}.zip", ContentFile(content), save=False)
     except Exception as error:

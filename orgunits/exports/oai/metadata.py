@@ -7,6 +7,7 @@ from orgunits.models import UnitName, classification_labels
 
 from ..eaccpf import export
 from ..eaccpf.schemas import V1, XML
+from ..eaccpf.writer import xml_text
 from .protocol import DC, FORMATS, OAI_DC, XML_LANG, XSI
 
 
@@ -48,7 +49,7 @@ def dublin_core(record, base: str) -> etree._Element:
     language = export.UI_LANGUAGES.get(record.record_language, "da")
 
     def add(tag: str, text: str, lang: str | None = None):
-        text = export._text(text).strip()
+        text = xml_text(text).strip()
         if text:
             element = etree.SubElement(root, f"{{{DC}}}{tag}")
             element.text = text

@@ -12,7 +12,7 @@ from lxml import etree
 from orgunits.models import Unit
 from orgunits.views import base_url
 
-from ..eaccpf import export
+from ..eaccpf import collect
 from .items import Item, datestamp, earliest_datestamp, item, items, set_specs, sets
 from .metadata import metadata
 from .protocol import (
@@ -185,7 +185,7 @@ def _records(parent, page: list[Item], prefix: str, base: str, *, with_metadata:
     live = [i.pk for i in page if not i.deleted]
     records = {}
     if with_metadata and live:
-        records = {r.slug: r for r in export.records_for(Unit.objects.filter(pk__in=live))}
+        records = {r.slug: r for r in collect.records_for(Unit.objects.filter(pk__in=live))}
     for found in page:
         entry = _sub(parent, "record") if with_metadata else parent
         header = _sub(entry, "header")

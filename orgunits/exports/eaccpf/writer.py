@@ -1,0 +1,238 @@
+"""What both EAC-CPF versions' XML shares: the base of their writers, `Writer`, which builds
+elements from text XML can hold, writes dates no more precise than the registry knows them,
+and writes citations, the structure and the chronology so that the import reads them back.
+`export` holds the two versions' writers.
+"""
+
+import functools
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from socialforvaltning.lib.text import NOT_IN_XML
+from socialforvaltning.periods import Certainty, Dating
+
+from .record import Record, Relation, Source
+from .schemas import XLINK, XML
+
+
+def vocab(base_url: str, term: str) -> str:
+    """The URI of a local type: a term of the registry's vocabulary."""
+    return f"{base_url}/vocab#{term}"
+
+
+def _append_text(element, text: str):
+    """`text` after what `element` holds so far (its text, or its last child's tail)."""
+    if len(element):
+        element[-1].tail = (element[-1].tail or "") + text
+    else:
+        element.text = (element.text or "") + text
+
+
+def paragraphs(text: str) -> list[str]:
+    """A text field as paragraphs (split on blank lines); `"\\n\\n".join` gives it back."""
+    return text.split("\n\n") if text else []
+
+
+def xml_text(value) -> str:
+    """`value` as text XML 1.0 can hold: a pasted control character must not break an export."""
+    value = str(value)
+    return NOT_IN_XML.sub("", value) if NOT_IN_XML.search(value) else value
+
+
+class Writer:
+    """What both versions share: building elements, dates, and the order of the parts."""
+
+    ns: str
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.language = translation.get_language()
+        self.tags = {}
+        self.labels = {
+            "heading": _("Heading"),
+            "passage": _("Passage"),
+            "fileName": _("File"),
+            "documentKey": _("Document key"),
+            "role": _("Role"),
+            "note": _("Note"),
+            "about": _("About"),
+            "disputes": _("The sources disagree about"),
+            "documentTitle": _("Document"),
+        }
+
+    def vocab(self, term: str) -> str:
+        return vocab(self.base_url, term)
+
+    def sub(self, parent, tag: str, text=None, **attributes):
+        qualified = self.tags.get(tag) or self.tags.setdefault(tag, f"{{{self.ns}}}{tag}")
+        element = etree.SubElement(parent, qualified)
+        for name, value in attributes.items():
+            if value is not None and value != "":
+                element.set(_ATTRIBUTE_NAMES.get(name, name), xml_text(value))
+        if text is not None and text != "":
+            element.text = xml_text(text)
+        return element
+
+    def date(self, parent, tag: str, bound: Dating):
+        """A date element (date, fromDate, toDate) no more precise than `bound`."""
+        element = self.sub(parent, tag, _display(bound, self.language))
+        if bound.certainty in (Certainty.EXACT, Certainty.APPROXIMATE) and bound.date:
+            element.set("standardDate", bound.date.isoformat())
+        if bound.certainty == Certainty.RANGE:
+            if bound.not_before:
+                element.set("notBefore", bound.not_before.isoformat())
+            if bound.not_after:
+                element.set("notAfter", bound.not_after.isoformat())
+        local = _certainty_term(bound)
+        if local:
+            element.set("localType", self.vocab(local))
+        self.date_extras(element, bound)
+        return element
+
+    def date_extras(self, element, bound: Dating):
+        pass
+
+    def date_range(self, parent, start: Dating | None, end: Dating | None):
+        """A dateRange from `start` (None: not known at all) to `end` (None: open)."""
+        element = self.sub(parent, "dateRange")
+        self.date(element, "fromDate", start or Dating(None, Certainty.UNKNOWN))
+        if end is not None:  # the last day the period held (the importer adds the day back)
+            self.date(element, "toDate", end.shifted(-1))
+        return element
+
+    def relation_dates(self, parent, relation: Relation):
+        if relation.kind.startswith("temporal"):
+            self.date(parent, "date", relation.start)
+        else:
+            self.date_range(parent, relation.start, relation.end)
+
+    def note_paragraphs(self, parent, source: Source, *, with_heading: bool):
+        """The parts of a citation as labelled paragraphs; each value in a span whose local
+        type says what it is, so that the importer reads them back."""
+        note = self.sub(parent, "descriptiveNote")
+        parts = [
+            ("heading", source.heading if with_heading else ""),
+            ("passage", source.passage),
+            ("fileName", source.filename),
+            ("documentKey", source.document_key),
+            ("role", source.role if source.role != "supports" else ""),
+            ("note", source.note),
+            ("about", source.about),
+        ]
+        for term, value in parts:
+            if value:
+                p = self.sub(note, "p", f"{self.labels[term]}: ")
+                self.sub(p, "span", value, localType=self.vocab(term))
+        if not len(note):
+            self.sub(note, "p", source.title)
+        return note
+
+    def part(self, entry, text: str, inferred: bool):
+        """A name's part; one no source writes so is typed as the registry's reading."""
+        self.sub(entry, "part", text, localType=self.vocab("registryReading") if inferred else None)
+
+    def reading_note(self, element):
+        """Says, readably and in a span the importer reads back, that no source states what
+        `element` says."""
+        p = self.sub(self.sub(element, "descriptiveNote"), "p")
+        self.sub(
+            p,
+            "span",
+            _("The registry's reading: no source states this."),
+            localType=self.vocab("registryReading"),
+        )
+
+    def structure(self, description, record: Record):
+        """structureOrGenealogy: the archivist's text, then the units below over time as a
+        list whose local type says it is generated (the importer reads only the text)."""
+        if not (record.internal_structure or record.structure):
+            return
+        element = self.sub(description, "structureOrGenealogy")
+        for paragraph in paragraphs(record.internal_structure):
+            self.sub(element, "p", paragraph)
+        if record.structure:
+            listing = self.sub(element, "list", localType=self.vocab("subUnits"))
+            for line in record.structure:
+                self.sub(listing, "item", line)
+
+    def exist_disputes(self, exist, record: Record):
+        """The passages disputing the start or end of the unit's existence, in one note: a
+        paragraph each, every value in a span the importer reads back."""
+        disputed = [("start", s) for s in record.start_disputes]
+        disputed += [("end", s) for s in record.end_disputes]
+        if not disputed:
+            return
+        note = self.sub(exist, "descriptiveNote")
+        for end, source in disputed:
+            p = self.sub(note, "p")
+            for term, value in (
+                ("disputes", end),
+                ("documentTitle", source.title),
+                ("heading", source.heading),
+                ("passage", source.passage),
+                ("fileName", source.filename),
+                ("documentKey", source.document_key),
+                ("role", source.role),
+                ("note", source.note),
+            ):
+                if value:
+                    _append_text(p, f"{self.labels[term]}: ")
+                    self.sub(p, "span", value, localType=self.vocab(term))
+                    _append_text(p, " ")
+
+    def local_controls(self, control, record: Record):
+        for term, value in (
+            ("position", record.position),
+            ("detailLevel", record.detail_level),
+            ("maintenanceNotes", record.maintenance_notes),
+        ):
+            if value not in (None, ""):
+                local = self.sub(control, "localControl", localType=self.vocab(term))
+                self.sub(local, "term", value)
+
+    def dates_convention_note(self) -> str:
+        return _(
+            "toDate is the last day on which the period applied (the change that ended it took "
+            "effect the day after). A date known only within a range has "
+            "notBefore and/or notAfter and no standardDate; an approximate date has the local "
+            "type approximate; a start before the registry's records has the local type "
+            "beforeRecords. An open end is left out."
+        )
+
+    def chronology(self, biog, record: Record):
+        if not record.events:
+            return
+        chron = self.sub(biog, "chronList")
+        for event in record.events:
+            item = self.sub(chron, "chronItem", localType=self.vocab(event.kind))
+            self.date(item, "date", event.bound)
+            self.sub(item, "event", event.title)
+
+
+@functools.lru_cache(maxsize=4096)
+def _display(bound: Dating, language: str) -> str:
+    """`bound.display()` in `language`, once per date: a zip writes the same dates many times."""
+    with translation.override(language):
+        return bound.display()
+
+
+# Keyword arguments of `Writer.sub` that stand for namespaced attributes.
+_ATTRIBUTE_NAMES = {
+    "xlink_type": f"{{{XLINK}}}type",
+    "xlink_href": f"{{{XLINK}}}href",
+    "xlink_arcrole": f"{{{XLINK}}}arcrole",
+    "xml_id": f"{{{XML}}}id",
+    "xml_lang": f"{{{XML}}}lang",
+}
+
+
+def _certainty_term(bound: Dating) -> str:
+    if bound.certainty == Certainty.APPROXIMATE:
+        return "approximate"
+    if bound.certainty == Certainty.UNKNOWN:
+        return "unknown"
+    if bound.certainty == Certainty.RANGE:
+        return "beforeRecords" if bound.date is None else "range"
+    return ""
