@@ -188,44 +188,47 @@ def reorganisation(
     changes = _changes_of(when, [found.pk]).order_by("id")
     links = page_links(request, page, page_size, changes.count())
     start = (page - 1) * page_size
-    rows = list(
-        changes.values(
-            "id",
-            "kind",
-            "name",
-            "short_name",
-            "unit_kind",
-            "target_group",
-            "role",
-            "inferred",
-            "note",
-            unit_slug=F("unit__slug"),
-            target_slug=F("target__slug"),
-            previous_parent_slug=F("previous_parent__slug"),
-        )[start : start + page_size]
-    )
     return {
         **_reorganisation_out(request, found, links["count"]),
         "as_of": as_of_out(when),
         "description": found.description,
-        "changes": [
-            {
-                "id": c["id"],
-                "kind": c["kind"],
-                "unit": c["unit_slug"],
-                "target": c["target_slug"],
-                "previous_parent": c["previous_parent_slug"],
-                "name": c["name"] or None,
-                "short_name": c["short_name"] or None,
-                "unit_kind": c["unit_kind"] or None,
-                "target_group": c["target_group"] or None,
-                "role": c["role"] or None,
-                "inferred": c["inferred"],
-                "note": c["note"],
-            }
-            for c in rows
-        ],
+        "changes": [_change_out(c) for c in _change_rows(changes)[start : start + page_size]],
         "changes_page": links,
+    }
+
+
+def _change_rows(changes):
+    """`changes` (now or as recorded) as rows of what the API shows, the units by slug."""
+    return changes.values(
+        "id",
+        "kind",
+        "name",
+        "short_name",
+        "unit_kind",
+        "target_group",
+        "role",
+        "inferred",
+        "note",
+        unit_slug=F("unit__slug"),
+        target_slug=F("target__slug"),
+        previous_parent_slug=F("previous_parent__slug"),
+    )
+
+
+def _change_out(c: dict) -> dict:
+    return {
+        "id": c["id"],
+        "kind": c["kind"],
+        "unit": c["unit_slug"],
+        "target": c["target_slug"],
+        "previous_parent": c["previous_parent_slug"],
+        "name": c["name"] or None,
+        "short_name": c["short_name"] or None,
+        "unit_kind": c["unit_kind"] or None,
+        "target_group": c["target_group"] or None,
+        "role": c["role"] or None,
+        "inferred": c["inferred"],
+        "note": c["note"],
     }
 
 
