@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, CharField, F, Q, Value
 from django.db.models.functions import Cast
 
+from orgunits.models import Unit
 from socialforvaltning.version import recorded_models
 
 from .models import Reorganisation
@@ -41,6 +42,7 @@ def entries_after(cursor: tuple, *, until, limit: int) -> list[dict]:
 
 
 def _entries_of(label: str, history, cursor: tuple, until):
+    """The rows of one record's history table that belong on the page, as COLUMNS."""
     return (
         history.objects.filter(_after(label, cursor), history_date__lte=until)
         .exclude(_unpublished(label, history))
@@ -65,8 +67,6 @@ def _unpublished(label: str, history) -> Q:
     """The history rows the feed keeps back, as the pages do: those of a planned
     reorganisation, its changes and sources, everything its trial wrote and took back, and a
     unit only a plan creates."""
-    from orgunits.models import Unit
-
     planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
     trials = Reorganisation.objects.trial_moments()
     hidden_units = Unit.objects.exclude(pk__in=Unit.objects.on_record().values("pk")).values("pk")
