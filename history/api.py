@@ -8,8 +8,7 @@ from urllib.parse import urlencode
 from django.core import signing
 from django.core.exceptions import BadRequest
 from django.db import OperationalError, connection, transaction
-from django.db.models import BigIntegerField, CharField, Count, F, Q, Value
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -35,8 +34,9 @@ from socialforvaltning.api import (
 from socialforvaltning.asof import AsOf
 from socialforvaltning.lib.dates import parse_moment
 from socialforvaltning.lib.people import public_name
-from socialforvaltning.version import data_version, recorded_models
+from socialforvaltning.version import data_version
 
+from .feed import entries_after, written_after
 from .models import Change, Reorganisation
 
 router = Router(tags=["Reorganisations and the change feed"])
@@ -188,44 +188,47 @@ def reorganisation(
     changes = _changes_of(when, [found.pk]).order_by("id")
     links = page_links(request, page, page_size, changes.count())
     start = (page - 1) * page_size
-    rows = list(
-        changes.values(
-            "id",
-            "kind",
-            "name",
-            "short_name",
-            "unit_kind",
-            "target_group",
-            "role",
-            "inferred",
-            "note",
-            unit_slug=F("unit__slug"),
-            target_slug=F("target__slug"),
-            previous_parent_slug=F("previous_parent__slug"),
-        )[start : start + page_size]
-    )
     return {
         **_reorganisation_out(request, found, links["count"]),
         "as_of": as_of_out(when),
         "description": found.description,
-        "changes": [
-            {
-                "id": c["id"],
-                "kind": c["kind"],
-                "unit": c["unit_slug"],
-                "target": c["target_slug"],
-                "previous_parent": c["previous_parent_slug"],
-                "name": c["name"] or None,
-                "short_name": c["short_name"] or None,
-                "unit_kind": c["unit_kind"] or None,
-                "target_group": c["target_group"] or None,
-                "role": c["role"] or None,
-                "inferred": c["inferred"],
-                "note": c["note"],
-            }
-            for c in rows
-        ],
+        "changes": [_change_out(c) for c in _change_rows(changes)[start : start + page_size]],
         "changes_page": links,
+    }
+
+
+def _change_rows(changes):
+    """`changes` (now or as recorded) as rows of what the API shows, the units by slug."""
+    return changes.values(
+        "id",
+        "kind",
+        "name",
+        "short_name",
+        "unit_kind",
+        "target_group",
+        "role",
+        "inferred",
+        "note",
+        unit_slug=F("unit__slug"),
+        target_slug=F("target__slug"),
+        previous_parent_slug=F("previous_parent__slug"),
+    )
+
+
+def _change_out(c: dict) -> dict:
+    return {
+        "id": c["id"],
+        "kind": c["kind"],
+        "unit": c["unit_slug"],
+        "target": c["target_slug"],
+        "previous_parent": c["previous_parent_slug"],
+        "name": c["name"] or None,
+        "short_name": c["short_name"] or None,
+        "unit_kind": c["unit_kind"] or None,
+        "target_group": c["target_group"] or None,
+        "role": c["role"] or None,
+        "inferred": c["inferred"],
+        "note": c["note"],
     }
 
 
@@ -274,61 +277,6 @@ def _decode(text: str) -> tuple:
     return moment, label, history_id
 
 
-def _after(label: str, cursor: tuple) -> Q:
-    """The rows of the record `label` that come after `cursor` in the feed's order (moment,
-    record, history id)."""
-    moment, cursor_label, history_id = cursor
-    if label > cursor_label:
-        return Q(history_date__gte=moment)
-    if label < cursor_label:
-        return Q(history_date__gt=moment)
-    return Q(history_date__gt=moment) | Q(history_date=moment, history_id__gt=history_id)
-
-
-def _unpublished(label: str, history) -> Q:
-    """The history rows the feed keeps back, as the pages do: those of a planned
-    reorganisation, its changes and sources, everything its trial wrote and took back, and a
-    unit only a plan creates."""
-    from orgunits.models import Unit
-
-    planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
-    trials = Reorganisation.objects.trial_moments()
-    hidden_units = Unit.objects.exclude(pk__in=Unit.objects.on_record().values("pk")).values("pk")
-    fields = {f.name for f in history._meta.fields}
-    if label == "history.reorganisation":
-        return Q(id__in=planned)
-    q = Q(history_date__in=trials)  # what a plan's trial wrote and took back
-    if label == "orgunits.unit":
-        return q | Q(id__in=hidden_units)
-    if "reorganisation" in fields:  # a change
-        q |= Q(reorganisation_id__in=planned)
-    if "unit" in fields:
-        q |= Q(unit_id__in=hidden_units)
-    if label == "orgunits.citation":
-        q |= Q(content_type__model="reorganisation", object_id__in=planned)
-    return q
-
-
-def _about(label: str, history) -> dict:
-    """What a client that keeps a copy re-reads for a row: the unit (by slug), the task (by
-    slug) and the reorganisation (by id) the record belongs to, where it belongs to one."""
-    fields = {f.name for f in history._meta.fields}
-
-    def of(own: str, field: str, column: str, empty):
-        if label == own:
-            return F(column)
-        return F(f"{field}__{column}") if field in fields else empty
-
-    return {
-        # Typed nulls: PostgreSQL types a union's columns by its first part.
-        "about_unit": of("orgunits.unit", "unit", "slug", Cast(None, CharField())),
-        "about_task": of("responsibilities.task", "task", "slug", Cast(None, CharField())),
-        "about_reorganisation": of(
-            "history.reorganisation", "reorganisation", "id", Cast(None, BigIntegerField())
-        ),
-    }
-
-
 # How long a write may take between the moment it stamps its history rows and the moment it
 # waits for the data version's lock; the feed leaves the last of it for the next request.
 SETTLE = datetime.timedelta(seconds=2)
@@ -338,25 +286,22 @@ SETTLE = datetime.timedelta(seconds=2)
 WAIT_FOR_WRITERS = "5s"
 
 
-class Busy(Exception):
-    pass
-
-
 def _settled_moment() -> datetime.datetime:
     """The moment up to which every write that stamped history rows has committed.
 
     Writes are ordered by the data version's row lock, which each takes with its first
     history row and holds until it commits; a write that stamped its rows earlier may still
     be waiting for it. On PostgreSQL the feed waits (up to 5 s) for the writes holding or
-    waiting for the lock; on SQLite, where a write waits for the database instead, the last
-    SETTLE seconds are left for the next request."""
+    waiting for the lock, and answers 503 if they take longer; on SQLite, where a write waits
+    for the database instead, the last SETTLE seconds are left for the next request."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{WAIT_FOR_WRITERS}'")
             try:
                 cursor.execute("SELECT counter FROM registry_data_version WHERE id = 1 FOR SHARE")
             except OperationalError:
-                raise Busy from None
+                message = _("A write is in progress; ask again in a few seconds.")
+                raise HttpError(503, message) from None
     return timezone.now() - SETTLE
 
 
@@ -364,6 +309,17 @@ def _position(request) -> str:
     """Where in the feed a request asks from: its cursor, or its moment."""
     after, since = request.GET.get("after"), request.GET.get("since")
     return after or (f"since {since}" if since else "start")
+
+
+SINCE = Query(
+    None,
+    description="Start after this moment of record time (YYYY-MM-DDTHH:MM[:SS]); "
+    "from the first record if left out.",
+)
+AFTER = Query(
+    None, max_length=300, description="The cursor the previous answer gave: go on from it."
+)
+ENTRIES = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Entries per page.")
 
 
 @read(
@@ -374,111 +330,69 @@ def _position(request) -> str:
     summary="What changed in the record",
     position=_position,
 )
-def feed(
-    request,
-    since: str = Query(
-        None,
-        description="Start after this moment of record time (YYYY-MM-DDTHH:MM[:SS]); "
-        "from the first record if left out.",
-    ),
-    after: str = Query(
-        None, max_length=300, description="The cursor the previous answer gave: go on from it."
-    ),
-    page_size: int = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Entries per page."),
-):
+def feed(request, since: str = SINCE, after: str = AFTER, page_size: int = ENTRIES):
     """Every write to the registry's records (units, names, placements, identifiers,
     reorganisations and their changes, tasks, responsibilities, sources), in the order it was
     recorded: when, what, created / changed / deleted, by whom and why; what is not yet
     published (a planned reorganisation) is left out. To keep a copy in step: read from
     `since`, follow `next` until it is null, keep the last `cursor` and ETag, and later ask
     with `after=<cursor>` and If-None-Match: a 304 means nothing was written."""
-    if after:
-        cursor = _decode(after)
-    elif since:
-        cursor = (parse_moment(since, name="since"), "\uffff", 0)  # strictly after it
-    else:
-        cursor = (datetime.datetime(1, 1, 1, tzinfo=datetime.UTC), "", 0)
+    cursor = _decode(after) if after else _start(since)
     with transaction.atomic():
-        try:
-            settled = _settled_moment()
-        except Busy:
-            raise HttpError(503, _("A write is in progress; ask again in a few seconds.")) from None
+        settled = _settled_moment()
         version = data_version()
-        parts = []
-        for label, model in recorded_models().items():
-            history = model.history.model
-            parts.append(
-                history.objects.filter(_after(label, cursor), history_date__lte=settled)
-                .exclude(_unpublished(label, history))
-                .annotate(record=Value(label, output_field=CharField()), **_about(label, history))
-                .values(
-                    "history_date",
-                    "record",
-                    "history_id",
-                    "id",
-                    "history_type",
-                    "history_user_id",
-                    "history_change_reason",
-                    "about_unit",
-                    "about_task",
-                    "about_reorganisation",
-                )
-                .order_by()
-            )
-        if connection.features.supports_slicing_ordering_in_compound:
-            # Each record's next rows first (its history_date index), so that a page reads
-            # what it shows, not every later row of every record (PostgreSQL).
-            parts = [p.order_by("history_date", "history_id")[: page_size + 1] for p in parts]
-        rows = list(
-            parts[0]
-            .union(*parts[1:], all=True)
-            .order_by("history_date", "record", "history_id")[: page_size + 1]
-        )
-        unsettled = _written_after(settled)
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    users = _people({r["history_user_id"] for r in rows} - {None})
+        rows = entries_after(cursor, until=settled, limit=page_size + 1)
+        unsettled = written_after(settled)
+    more, rows = len(rows) > page_size, rows[:page_size]
     last = (rows[-1]["history_date"], rows[-1]["record"], rows[-1]["history_id"]) if rows else None
-    next_url = None
-    if more:
-        query = urlencode({"after": _encode(last), "page_size": page_size})
-        next_url = request.build_absolute_uri(f"{request.path}?{query}")
-    # The ETag of the last page stands for the next request (after its cursor), so that the
-    # client's next poll is a 304 while nothing is written; while a write is still settling,
-    # there is no ETag, so that the poll after it is answered in full.
-    if unsettled:
-        request.answer_position = None
-    elif not more:
-        request.answer_position = _encode(last) if last else _position(request)
+    _tag_position(request, last, more=more, unsettled=unsettled)
     return {
         "data_version": version,
         "since": cursor[0].isoformat() if since and not after else None,
-        "results": [
-            {
-                "recorded_at": timezone.localtime(r["history_date"]).isoformat(),
-                "operation": OPERATIONS.get(r["history_type"], r["history_type"]),
-                "record": r["record"],
-                "id": r["id"],
-                "unit": r["about_unit"],
-                "task": r["about_task"],
-                "reorganisation": r["about_reorganisation"],
-                "by": users.get(r["history_user_id"]) or public_name(None),
-                "reason": r["history_change_reason"] or None,
-            }
-            for r in rows
-        ],
-        "next": next_url,
+        "results": _entries_out(rows),
+        "next": _next_page(request, last, page_size) if more else None,
         "cursor": _encode(last) if last else (after or None),
     }
 
 
-def _written_after(moment) -> bool:
-    """Whether any history row was stamped after `moment` (one query)."""
-    parts = [
-        model.history.model.objects.filter(history_date__gt=moment).values("history_id")
-        for model in recorded_models().values()
+def _start(since: str | None) -> tuple:
+    """The cursor just after the moment `since`, or before the first record."""
+    if since:
+        return (parse_moment(since, name="since"), "\uffff", 0)  # strictly after it
+    return (datetime.datetime(1, 1, 1, tzinfo=datetime.UTC), "", 0)
+
+
+def _tag_position(request, last: tuple | None, *, more: bool, unsettled: bool) -> None:
+    """The ETag of the last page stands for the next request (after its cursor), so that the
+    client's next poll is a 304 while nothing is written; while a write is still settling,
+    there is no ETag, so that the poll after it is answered in full."""
+    if unsettled:
+        request.answer_position = None
+    elif not more:
+        request.answer_position = _encode(last) if last else _position(request)
+
+
+def _next_page(request, last: tuple, page_size: int) -> str:
+    query = urlencode({"after": _encode(last), "page_size": page_size})
+    return request.build_absolute_uri(f"{request.path}?{query}")
+
+
+def _entries_out(rows: list[dict]) -> list[dict]:
+    users = _people({r["history_user_id"] for r in rows} - {None})
+    return [
+        {
+            "recorded_at": timezone.localtime(r["history_date"]).isoformat(),
+            "operation": OPERATIONS.get(r["history_type"], r["history_type"]),
+            "record": r["record"],
+            "id": r["id"],
+            "unit": r["about_unit"],
+            "task": r["about_task"],
+            "reorganisation": r["about_reorganisation"],
+            "by": users.get(r["history_user_id"]) or public_name(None),
+            "reason": r["history_change_reason"] or None,
+        }
+        for r in rows
     ]
-    return parts[0].union(*parts[1:], all=True).exists()
 
 
 def _people(ids: set) -> dict:

@@ -217,6 +217,19 @@ class ChangeQuerySet(models.QuerySet):
         """The changes of reorganisations in force: those that shape the structure."""
         return self.filter(reorganisation__status=Reorganisation.Status.IN_FORCE)
 
+    def lineage_of(self, unit):
+        """The mergers and splits that join `unit` to its predecessors and successors, by
+        date, with both units (and their names) and the reorganisation."""
+        return (
+            self.filter(
+                models.Q(unit=unit) | models.Q(target=unit),
+                kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT],
+            )
+            .select_related("reorganisation", "unit", "target")
+            .prefetch_related("unit__names", "target__names")
+            .order_by(F("reorganisation__date").asc(nulls_first=True), "id")
+        )
+
 
 class Change(models.Model):
     """One typed change within a reorganisation.

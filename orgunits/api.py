@@ -4,7 +4,6 @@ as in the exports."""
 
 import datetime
 
-from django.db.models import F, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -356,17 +355,10 @@ def unit(request, slug: str, date: str = DATE, recorded: str = RECORDED):
     recorded then with `recorded`); the tasks it held on the date; and its predecessors and
     successors (mergers and splits)."""
     when = AsOf.from_request(request)
-    date = when.date
-    found = Unit.objects.classified_on(date).with_record().filter(slug=slug[:100]).first()
+    found = Unit.objects.classified_on(when.date).with_record().filter(slug=slug[:100]).first()
     if found is None:
         raise Http404(_("The registry has no unit “%(slug)s”.") % {"slug": slug[:100]})
-    changes = list(
-        Change.objects.in_force()
-        .filter(Q(unit=found) | Q(target=found), kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
-        .select_related("reorganisation", "unit", "target")
-        .prefetch_related("unit__names", "target__names")
-        .order_by(F("reorganisation__date").asc(nulls_first=True), "id")
-    )
+    changes = list(Change.objects.in_force().lineage_of(found))
     return {
         "slug": found.slug,
         **_unit_urls(request, found.slug),
@@ -378,58 +370,62 @@ def unit(request, slug: str, date: str = DATE, recorded: str = RECORDED):
         "has_authority_record": Unit.objects.with_a_record().filter(pk=found.pk).exists(),
         "description": found.description,
         "on_date": _on_date(request, found, when),
-        "names": [
-            {
-                "name": n.name,
-                "short_name": n.short_name or None,
-                "kind": n.kind,
-                "language": n.language,
-                "valid_from": _dating(n.start_dating),
-                "valid_to": _dating(n.end_dating),
-                "inferred": [
-                    field
-                    for field, inferred in (
-                        ("name", n.name_inferred),
-                        ("short_name", n.short_name_is_a_reading),
-                    )
-                    if inferred
-                ],
-            }
-            for n in found.names.all()
-        ],
+        "names": [_name_out(n) for n in found.names.all()],
         "placements": [_placement_out(p) for p in placements_of(found.nodes.all())],
-        "classifications": [
-            {
-                "kind": c.kind,
-                "target_group": c.target_group or None,
-                "valid_from": c.valid_from.isoformat() if c.valid_from else None,
-                "valid_to": c.valid_to.isoformat() if c.valid_to else None,
-            }
-            for c in found.classifications.all()
-        ],
+        "classifications": [_classification_out(c) for c in found.classifications.all()],
         "identifiers": [{"scheme": i.scheme, "value": i.value} for i in found.identifiers.all()],
-        "tasks": [
-            {
-                "task": r.task.slug,
-                "name": r.task.name,
-                "role": r.role,
-                "post": r.post.title if r.post else None,
-                "start": _dating(r.start_dating),
-                "end": _dating(r.end_dating),
-                "inferred": r.inferred,
-                "api_url": request.build_absolute_uri(reverse("api:task", args=[r.task.slug])),
-            }
-            for r in unit_tasks(found, date)
-        ],
+        "tasks": [_held_task_out(request, r) for r in unit_tasks(found, when.date)],
         "predecessors": _lineage(request, changes, found, towards="predecessors"),
         "successors": _lineage(request, changes, found, towards="successors"),
-        "sources": [
-            {
-                "document": c.document.title,
-                "heading": c.heading,
-                "excerpt": c.excerpt,
-                "role": c.role,
-            }
-            for c in found.citations.all()
+        "sources": [_citation_out(c) for c in found.citations.all()],
+    }
+
+
+def _name_out(n) -> dict:
+    return {
+        "name": n.name,
+        "short_name": n.short_name or None,
+        "kind": n.kind,
+        "language": n.language,
+        "valid_from": _dating(n.start_dating),
+        "valid_to": _dating(n.end_dating),
+        "inferred": [
+            field
+            for field, inferred in (
+                ("name", n.name_inferred),
+                ("short_name", n.short_name_is_a_reading),
+            )
+            if inferred
         ],
+    }
+
+
+def _classification_out(c) -> dict:
+    return {
+        "kind": c.kind,
+        "target_group": c.target_group or None,
+        "valid_from": c.valid_from.isoformat() if c.valid_from else None,
+        "valid_to": c.valid_to.isoformat() if c.valid_to else None,
+    }
+
+
+def _held_task_out(request, r) -> dict:
+    return {
+        "task": r.task.slug,
+        "name": r.task.name,
+        "role": r.role,
+        "post": r.post.title if r.post else None,
+        "start": _dating(r.start_dating),
+        "end": _dating(r.end_dating),
+        "inferred": r.inferred,
+        "api_url": request.build_absolute_uri(reverse("api:task", args=[r.task.slug])),
+    }
+
+
+def _citation_out(c) -> dict:
+    return {
+        "document": c.document.title,
+        "heading": c.heading,
+        "excerpt": c.excerpt,
+        "role": c.role,
     }

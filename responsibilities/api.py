@@ -1,7 +1,5 @@
 """The API's tasks (`/api/v1/tasks`): who owned a task on a date, and a task's history."""
 
-import datetime
-
 from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.urls import reverse
@@ -9,7 +7,6 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from orgunits.api import DatingOut
-from orgunits.recorded import latest_versions
 from socialforvaltning.api import (
     DATE,
     PAGE,
@@ -24,8 +21,8 @@ from socialforvaltning.api import (
 from socialforvaltning.asof import AsOf
 
 from .forms import LookupForm
-from .lookup import answers_on, holder_as_json
-from .models import Category, Responsibility, Task
+from .lookup import Lookup, answers_on, holder_as_json
+from .models import Category, Task
 from .search import ranking
 
 router = Router(tags=["Tasks"])
@@ -107,32 +104,38 @@ def tasks(
             )
         )
     when = AsOf.from_request(request)
+    lookup = _lookup(q, category, when.date, offset=(page - 1) * page_size, limit=page_size)
+    links = page_links(request, page, page_size, lookup.matched)
+    answers = {a.task.pk: a for a in lookup.answers}
+    results = [
+        _task_on_date_out(request, task, answers.get(task.pk))
+        for task in [a.task for a in lookup.answers] + list(lookup.unheld)
+    ]
+    return {**links, "as_of": as_of_out(when), "results": results}
+
+
+def _lookup(q: str | None, category: str | None, date, *, offset: int, limit: int) -> Lookup:
+    """The tasks the lookup page finds for `q` and `category` (every task when neither is
+    given), with who held them on `date`: a page of them, those held first."""
     form = LookupForm({"q": q or "", "category": category or ""})
     if not form.is_valid():
         raise BadRequest(form.error_message())
     query, found = form.query, form.tasks()
     if found is None:
         found = Task.objects.all()  # nothing asked: every task
-    start = (page - 1) * page_size
-    lookup = answers_on(
-        found, when.date, ranks=ranking(query) if query else (), limit=page_size, offset=start
-    )
-    links = page_links(request, page, page_size, lookup.matched)
-    answers = {a.task.pk: a for a in lookup.answers}
-    results = []
-    for task in [a.task for a in lookup.answers] + list(lookup.unheld):
-        answer = answers.get(task.pk)
-        holders = [holder_as_json(answer, h) for h in answer.holders] if answer else []
-        results.append(
-            {
-                "slug": task.slug,
-                "name": task.name,
-                "category": task.category,
-                **_task_urls(request, task.slug),
-                "holders": [{k: v for k, v in h.items() if k not in TASK_FIELDS} for h in holders],
-            }
-        )
-    return {**links, "as_of": as_of_out(when), "results": results}
+    ranks = ranking(query) if query else ()
+    return answers_on(found, date, ranks=ranks, limit=limit, offset=offset)
+
+
+def _task_on_date_out(request, task, answer) -> dict:
+    holders = [holder_as_json(answer, h) for h in answer.holders] if answer else []
+    return {
+        "slug": task.slug,
+        "name": task.name,
+        "category": task.category,
+        **_task_urls(request, task.slug),
+        "holders": [{k: v for k, v in h.items() if k not in TASK_FIELDS} for h in holders],
+    }
 
 
 class ResponsibilityOut(Schema):
@@ -171,24 +174,11 @@ def task(request, slug: str, date: str = DATE, recorded: str = RECORDED):
     found = Task.objects.filter(slug=slug[:100]).first()
     if found is None:
         raise Http404(_("The registry has no task “%(slug)s”.") % {"slug": slug[:100]})
-    if when.recorded is None:
-        held = list(
-            Responsibility.objects.filter(task=found)
-            .select_related(
-                "unit", "post", "opened_by__reorganisation", "closed_by__reorganisation"
-            )
-            .prefetch_related("unit__names")
+    if when.recorded is not None and not found.was_recorded_by(when.recorded):
+        raise Http404(
+            _("The registry had not recorded the task “%(slug)s” by then.") % {"slug": found.slug}
         )
-    else:
-        if not latest_versions(Task, when.recorded).filter(id=found.pk).exists():
-            raise Http404(
-                _("The registry had not recorded the task “%(slug)s” by then.")
-                % {"slug": found.slug}
-            )
-        # The holdings as recorded then, as instances (a handful per task).
-        versions = latest_versions(Responsibility, when.recorded).filter(task_id=found.pk)
-        held = [version.instance for version in versions]
-    held.sort(key=lambda r: (r.valid_from or datetime.date.min, r.role, r.unit.slug))
+    held = found.holdings(recorded=when.recorded)
     return {
         "slug": found.slug,
         "name": found.name,
@@ -198,20 +188,21 @@ def task(request, slug: str, date: str = DATE, recorded: str = RECORDED):
         "synonyms": [s for s in found.synonyms.splitlines() if s.strip()],
         **_task_urls(request, found.slug),
         "as_of": as_of_out(when),
-        "responsibilities": [
-            {
-                "unit": r.unit.slug,
-                "unit_name": r.unit.name_at(r.valid_from),
-                "role": r.role,
-                "post": r.post.title if r.post else None,
-                "start": r.start_dating.as_json(),
-                "end": r.end_dating.as_json() if r.end_dating else None,
-                "held_on_date": r.is_valid_on(when.date),
-                "inferred": r.inferred,
-                "note": r.note,
-                "began_with": r.opened_by.reorganisation_id if r.opened_by else None,
-                "ended_with": r.closed_by.reorganisation_id if r.closed_by else None,
-            }
-            for r in held
-        ],
+        "responsibilities": [_responsibility_out(r, when.date) for r in held],
+    }
+
+
+def _responsibility_out(r, date) -> dict:
+    return {
+        "unit": r.unit.slug,
+        "unit_name": r.unit.name_at(r.valid_from),
+        "role": r.role,
+        "post": r.post.title if r.post else None,
+        "start": r.start_dating.as_json(),
+        "end": r.end_dating.as_json() if r.end_dating else None,
+        "held_on_date": r.is_valid_on(date),
+        "inferred": r.inferred,
+        "note": r.note,
+        "began_with": r.opened_by.reorganisation_id if r.opened_by else None,
+        "ended_with": r.closed_by.reorganisation_id if r.closed_by else None,
     }

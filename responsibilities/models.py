@@ -8,6 +8,7 @@ unit is anchored with. Responsibilities move between units only through
 end a unit that still holds tasks.
 """
 
+import datetime
 from collections import defaultdict
 
 from django.contrib.contenttypes.fields import GenericRelation
@@ -20,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from history.models import Change
 from orgunits.models import Citation, Unit, UnitNode
+from orgunits.recorded import latest_versions
 from socialforvaltning.periods import (
     Certainty,
     Dating,
@@ -93,6 +95,27 @@ class Task(models.Model):
     def update_search_text(self) -> None:
         self.search_text = normalise(" ".join([self.name, *self.synonym_list, self.description]))
         self.name_text = normalise(" ".join([self.name, *self.synonym_list]))
+
+    def was_recorded_by(self, moment) -> bool:
+        """Whether the registry had recorded the task by `moment` (record time)."""
+        return latest_versions(Task, moment).filter(id=self.pk).exists()
+
+    def holdings(self, recorded=None) -> list["Responsibility"]:
+        """Who held the task over time, by start, role and unit: as the registry says now, or
+        as it had recorded them at the moment `recorded` (the versions then, as instances)."""
+        if recorded is None:
+            held = list(
+                Responsibility.objects.filter(task=self)
+                .select_related(
+                    "unit", "post", "opened_by__reorganisation", "closed_by__reorganisation"
+                )
+                .prefetch_related("unit__names")
+            )
+        else:
+            versions = latest_versions(Responsibility, recorded).filter(task_id=self.pk)
+            held = [version.instance for version in versions]  # a handful per task
+        held.sort(key=lambda r: (r.valid_from or datetime.date.min, r.role, r.unit.slug))
+        return held
 
 
 class Post(models.Model):

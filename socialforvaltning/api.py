@@ -274,38 +274,47 @@ def versioned(view, *, position=None):
     be revalidated at all (writes not yet settled)."""
     from socialforvaltning.version import data_version
 
-    from .middleware import ConditionalGetMiddleware
-
-    def tag(version: str, at: str) -> str:
-        return '"' + hashlib.sha256(f"{version}|{at}".encode()).hexdigest()[:32] + '"'
-
     @functools.wraps(view)
     def answer(request, *args, **kwargs):
         version = data_version()
-        if position is None:
-            origin = ConditionalGetMiddleware.origin(request)
-            etag = ConditionalGetMiddleware.etag(version, request, origin)
-        else:
-            etag = tag(version, position(request))
+        etag = _etag(request, version, position)
         sent = request.headers.get("If-None-Match", "")
         if etag in [t.strip().removeprefix("W/") for t in sent.split(",")] and _allowed(request):
-            response = HttpResponseNotModified()
-        else:
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200:
+            return _revalidated(HttpResponseNotModified(), etag)
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200:
+            return response
+        if position is not None:
+            at = getattr(request, "answer_position", position(request))
+            if at is None:
+                response["Cache-Control"] = "no-store"
                 return response
-            if position is not None:
-                at = getattr(request, "answer_position", position(request))
-                if at is None:
-                    response["Cache-Control"] = "no-store"
-                    return response
-                etag = tag(version, at)
-        response["ETag"] = etag
-        response["Cache-Control"] = "no-cache" if settings.REGISTRY_PUBLIC else "private, no-cache"
-        response["Vary"] = "Authorization, Cookie"
-        return response
+            etag = _position_tag(version, at)
+        return _revalidated(response, etag)
 
     return answer
+
+
+def _etag(request, version: str, position) -> str:
+    """The ETag of the answer asked for: of its address, or of its position in a sequence."""
+    from .middleware import ConditionalGetMiddleware
+
+    if position is not None:
+        return _position_tag(version, position(request))
+    origin = ConditionalGetMiddleware.origin(request)
+    return ConditionalGetMiddleware.etag(version, request, origin)
+
+
+def _position_tag(version: str, at: str) -> str:
+    return '"' + hashlib.sha256(f"{version}|{at}".encode()).hexdigest()[:32] + '"'
+
+
+def _revalidated(response, etag: str):
+    """`response` with its ETag, to be revalidated (If-None-Match) before it is reused."""
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache" if settings.REGISTRY_PUBLIC else "private, no-cache"
+    response["Vary"] = "Authorization, Cookie"
+    return response
 
 
 def read(router, path: str, schema, *, name: str, summary: str, position=None):
