@@ -230,6 +230,15 @@ class ChangeQuerySet(models.QuerySet):
             .order_by(F("reorganisation__date").asc(nulls_first=True), "id")
         )
 
+    def involving(self, unit):
+        """The changes in force that name `unit` (as the unit changed, the target, or the
+        previous parent), in date order: a unit's own record of its reorganisations."""
+        return (
+            self.in_force()
+            .filter(models.Q(unit=unit) | models.Q(target=unit) | models.Q(previous_parent=unit))
+            .order_by(models.F("reorganisation__date").asc(nulls_first=True), "id")
+        )
+
 
 class Change(models.Model):
     """One typed change within a reorganisation.

@@ -8,11 +8,15 @@ and the tree itself (children, paths from the top) without further queries.
 import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext
 
-from .models import Kind, UnitNode, classification_labels
+from socialforvaltning.asof import AsOf
+
+from .models import Kind, UnitNode, classification_labels, placements_on
+from .recorded import structure_as_recorded
 
 # Kinds drawn beside their parent's box (staff) or inside it (posts) rather than below it.
 STAFF_KINDS = {Kind.SEKRETARIAT}
@@ -59,8 +63,9 @@ class ChartNode:
 
 
 class Structure:
-    def __init__(self, date: datetime.date, nodes=None):
+    def __init__(self, date: datetime.date, nodes=None, *, recorded=None):
         self.date = date
+        self.recorded = recorded  # the moment of record time it was read as of, if not now
         self.nodes = list(UnitNode.objects.tree_on(date) if nodes is None else nodes)
         self.by_id = {n.pk: n for n in self.nodes}
         self.by_unit = {n.unit_id: n for n in self.nodes}
@@ -68,6 +73,23 @@ class Structure:
         self.children = defaultdict(list)
         for node in self.nodes:
             self.children[node.parent_id].append(node)
+
+    @classmethod
+    def as_of(cls, as_of: AsOf, nodes=None) -> "Structure":
+        """The structure on `as_of.date` as the registry says it now (`nodes`: a query of the
+        nodes valid on the date, by default `tree_on`), or as it had recorded it at
+        `as_of.recorded` (the whole tree, from history). Every page and export that shows
+        either reads it here."""
+        if as_of.recorded is None:
+            return cls(as_of.date, nodes)
+        recorded = structure_as_recorded(as_of.date, as_of.recorded)
+        return cls(as_of.date, recorded, recorded=as_of.recorded)
+
+    @cached_property
+    def placements(self) -> dict:
+        """The placement each node belongs to, by node id (one query). As recorded, each row
+        is its own placement: today's runs of nodes are not theirs."""
+        return placements_on(self.date) if self.recorded is None else {}
 
     @classmethod
     def around(cls, date: datetime.date, unit_ids) -> "Structure":
@@ -119,6 +141,14 @@ class Structure:
         while path[-1].parent_id is not None:
             path.append(self.by_id[path[-1].parent_id])
         return path[::-1]
+
+    def place(self, unit_id: int) -> tuple[UnitNode | None, list, list]:
+        """Where the unit sits: (its node, the nodes above it from the top, those right below
+        it), or (None, [], []) where it is not in the structure."""
+        node = self.by_unit.get(unit_id)
+        if node is None:
+            return None, [], []
+        return node, self.path(node)[:-1], self.children[node.pk]
 
     def parent_unit(self, node: UnitNode):
         return self.by_id[node.parent_id].unit if node.parent_id else None

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Category, Task
+from .search import ranking
 
 MAX_QUERY_LENGTH = 200
 
@@ -34,6 +35,10 @@ class LookupForm(forms.Form):
     @property
     def query(self) -> str:
         return self.cleaned_data["q"].strip()
+
+    def ranks(self) -> list:
+        """How to rank the tasks the words find: name matches first (none for a category)."""
+        return ranking(self.query) if self.query else []
 
     def tasks(self):
         """The tasks asked for (the form is valid): found by the words, else those of the

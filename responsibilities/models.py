@@ -31,7 +31,7 @@ from socialforvaltning.periods import (
     period_constraint,
 )
 
-from .search import normalise, word_filter
+from .search import close_names, normalise, word_filter
 
 
 class Category(models.TextChoices):
@@ -52,6 +52,11 @@ class TaskQuerySet(models.QuerySet):
         """Tasks whose name, synonyms or description contain every word of `query` (or its
         Danish stem)."""
         return self.filter(word_filter("search_text", query))
+
+    def close_to(self, query: str) -> list[str]:
+        """The names of tasks close to `query` in name or synonym, for "did you mean"."""
+        entries = self.values_list("name", "synonyms")
+        return close_names(query, ((name, synonyms.splitlines()) for name, synonyms in entries))
 
 
 class Task(models.Model):

@@ -13,7 +13,6 @@ from socialforvaltning.middleware import reads_parameters
 from .forms import LookupForm
 from .lookup import answers_on, holder_as_json
 from .models import Category, Task
-from .search import close_names, ranking
 
 # How many matching tasks a page shows (those held on the date first); the JSON has them all.
 SHOWN = 100
@@ -27,20 +26,11 @@ def lookup(request):
     form = LookupForm(request.GET)
     if not form.is_valid():
         raise BadRequest(form.error_message())
-    query, category = form.query, form.cleaned_data["category"]
     tasks = form.tasks()
-    as_json = request.GET.get("format") == "json"
-    if tasks is None:
-        if as_json:
+    if request.GET.get("format") == "json":
+        if tasks is None:
             raise BadRequest(_("Say what to look up: a search (q) or a category."))
-        return render(
-            request,
-            "responsibilities/lookup.html",
-            {"form": form, "date": date, "categories": _category_counts()},
-        )
-    ranks = ranking(query) if query else ()
-    if as_json:
-        found = answers_on(tasks, date, ranks=ranks)
+        found = answers_on(tasks, date, ranks=form.ranks())
         return JsonResponse(
             [
                 holder_as_json(answer, holder)
@@ -50,26 +40,27 @@ def lookup(request):
             safe=False,
             json_dumps_params={"ensure_ascii": False, "indent": 1},
         )
-    found = answers_on(tasks, date, ranks=ranks, limit=SHOWN)
-    suggestions = []
-    if query and not found.matched:
-        entries = Task.objects.values_list("name", "synonyms")
-        suggestions = close_names(query, ((n, s.splitlines()) for n, s in entries))
-    return render(
-        request,
-        "responsibilities/lookup.html",
-        {
-            "form": form,
-            "date": date,
-            "query": query,
-            "category_label": Category(category).label if category and not query else "",
-            "answers": found.answers,
-            "unheld": found.unheld,
-            "matched": found.matched,
-            "shown": len(found.answers) + len(found.unheld),
-            "suggestions": suggestions,
-        },
-    )
+    context = {"form": form, "date": date}
+    if tasks is None:
+        context["categories"] = _category_counts()
+    else:
+        context.update(_answers(form, answers_on(tasks, date, ranks=form.ranks(), limit=SHOWN)))
+    return render(request, "responsibilities/lookup.html", context)
+
+
+def _answers(form: LookupForm, found) -> dict:
+    """What the page shows of the tasks found: at most SHOWN, and names close to words that
+    found none."""
+    query, category = form.query, form.cleaned_data["category"]
+    return {
+        "query": query,
+        "category_label": Category(category).label if category and not query else "",
+        "answers": found.answers,
+        "unheld": found.unheld,
+        "matched": found.matched,
+        "shown": len(found.answers) + len(found.unheld),
+        "suggestions": Task.objects.close_to(query) if query and not found.matched else [],
+    }
 
 
 def _category_counts() -> list[tuple[str, str, int]]:

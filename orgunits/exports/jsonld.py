@@ -4,12 +4,15 @@ The @context is inline: the machines that read the export may be offline.
 """
 
 import datetime
+import json
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
+from django.http import HttpResponse
 
 from orgunits.models import Placement, Reading, UnitNode, placements_of_units
 from orgunits.structure import Structure
+from socialforvaltning.asof import AsOf
 from socialforvaltning.periods import Dating, is_valid_on
 
 ORG = "http://www.w3.org/ns/org#"
@@ -299,3 +302,38 @@ def unit_document(base_url: str, node, date: datetime.date, *, parent_slug, root
     )
     item["dct:valid"] = date.isoformat()
     return {"@context": context(base_url), **item}
+
+
+def reorganisations_as_of(as_of: AsOf):
+    """The reorganisations in force that took effect by the date (or have no date), as the
+    registry knew them at `as_of.recorded` if given, with their changes and units."""
+    from history.models import Change, Reorganisation
+
+    date = as_of.date
+    reorganisations = Reorganisation.objects.in_force().filter(
+        Q(date__lte=date) | Q(date__isnull=True)
+    )
+    if as_of.recorded is not None:
+        recorded = Reorganisation.history.filter(history_date__lte=as_of.recorded)
+        reorganisations = reorganisations.filter(pk__in=recorded.values("id"))
+    changes = Change.objects.select_related("unit", "target", "previous_parent")
+    return reorganisations.prefetch_related(Prefetch("changes", queryset=changes)).chronological()
+
+
+def unit_named(base_url: str, unit, date: datetime.date) -> dict:
+    """A unit not placed on `date`, asked for as JSON-LD: its name, and no more."""
+    return {
+        "@context": context(base_url),
+        "@id": unit_iri(base_url, unit.slug),
+        "@type": "org:OrganizationalUnit",
+        "skos:prefLabel": {"@value": unit.name_at(date), "@language": "da"},
+        "dct:valid": date.isoformat(),
+    }
+
+
+def response(document: dict) -> HttpResponse:
+    """A JSON-LD document as the registry serves it: UTF-8, indented, readable."""
+    return HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=1),
+        content_type="application/ld+json; charset=utf-8",
+    )
