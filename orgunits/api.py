@@ -32,8 +32,8 @@ from .models import (
     placements_of,
     placements_of_units,
 )
+from .pages import place_as_of, unit_tasks
 from .structure import Structure
-from .views import unit_tasks
 
 router = Router(tags=["Structure and units"])
 
@@ -296,25 +296,19 @@ def _placement_out(placement) -> dict:
 def _on_date(request, unit, when) -> dict | None:
     """The unit on the date, as the unit page shows it: live, or as recorded then."""
     date = when.date
+    live = next((n for n in unit.nodes.all() if n.is_valid_on(date)), None)
+    node, above, below = place_as_of(when, unit.pk, live)
+    if node is None:
+        return None
     if when.recorded is None:
-        node = next((n for n in unit.nodes.all() if n.is_valid_on(date)), None)
-        if node is None:
-            return None
-        above, below = node.neighbourhood_on(date)
         kind, target_group = unit.kind_on, unit.target_group_on
         own_kind = getattr(unit, "reclassified_on", None) is None
         name = unit.name_on(date)
-        parent = above[-1].unit if above else None
-    else:
-        then = Structure(date, structure_as_recorded(date, when.recorded))
-        node = then.by_unit.get(unit.pk)
-        if node is None:
-            return None
-        above, below = then.path(node)[:-1], then.children[node.pk]
+    else:  # the recorded row carries its classification
         kind, target_group = Structure.classification(node)
         own_kind = True
         name = node.unit.name_on(date)
-        parent = above[-1].unit if above else None
+    parent = above[-1].unit if above else None
     return {
         "name": name.name if name else None,
         "short_name": (name.short_name or None) if name else None,

@@ -30,7 +30,6 @@ from .pages import (
     unit_or_404,
     unit_page,
     unit_page_units,
-    unit_tasks,  # noqa: F401 (the API asks for it here)
 )
 
 MAX_PARAM_LENGTH = 200

@@ -9,10 +9,10 @@ form a well-formed tree, read in one query in MPTT order (`UnitNode.objects.tree
 Structure is written only by `history.services.apply_reorganisation`.
 
 The models live in the modules below, imported here so that `orgunits.models` names them
-all, as before; in this order, which is the order Django registers them in.
+all. Names and placements refer to `Unit` by name, so `units.py`, whose queries read them,
+imports them and no module imports another in a circle.
 """
 
-# isort: off
 from .choices import (
     NO_TARGET_GROUP,
     TARGET_GROUP_CHOICES_AND_NONE,
@@ -22,9 +22,15 @@ from .choices import (
     classification_labels,
     stored_target_group,
 )
-from .sources import Citation, SourceDocument
-from .units import DetailLevel, RecordStatus, Unit, UnitQuerySet, classified_on
-from .names import NAMING, UnitClassification, UnitIdentifier, UnitName, UnitNameQuerySet
+from .jobs import ArchiveJob
+from .names import (
+    NAMING,
+    UnitClassification,
+    UnitIdentifier,
+    UnitName,
+    UnitNameQuerySet,
+    classified_on,
+)
 from .nodes import (
     MPTT_FIELDS,
     Placement,
@@ -35,9 +41,8 @@ from .nodes import (
     placements_of_units,
     placements_on,
 )
-from .jobs import ArchiveJob
-
-# isort: on
+from .sources import Citation, SourceDocument
+from .units import DetailLevel, RecordStatus, Unit, UnitQuerySet
 
 __all__ = [
     "MPTT_FIELDS",

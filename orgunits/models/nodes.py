@@ -22,8 +22,7 @@ from socialforvaltning.periods import (
     period_within,
 )
 
-from .names import UnitName
-from .units import Unit, classified_on
+from .names import UnitName, classified_on
 
 # Fields MPTT maintains by bulk updates. They must stay out of history: simple-history
 # copies fields at save time, and MPTT fills them in only while inserting (see the README).
@@ -195,7 +194,7 @@ class UnitNode(MPTTModel, Period):
     """A unit during one placement: its parent is fixed for the node's whole period."""
 
     unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("unit")
+        "Unit", on_delete=models.PROTECT, related_name="nodes", verbose_name=_("unit")
     )
     parent = TreeForeignKey(
         "self",

@@ -8,7 +8,6 @@ from django.db.models import (
     Case,
     Exists,
     F,
-    FilteredRelation,
     OuterRef,
     Prefetch,
     Q,
@@ -24,20 +23,9 @@ from simple_history.models import HistoricalRecords
 from socialforvaltning.periods import describe_period, valid_on_q
 
 from .choices import Kind, Reading, TargetGroup, classification_labels
+from .names import UnitClassification, UnitName, classified_on
+from .nodes import UnitNode
 from .sources import Citation
-
-
-def classified_on(queryset, date: datetime.date, path: str = ""):
-    """`queryset` with `kind_on` and `target_group_on`: what its units (`path` leads to the
-    unit) were on `date` — the reclassification in force then, else what the unit was from
-    its beginning. A join, not a query per row."""
-    rows = f"{path}classifications"
-    valid = valid_on_q(date, prefix=f"{rows}__")
-    return queryset.annotate(classified=FilteredRelation(rows, condition=valid)).annotate(
-        kind_on=Coalesce("classified__kind", f"{path}kind"),
-        target_group_on=Coalesce("classified__target_group", f"{path}target_group"),
-        reclassified_on=F("classified__kind"),  # None: its own record's kind and group
-    )
 
 
 class UnitQuerySet(models.QuerySet):
@@ -322,9 +310,3 @@ class Unit(models.Model):
         if not nodes or any(n.valid_to is None for n in nodes):
             return None
         return max(n.valid_to for n in nodes)
-
-
-# Last, as the modules of names and placements build on `Unit` (their foreign keys), and
-# its queries read their rows.
-from .names import UnitClassification, UnitName  # noqa: E402
-from .nodes import UnitNode  # noqa: E402
