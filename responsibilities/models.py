@@ -197,22 +197,6 @@ class Responsibility(Period):
         help_text=_("The registry infers this assignment; the sources do not state it."),
     )
     note = models.TextField(_("note"), blank=True)
-    opened_by = models.ForeignKey(
-        "history.Change",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="opened_responsibilities",
-        verbose_name=_("opened by"),
-    )
-    closed_by = models.ForeignKey(
-        "history.Change",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="closed_responsibilities",
-        verbose_name=_("closed by"),
-    )
 
     citations = GenericRelation(Citation)
     history = HistoricalRecords()

@@ -318,13 +318,30 @@ class Dated:
 class Period(Dated, models.Model):
     """A half-open period of validity [valid_from, valid_to); either end may be open.
 
-    Each end is as certain as what dates it: by default the reorganisation whose change
-    opened or closed the row (`opened_by`, `closed_by`, where the model has them), else the
-    exact date. Reading `start_dating`/`end_dating` follows those relations: a list shows
-    them with `select_related("opened_by__reorganisation", "closed_by__reorganisation")`."""
+    Each end is as certain as what dates it: the reorganisation whose change opened or
+    closed the row (`opened_by`, `closed_by`), else the exact date. Reading
+    `start_dating`/`end_dating` follows those relations: a list shows them with
+    `select_related("opened_by__reorganisation", "closed_by__reorganisation")`."""
 
     valid_from = models.DateField(_("valid from"), null=True, blank=True, db_index=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True, db_index=True)
+    # Named by label: the changes are history's, whose models build on the apps'.
+    opened_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opened_%(class)s_set",
+        verbose_name=_("opened by"),
+    )
+    closed_by = models.ForeignKey(
+        "history.Change",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closed_%(class)s_set",
+        verbose_name=_("closed by"),
+    )
 
     class Meta:
         abstract = True
@@ -336,7 +353,7 @@ class Period(Dated, models.Model):
 
     @property
     def start_dating(self) -> Dating:
-        if getattr(self, "opened_by_id", None) is not None:
+        if self.opened_by_id is not None:
             return _dating_of_change(self.opened_by)
         return Dating(self.valid_from)
 
@@ -345,6 +362,6 @@ class Period(Dated, models.Model):
         """None while the period is open."""
         if self.valid_to is None:
             return None
-        if getattr(self, "closed_by_id", None) is not None:
+        if self.closed_by_id is not None:
             return _dating_of_change(self.closed_by)
         return Dating(self.valid_to)

@@ -69,22 +69,6 @@ class UnitName(Period):
     short_name_inferred = models.BooleanField(
         _("short name is the registry's reading"), default=False
     )
-    opened_by = models.ForeignKey(
-        "history.Change",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="opened_names",
-        verbose_name=_("opened by"),
-    )
-    closed_by = models.ForeignKey(
-        "history.Change",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="closed_names",
-        verbose_name=_("closed by"),
-    )
 
     citations = GenericRelation(Citation)
     history = HistoricalRecords()
@@ -191,19 +175,12 @@ class UnitClassification(Period):
     target_group = models.CharField(
         _("target group"), max_length=10, choices=TargetGroup, blank=True
     )
+    # Every reclassification is a dated change: its period always opens with one.
     opened_by = models.ForeignKey(
         "history.Change",
         on_delete=models.PROTECT,
-        related_name="opened_classifications",
+        related_name="opened_%(class)s_set",
         verbose_name=_("opened by"),
-    )
-    closed_by = models.ForeignKey(
-        "history.Change",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="closed_classifications",
-        verbose_name=_("closed by"),
     )
 
     history = HistoricalRecords()

@@ -205,22 +205,6 @@ class UnitNode(MPTTModel, Period):
         verbose_name=_("parent"),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=100)
-    opened_by = models.ForeignKey(
-        "history.Change",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="opened_nodes",
-        verbose_name=_("opened by"),
-    )
-    closed_by = models.ForeignKey(
-        "history.Change",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="closed_nodes",
-        verbose_name=_("closed by"),
-    )
 
     history = HistoricalRecords(excluded_fields=MPTT_FIELDS)
 

@@ -146,7 +146,7 @@ def test_ending_a_task_explicitly_lets_its_unit_end_without_an_orphan(offices):
     assert owner_on("r-budget", D1) is None
     assert orphaned_on(D1) == []
     ended = Change.objects.get(kind=Change.Kind.TASKS_TRANSFERRED, unit__slug="r-a", target=None)
-    assert ended.closed_responsibilities.get().task.slug == "r-budget"
+    assert ended.closed_responsibility_set.get().task.slug == "r-budget"
 
 
 def test_handing_on_ownership_as_a_mere_partnership_is_refused(offices):
