@@ -45,6 +45,22 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 
+def bounded(kind, low, high):
+    """An argparse type: a number of `kind` from `low` to `high` (each process is a database
+    connection and a CPU's share; the run's length a finite number of seconds)."""
+
+    def read(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not low <= value <= high:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{text} is not from {low} to {high}")
+        return value
+
+    return read
+
+
 def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Stress the registry on PostgreSQL: concurrent writers apply random valid "
@@ -53,9 +69,9 @@ def arguments() -> argparse.ArgumentParser:
         "history and every refused one left nothing. Writes test units: only with debug on. "
         "Exit status 1 when anything is wrong."
     )
-    parser.add_argument("--writers", type=int, default=8)
-    parser.add_argument("--readers", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--writers", type=bounded(int, 1, 64), default=8)
+    parser.add_argument("--readers", type=bounded(int, 0, 64), default=8)
+    parser.add_argument("--seconds", type=bounded(float, 1, 3600), default=30.0)
     parser.add_argument("--seed", type=int, default=None, help="Random seed (default: any).")
     parser.add_argument(
         "-v", "--verbosity", type=int, default=1, help="2 also prints every refused write."
@@ -112,13 +128,19 @@ def report(run, summary: dict, problems: list[str], verbosity: int):
 def main(argv=None) -> int:
     options = arguments().parse_args(argv)
     set_up_django()
-    refused = refusal()
+    from django.db import DatabaseError
+    from django.utils.translation import gettext as _
+
+    try:
+        refused = refusal()
+    except DatabaseError as error:
+        refused = _("The database does not answer: %(error)s") % {
+            "error": str(error).splitlines()[0]
+        }
     if refused:
         print(refused, file=sys.stderr)
         return 1
     # The run and its checks import the models: only once Django is set up.
-    from django.utils.translation import gettext as _
-
     from bench.stress_checks import Checks
     from bench.stress_run import StressRun
 

@@ -337,6 +337,7 @@ def feed(request, since: str = SINCE, after: str = AFTER, page_size: int = ENTRI
     published (a planned reorganisation) is left out. To keep a copy in step: read from
     `since`, follow `next` until it is null, keep the last `cursor` and ETag, and later ask
     with `after=<cursor>` and If-None-Match: a 304 means nothing was written."""
+    _refuse_the_pages_parameters(request)
     cursor = _decode(after) if after else _start(since)
     with transaction.atomic():
         settled = _settled_moment()
@@ -353,6 +354,20 @@ def feed(request, since: str = SINCE, after: str = AFTER, page_size: int = ENTRI
         "next": _next_page(request, last, page_size) if more else None,
         "cursor": _encode(last) if last else (after or None),
     }
+
+
+def _refuse_the_pages_parameters(request):
+    """The feed is in record time and pages by its cursor: a `date`, `recorded` or `page`
+    meant for the other operations would otherwise be ignored without a word."""
+    given = [name for name in ("date", "recorded", "page") if name in request.GET]
+    if given:
+        raise BadRequest(
+            _(
+                "The change feed lists writes in the order they were recorded and takes no "
+                "%(names)s: start at a moment with since=, and go on with next or after=."
+            )
+            % {"names": ", ".join(f"{name}=" for name in given)}
+        )
 
 
 def _start(since: str | None) -> tuple:

@@ -18,6 +18,7 @@ A backup holds the users' password hashes: keep it like the database.
 
 import datetime
 import gzip
+import json
 import os
 import re
 import shutil
@@ -30,8 +31,9 @@ from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.backends.postgresql.client import DatabaseClient
 from django.utils.translation import gettext as _
 
@@ -247,22 +249,47 @@ def restore(path: Path, *, force: bool, bin_dir: str | None = None) -> list[str]
         call_command("migrate", interactive=False, verbosity=0)
     else:
         call_command("migrate", interactive=False, verbosity=0)
-        if force and not is_empty():
-            call_command("flush", interactive=False, verbosity=0)
-        _load_portable(path)
+        with tempfile.TemporaryDirectory() as folder:
+            fixture = _unpacked_portable(path, Path(folder))  # read whole before replacing
+            # Emptying and loading are one transaction: a backup that fails to load leaves
+            # the registry as it was.
+            with transaction.atomic():
+                if force and not is_empty():
+                    call_command("flush", interactive=False, verbosity=0)
+                try:
+                    call_command("loaddata", str(fixture), verbosity=0)
+                except (DeserializationError, IntegrityError) as error:
+                    raise CommandError(_not_a_backup(path, error)) from error
     start_new_epoch()
     return _check_tree()
 
 
-def _load_portable(path: Path):
-    with tempfile.TemporaryDirectory() as folder:
-        fixture = Path(folder) / "registry.json"
-        opener = gzip.open if path.read_bytes()[:2] == GZIP_MAGIC else open
+def _not_a_backup(path: Path, error) -> str:
+    return _("%(path)s is not a whole backup of the registry (%(error)s); nothing was changed.") % {
+        "path": path,
+        "error": str(error).splitlines()[0][:200],
+    }
+
+
+def _unpacked_portable(path: Path, folder: Path) -> Path:
+    """The backup's fixture, unpacked into `folder`, once it reads as a whole backup: JSON
+    records that include the registry's units. A truncated or foreign file is refused here,
+    before anything is replaced. Restored with `loaddata`: no history rows are written for
+    loaded records (simple-history skips raw saves), the backup's own are loaded."""
+    fixture = folder / "registry.json"
+    opener = gzip.open if path.read_bytes()[:2] == GZIP_MAGIC else open
+    try:
         with opener(path, "rb") as source, open(fixture, "wb") as target:
             shutil.copyfileobj(source, target)
-        # One transaction; sequences are reset on PostgreSQL; no history rows are written
-        # for loaded records (simple-history skips raw saves), the backup's own are loaded.
-        call_command("loaddata", str(fixture), verbosity=0)
+        with open(fixture, encoding="utf-8") as unpacked:
+            records = json.load(unpacked)
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as error:
+        raise CommandError(_not_a_backup(path, error)) from error
+    if not isinstance(records, list) or not any(
+        isinstance(r, dict) and r.get("model") == "orgunits.unit" for r in records
+    ):
+        raise CommandError(_not_a_backup(path, _("it holds no units")))
+    return fixture
 
 
 def _check_tree() -> list[str]:

@@ -138,14 +138,26 @@ class RegistryAPI(NinjaAPI):
         return schema
 
 
+def for_readers(view):
+    """The OpenAPI document and its docs page are read as the data is: by anyone while the
+    registry is public, otherwise with a token or a login."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        return refusal_of_reader(request) or view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = RegistryAPI(
     title="Socialforvaltningens organisationsregister",
     version="1",
     description=(
         "The registry's answers for other systems: the structure on a date, units, "
         "reorganisations, tasks and their owners, and a feed of what changed in the record. "
-        "Every operation takes `date` (valid time, YYYY-MM-DD; today if left out) and "
-        "`recorded` (record time, YYYY-MM-DDTHH:MM; now if left out), as the pages do. "
+        "The operations take `date` (valid time, YYYY-MM-DD; today if left out) and "
+        "`recorded` (record time, YYYY-MM-DDTHH:MM; now if left out), as the pages do; the "
+        "change feed, in record time, takes `since` and `after` instead. "
         "Answers carry an ETag from the registry's data version: ask again with "
         "If-None-Match to get a 304 while nothing changed. Errors are "
         "application/problem+json."
@@ -154,6 +166,7 @@ api = RegistryAPI(
     docs=Swagger(settings={"persistAuthorization": True}),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    docs_decorator=for_readers,
     auth=reader,
     renderer=Renderer(),
 )

@@ -298,16 +298,17 @@ LOGGING = {
     "formatters": {"json": {"()": "socialforvaltning.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "loggers": {
+        # Every registry.* logger (the API's errors, the admin, the cache's outages, the
+        # worker's jobs) writes JSON lines; the request log has a level of its own.
+        "registry": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "registry.request": {
             "handlers": ["console"],
             "level": os.environ.get(
                 "REGISTRY_REQUEST_LOG_LEVEL", "INFO" if not DEBUG else "WARNING"
             ),
+            "propagate": False,
         },
         "django": {"handlers": ["console"], "level": "WARNING"},
-        # The cache's outages, the worker's jobs, django-tasks' own lines: JSON too.
-        "registry.cache": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "registry.jobs": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django_tasks": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

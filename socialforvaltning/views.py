@@ -3,7 +3,7 @@ health of the parts for load balancers and operators."""
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, transaction
 from django.db.models import Min
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
@@ -36,18 +36,15 @@ def switch_language(request, code):
 @require_safe
 def healthz(request):
     """For load balancers (the status) and operators (the parts). Only the database makes
-    the registry unavailable: without the cache, pages are built uncached."""
+    the registry unavailable: without the cache, pages are built uncached. A database that
+    answers but lacks the registry's tables (not migrated) is unavailable too."""
+    parts = {"database": "ok", "cache": cache.health()}
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        database = "ok"
+        with transaction.atomic():  # a failed read leaves the connection usable
+            parts["jobs"] = queue_state()  # a queue that only grows: no worker takes it
     except DatabaseError:
-        database = "unavailable"
-    parts = {"database": database, "cache": cache.health()}
-    if database == "ok":
-        parts["jobs"] = queue_state()  # a queue that only grows: the worker is not running
-    status = 200 if database == "ok" else 503
+        parts["database"] = "unavailable"
+    status = 200 if parts["database"] == "ok" else 503
     return JsonResponse(
         {"status": "ok" if status == 200 else "unavailable", **parts}, status=status
     )

@@ -104,6 +104,30 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(sqlite_regis
     assert epoch not in {version.split(".")[0] for version in seen}
 
 
+def test_a_truncated_or_foreign_backup_replaces_nothing_even_when_forced(sqlite_registry):
+    url, folder, _original = sqlite_registry
+    whole = folder / "whole.json.gz"
+    manage_ok(url, "backup_registry", str(whole))
+    before = answers_of(url)
+    bad = {
+        "truncated.json.gz": whole.read_bytes()[: whole.stat().st_size // 2],
+        "garbage.json": b'[{"garbage": ',
+        "empty.json": b"[]",
+        "no-units.json": json.dumps([{"model": "auth.group", "pk": 99, "fields": {}}]).encode(),
+        # Reads as a backup, fails to load: the emptying before it is undone.
+        "unloadable.json": json.dumps(
+            [{"model": "orgunits.unit", "pk": 1, "fields": {"no_such_field": 1}}]
+        ).encode(),
+    }
+    for name, content in bad.items():
+        (folder / name).write_bytes(content)
+        refused = manage(url, "restore_registry", "--force", str(folder / name))
+        assert refused.returncode != 0, name
+        assert "Traceback" not in refused.stderr, name
+        assert "nothing was changed" in refused.stderr or "intet er ændret" in refused.stderr
+    assert_same_registry(answers_of(url), before)
+
+
 def test_the_postgres_format_is_refused_on_sqlite(sqlite_registry, tmp_path: Path):
     url, _folder, _original = sqlite_registry
     result = manage(url, "backup_registry", "--format=postgres", str(tmp_path / "x.dump"))

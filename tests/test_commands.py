@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.fresh_databases import run_script
+
 
 @pytest.mark.slow
 def test_bootstrap_loads_the_seed_once_into_a_fresh_database(tmp_path: Path):
@@ -48,3 +50,24 @@ def test_demo_users_get_fresh_passwords_in_a_local_trial(tmp_path: Path):
         for run in (first, second)
     ]
     assert len(passwords[0]) == 2 and passwords[0] != passwords[1]
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (["--writers", "100000"], "--writers: 100000 is not from 1 to 64"),
+        (["--seconds", "nan"], "--seconds: nan is not from 1 to 3600"),
+        (["--readers", "-1"], "--readers: -1 is not from 0 to 64"),
+    ],
+)
+def test_the_stress_test_refuses_what_would_overload_the_machine(tmp_path: Path, given, said):
+    refused = run_script(f"sqlite:///{tmp_path / 'x.sqlite3'}", "bench/stress.py", *given)
+    assert refused.returncode == 2
+    assert said in refused.stderr
+
+
+def test_the_stress_test_says_plainly_when_the_database_does_not_answer():
+    refused = run_script("postgres://postgres@127.0.0.1:1/nowhere", "bench/stress.py")
+    assert refused.returncode == 1
+    assert "Databasen svarer ikke" in refused.stderr  # the registry speaks Danish by default
+    assert "Traceback" not in refused.stderr

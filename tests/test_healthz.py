@@ -35,3 +35,16 @@ def test_healthz_answers_head_as_load_balancers_ask(client):
     response = client.head("/healthz")
     assert response.status_code == 200
     assert response.content == b""
+
+
+@pytest.mark.django_db
+def test_healthz_says_unavailable_in_json_when_the_registry_tables_are_missing(client):
+    """A database that answers but was never migrated: the load balancer reads a 503."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute("DROP TABLE django_tasks_database_dbtaskresult")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["database"] == "unavailable"

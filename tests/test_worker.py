@@ -143,3 +143,30 @@ def test_a_job_a_stopped_worker_left_running_is_queued_again_and_done(db, tmp_pa
     assert requeue_interrupted() == 1  # here the job runs at once (tests/conftest.py)
     job.refresh_from_db()
     assert job.status == "done"
+
+
+def test_a_zip_queued_before_the_tasks_moved_is_built_by_the_upgraded_worker(tmp_path):
+    """The queue names a job by its task's import path: a job waiting when the EAC-CPF tasks
+    moved (orgunits.eaccpf → orgunits.exports.eaccpf, history.loaders.eaccpf) runs after
+    the upgrade's `migrate`, instead of failing in the worker with an import error."""
+    with served_registry(tmp_path) as registry:
+
+        def manage(*args):
+            run = subprocess.run(
+                [*MANAGE, *args], env=registry.env, capture_output=True, text=True, check=True
+            )
+            return run.stdout.split()[-1:]  # what the command printed last
+
+        manage("migrate", "history", "0009", "--verbosity", "0")  # the registry before
+        (job,) = manage(
+            "shell",
+            "-c",
+            "from django_tasks_db.models import DBTaskResult as T;"
+            "from orgunits.exports.eaccpf.jobs import zip_job; j = zip_job('http://x');"
+            "T.objects.update(task_path='orgunits.eaccpf.jobs.build_zip'); print(j.pk)",
+        )
+        manage("migrate", "--verbosity", "0")
+        registry.worker()
+        status = f"from orgunits.models import ArchiveJob; print(ArchiveJob.objects.get(pk={job}))"
+        status = status.replace("))", ").status)")
+        until(lambda: manage("shell", "-c", status) == ["done"])

@@ -76,7 +76,8 @@ def parse_moment(value: str, *, name: str = "recorded") -> datetime.datetime:
         parse_date(moment.date().isoformat(), name=name)  # the same bounds as any date
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    return moment
+    # In UTC: an offset Python accepts (up to ±23:59) may lie beyond what PostgreSQL takes.
+    return moment.astimezone(datetime.UTC)
 
 
 def recorded_from_request(request, name: str = "recorded") -> datetime.datetime | None:

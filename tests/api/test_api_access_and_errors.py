@@ -86,6 +86,18 @@ def test_a_private_registry_asks_for_a_token_and_reads_with_one(client, private,
     problem(client.get("/api/v1/structure", HTTP_AUTHORIZATION="Bearer sfr_forged"), 401)
 
 
+def test_a_private_registrys_api_description_and_docs_are_for_readers_too(
+    client, private, archivist
+):
+    for address in ("/api/v1/openapi.json", "/api/v1/docs"):
+        problem(client.get(address), 401)
+    _, secret = make_token(archivist)
+    described = client.get("/api/v1/openapi.json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert described.status_code == 200 and "paths" in described.json()
+    client.force_login(archivist)  # the docs page in a logged-in browser
+    assert client.get("/api/v1/docs").status_code == 200
+
+
 def test_a_revoked_token_reads_nothing_more(client, private, archivist):
     token, secret = make_token(archivist)
     token.revoke()
@@ -297,3 +309,9 @@ def test_a_token_on_a_private_registry_opens_no_page_meant_for_people(client, pr
     for page in ("/", "/units/", "/units/mr-voksne/", "/changes/"):
         assert client.get(page, **bearer).status_code == 403, page
     assert client.get("/units/mr-voksne/eac-cpf.xml", **bearer).status_code == 200
+
+
+@pytest.mark.parametrize("given", [{"date": "2011-03-01"}, {"recorded": "xxxx"}, {"page": "2"}])
+def test_the_change_feed_refuses_the_pages_parameters_rather_than_ignore_them(client, given):
+    refused = problem(client.get("/api/v1/changes", given), 400)
+    assert f"{next(iter(given))}=" in refused["detail"] and "since=" in refused["detail"]

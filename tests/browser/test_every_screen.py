@@ -30,6 +30,7 @@ PUBLIC_PAGES = [
     "/tasks/?q=løn&date=2010-01-01",
     "/tasks/",
     "/changes/",
+    "/changes/2/",  # a reorganisation, with its row of links to the dates around it
     "/compare/?from=2008-08-31&to=2011-03-01",
     "/vocab/",
 ]

@@ -261,3 +261,33 @@ def test_the_command_refuses_a_zip_bomb(tmp_path, capsys):
         call_command("import_eaccpf", str(path))
     assert "more than 100 times its compressed size" in capsys.readouterr().err
     assert counts() == before
+
+
+def test_the_command_refuses_a_reason_longer_than_history_keeps_as_the_admin_does(
+    client, tmp_path, capsys
+):
+    path = tmp_path / "kopi.xml"
+    path.write_bytes(edited(fetch(client, "mr-born", V2), V2, with_record_id("mr-born-kopi")))
+    before = counts()
+    with pytest.raises(CommandError), translation.override("en"):
+        call_command("import_eaccpf", str(path), "--reason", "Fundet i arkivet " * 10)
+    assert "The reason is too long" in capsys.readouterr().err
+    assert counts() == before
+
+
+@pytest.mark.urls("tests.eaccpf.urls")
+def test_the_admin_import_page_refuses_a_file_name_too_long_to_keep_on_the_form(client, archivist):
+    archivist.is_staff = True
+    archivist.save()
+    archivist.user_permissions.add(Permission.objects.get(codename="add_unit"))
+    client.force_login(archivist)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    before = counts()
+    name = "a." + "x" * 120
+    response = client.post(
+        "/test-admin/eac-cpf-import/",
+        {"file": SimpleUploadedFile(name, b"<eac/>"), "reason": "Upload"},
+    )
+    assert response.status_code == 200  # the form again, with its message
+    assert "Ensure this filename has at most 80 characters" in response.content.decode()
+    assert counts() == before

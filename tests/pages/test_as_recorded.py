@@ -131,3 +131,15 @@ def test_a_unit_page_before_the_first_record_says_nothing_was_recorded_yet(clien
     ).content.decode()
     assert "havde registret endnu intet registreret" in html_text
     assert "Enheden fandtes ikke den 1. juni 2010" not in html_text
+
+
+@pytest.mark.parametrize("hours", [-23, 23])
+def test_a_moment_written_with_any_offset_is_that_moment(client, renamed_later, hours):
+    """PostgreSQL takes offsets only up to ±15:59; the registry reads any that ISO allows."""
+    offset = datetime.timezone(datetime.timedelta(hours=hours, minutes=59 if hours > 0 else -59))
+    moment = datetime.datetime.fromisoformat(renamed_later).astimezone(offset).isoformat()
+    then = client.get("/units/mr-born/", {"date": "2010-01-01", "recorded": moment})
+    assert then.status_code == 200
+    assert "<h1>Mål- og Rammekontoret for Børn og familier" in then.content.decode()
+    api = client.get("/api/v1/units/mr-born", {"date": "2010-01-01", "recorded": moment})
+    assert api.status_code == 200

@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from history.services import REASON_MAX_LENGTH
 from orgunits.models import ArchiveJob, Unit
 
 from .jobs import start_import
 from .read import MAX_FILE_BYTES
-from .write import REASON_MAX_LENGTH
 
 # A zip of every record of a large registry (both versions) is a few megabytes.
 MAX_UPLOAD_BYTES = 5 * MAX_FILE_BYTES
@@ -27,6 +27,8 @@ MAX_UPLOAD_BYTES = 5 * MAX_FILE_BYTES
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("EAC-CPF file"),
+        # Kept as jobs/uploads/<name> until the worker reads it: at most 100 characters.
+        max_length=80,
         help_text=gettext_lazy(
             "An EAC-CPF record (EAC-CPF 2010 or 2.0), or a zip of records such as the "
             "registry's own export."

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from history.changes import Cite, naming_of
 from history.models import Reorganisation
-from history.services import apply_reorganisation
+from history.services import REASON_MAX_LENGTH, apply_reorganisation
 from orgunits.exports.eaccpf.record import Record, Source
 from orgunits.models import Citation, Kind, SourceDocument, Unit, UnitIdentifier, UnitName
 from socialforvaltning.lib.saving import save_with_history
@@ -26,8 +26,6 @@ from socialforvaltning.locks import lock_structure
 
 from .plan import Plan, Planned, check, kind_of, target_group_of
 from .read import ImportFailed, read_files
-
-REASON_MAX_LENGTH = 100  # simple-history's history_change_reason
 
 
 @dataclass

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from history.loaders.eaccpf.read import ImportFailed
 from history.loaders.eaccpf.write import import_files
+from history.services import REASON_MAX_LENGTH
 from socialforvaltning.lib.people import system_user
 
 
@@ -33,12 +34,17 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(_("No such user: %(user)s") % {"user": options["user"]})
-        reason = options["reason"] or _("Imported from EAC-CPF: %(files)s") % {
-            "files": ", ".join(p.name for p in paths)
-        }
+        # A reason given is kept as given (a long one is refused, as in the admin); the
+        # default one, naming the files, is shortened to fit.
+        reason = (
+            options["reason"]
+            or (
+                _("Imported from EAC-CPF: %(files)s") % {"files": ", ".join(p.name for p in paths)}
+            )[:REASON_MAX_LENGTH]
+        )
         try:
             result = import_files(
-                [(str(p), p.read_bytes()) for p in paths], user=user, reason=reason[:100]
+                [(str(p), p.read_bytes()) for p in paths], user=user, reason=reason
             )
         except ImportFailed as e:
             for message in e.messages:
