@@ -233,13 +233,18 @@ def test_a_zip_that_unpacks_to_more_than_an_import_reads_is_refused_unread(archi
     )
 
 
-@pytest.mark.urls("tests.eaccpf.urls")
-def test_the_admin_import_page_refuses_a_zip_bomb_on_the_form(client, archivist):
+def at_the_import_page_in_english(client, archivist):
+    """Logged in as an archivist who may add units, reading English."""
     archivist.is_staff = True
     archivist.save()
     archivist.user_permissions.add(Permission.objects.get(codename="add_unit"))
     client.force_login(archivist)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
+@pytest.mark.urls("tests.eaccpf.urls")
+def test_the_admin_import_page_refuses_a_zip_bomb_on_the_form(client, archivist):
+    at_the_import_page_in_english(client, archivist)
     before = counts()
     content = zip_of({"bombe.xml": b"\0" * (5 * MB)})
     response = client.post(
@@ -277,11 +282,7 @@ def test_the_command_refuses_a_reason_longer_than_history_keeps_as_the_admin_doe
 
 @pytest.mark.urls("tests.eaccpf.urls")
 def test_the_admin_import_page_refuses_a_file_name_too_long_to_keep_on_the_form(client, archivist):
-    archivist.is_staff = True
-    archivist.save()
-    archivist.user_permissions.add(Permission.objects.get(codename="add_unit"))
-    client.force_login(archivist)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    at_the_import_page_in_english(client, archivist)
     before = counts()
     name = "a." + "x" * 120
     response = client.post(
