@@ -221,11 +221,7 @@ class _Writer1(Writer):
                 for paragraph in paragraphs(text):
                     self.sub(element, "p", paragraph)
         self.structure(description, record)
-        if record.description or record.events:
-            biog = self.sub(description, "biogHist")
-            for paragraph in paragraphs(record.description):
-                self.sub(biog, "p", paragraph)
-            self.chronology(biog, record)
+        self.history(description, record)
 
     def relations(self, parent, record: Record):
         if not record.relations:
@@ -388,11 +384,7 @@ class _Writer2(Writer):
             self.date_range(exist, record.exists_from, record.exists_to)
             self.exist_disputes(exist, record)
         self.structure(description, record)
-        if record.description or record.events:
-            biog = self.sub(description, "biogHist")
-            for paragraph in paragraphs(record.description):
-                self.sub(biog, "p", paragraph)
-            self.chronology(biog, record)
+        self.history(description, record)
 
     def relations(self, parent, record: Record):
         if not record.relations:

@@ -201,6 +201,14 @@ class Writer:
             "beforeRecords. An open end is left out."
         )
 
+    def history(self, description, record: Record):
+        """The unit's history (biogHist): its description, then its chronology."""
+        if record.description or record.events:
+            biog = self.sub(description, "biogHist")
+            for paragraph in paragraphs(record.description):
+                self.sub(biog, "p", paragraph)
+            self.chronology(biog, record)
+
     def chronology(self, biog, record: Record):
         if not record.events:
             return
