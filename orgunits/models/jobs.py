@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ArchiveJob(models.Model):
-    """Long EAC-CPF work that the background worker does outside any request (see
-    `orgunits/exports/eaccpf/jobs.py`): an import of an uploaded file, or the zip of every record,
-    built once per data version. The worker writes its progress here; the pages
-    that show a job read nothing else. Not registry data: it keeps no history, and changing
+    """Long EAC-CPF work that the background worker does outside any request: an import of
+    an uploaded file (history/loaders/eaccpf/jobs.py), or the zip of every record, built once
+    per data version (orgunits/exports/eaccpf/jobs.py). The worker writes its progress here;
+    the pages that show a job read nothing else. Not registry data: it keeps no history, and changing
     it does not change the data version."""
 
     class Kind(models.TextChoices):

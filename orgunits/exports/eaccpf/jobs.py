@@ -2,7 +2,7 @@
 request: building the zip of every record once per data version (importing an uploaded file
 is history/loaders/eaccpf/jobs.py). Each job is an `ArchiveJob` row that the worker updates
 as it goes, so the pages that show it need nothing but the database (see
-`orgunits/models.py`).
+`orgunits/models/jobs.py`).
 
 The queue is django-tasks' database backend: a job is queued in the same transaction that
 records it, survives restarts of the worker and of Redis (which keeps nothing on disk here),
