@@ -11,8 +11,8 @@ class ArchiveJob(models.Model):
     """Long EAC-CPF work that the background worker does outside any request: an import of
     an uploaded file (history/loaders/eaccpf/jobs.py), or the zip of every record, built once
     per data version (orgunits/exports/eaccpf/jobs.py). The worker writes its progress here;
-    the pages that show a job read nothing else. Not registry data: it keeps no history, and changing
-    it does not change the data version."""
+    the pages that show a job read nothing else. Not registry data: it keeps no history, and
+    changing it does not change the data version."""
 
     class Kind(models.TextChoices):
         IMPORT = "import", _("EAC-CPF import")
