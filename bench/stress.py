@@ -128,11 +128,13 @@ def report(run, summary: dict, problems: list[str], verbosity: int):
 def main(argv=None) -> int:
     options = arguments().parse_args(argv)
     set_up_django()
-    from django.db import DatabaseError
+    from django.db import DatabaseError, ProgrammingError
     from django.utils.translation import gettext as _
 
     try:
         refused = refusal()
+    except ProgrammingError:  # it answers, without the registry's tables
+        refused = _("Load the seed first (manage.py bootstrap).")
     except DatabaseError as error:
         refused = _("The database does not answer: %(error)s") % {
             "error": str(error).splitlines()[0]

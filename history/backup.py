@@ -33,7 +33,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.backends.postgresql.client import DatabaseClient
 from django.utils.translation import gettext as _
 
@@ -134,13 +134,32 @@ def _connection_args() -> tuple[list[str], dict]:
     return args[1:-1], {**os.environ, **(env or {})}
 
 
-def _run(command: list[str], env: dict):
+def _run(command: list[str], env: dict) -> str:
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise CommandError(
             _("%(program)s failed: %(error)s")
             % {"program": Path(command[0]).name, "error": result.stderr.strip()}
         )
+    return result.stdout
+
+
+def _refuse_a_dump_without_units(path: Path, bin_dir: str | None):
+    """A dump of another database, or of a registry without units, would replace the
+    registry with nothing of it: read the dump's units (without a database) before."""
+    units = _run(
+        [
+            _client("pg_restore", bin_dir),
+            "--data-only",
+            "--table=orgunits_unit",
+            "--file=-",
+            str(path),
+        ],
+        os.environ.copy(),
+    )
+    _before, table, rows = units.partition("COPY public.orgunits_unit ")
+    if not table or rows.splitlines()[1:2] in ([], ["\\."]):  # no table, or no row in it
+        raise CommandError(_not_a_backup(path, _("it holds no units")))
 
 
 def _require_postgres():
@@ -228,6 +247,7 @@ def restore(path: Path, *, force: bool, bin_dir: str | None = None) -> list[str]
         )
     if fmt == POSTGRES:
         _require_postgres()
+        _refuse_a_dump_without_units(path, bin_dir)
         args, env = _connection_args()
         _run(
             [
@@ -258,8 +278,15 @@ def restore(path: Path, *, force: bool, bin_dir: str | None = None) -> list[str]
                     call_command("flush", interactive=False, verbosity=0)
                 try:
                     call_command("loaddata", str(fixture), verbosity=0)
-                except (DeserializationError, IntegrityError) as error:
-                    raise CommandError(_not_a_backup(path, error)) from error
+                except (
+                    DeserializationError,
+                    IntegrityError,
+                    DataError,
+                    ValueError,
+                    OverflowError,  # a number too large for SQLite
+                ) as error:
+                    message = str(error).replace(str(fixture), str(path))
+                    raise CommandError(_not_a_backup(path, message)) from error
     start_new_epoch()
     return _check_tree()
 
@@ -285,10 +312,14 @@ def _unpacked_portable(path: Path, folder: Path) -> Path:
             records = json.load(unpacked)
     except (OSError, EOFError, UnicodeDecodeError, ValueError) as error:
         raise CommandError(_not_a_backup(path, error)) from error
-    if not isinstance(records, list) or not any(
-        isinstance(r, dict) and r.get("model") == "orgunits.unit" for r in records
-    ):
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise CommandError(_not_a_backup(path, _("it is not a list of records")))
+    if not any(r.get("model") == "orgunits.unit" for r in records):
         raise CommandError(_not_a_backup(path, _("it holds no units")))
+    # loaddata would save a record given twice as an update of the first: refused.
+    keys = [(r.get("model"), r.get("pk")) for r in records if r.get("pk") is not None]
+    if len(set(keys)) < len(keys):
+        raise CommandError(_not_a_backup(path, _("it holds a record twice")))
     return fixture
 
 

@@ -224,18 +224,29 @@ def http_error(request, exc):
 @api.exception_handler(InterfaceError)
 def database_away(request, exc):
     log.error("database unavailable", exc_info=exc)
-    return problem(
-        503,
-        _("Service unavailable"),
-        _("The registry's database does not answer; try again shortly."),
-        Retry_After=str(RETRY_AFTER_SECONDS),
+    return logged(
+        problem(
+            503,
+            _("Service unavailable"),
+            _("The registry's database does not answer; try again shortly."),
+            Retry_After=str(RETRY_AFTER_SECONDS),
+        )
     )
 
 
 @api.exception_handler(Exception)
 def server_error(request, exc):
     log.error("API error", exc_info=exc)
-    return problem(500, _("Server error"), _("The registry failed to answer; it is logged."))
+    return logged(
+        problem(500, _("Server error"), _("The registry failed to answer; it is logged."))
+    )
+
+
+def logged(response):
+    """One error line a request, as for the pages: this one, with the traceback, and not
+    Django's of the answer's status too."""
+    response._has_been_logged = True
+    return response
 
 
 def _as_the_site_answers(view):

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_safe
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from .version import data_version
+
 
 @require_safe
 def switch_language(request, code):
@@ -41,6 +43,7 @@ def healthz(request):
     parts = {"database": "ok", "cache": cache.health()}
     try:
         with transaction.atomic():  # a failed read leaves the connection usable
+            data_version()  # what every page reads first: a registry not migrated has none
             parts["jobs"] = queue_state()  # a queue that only grows: no worker takes it
     except DatabaseError:
         parts["database"] = "unavailable"

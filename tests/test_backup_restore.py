@@ -6,6 +6,7 @@ The registries are real ones in fresh databases, driven through manage.py in sub
 the portable format on SQLite always; on PostgreSQL runs also pg_dump's format, the portable
 format, and the portable format from PostgreSQL into SQLite."""
 
+import gzip
 import json
 from pathlib import Path
 
@@ -104,6 +105,20 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(sqlite_regis
     assert epoch not in {version.split(".")[0] for version in seen}
 
 
+def edited_backups(whole: Path) -> dict[str, bytes]:
+    """The whole backup with one record given twice (loaddata would save the second over
+    the first), and with a number no column holds."""
+    records = json.loads(gzip.decompress(whole.read_bytes()))
+    unit = next(r for r in records if r["model"] == "orgunits.unit")
+    twice = [*records, {**unit, "fields": {**unit["fields"], "slug": "zz-twice"}}]
+    node = next(r for r in records if r["model"] == "orgunits.unitnode")
+    huge = [
+        r if r is not node else {**r, "fields": {**r["fields"], "position": 10**30}}
+        for r in records
+    ]
+    return {"twice.json": json.dumps(twice).encode(), "huge.json": json.dumps(huge).encode()}
+
+
 def test_a_truncated_or_foreign_backup_replaces_nothing_even_when_forced(sqlite_registry):
     url, folder, _original = sqlite_registry
     whole = folder / "whole.json.gz"
@@ -118,6 +133,7 @@ def test_a_truncated_or_foreign_backup_replaces_nothing_even_when_forced(sqlite_
         "unloadable.json": json.dumps(
             [{"model": "orgunits.unit", "pk": 1, "fields": {"no_such_field": 1}}]
         ).encode(),
+        **edited_backups(whole),
     }
     for name, content in bad.items():
         (folder / name).write_bytes(content)
@@ -125,6 +141,20 @@ def test_a_truncated_or_foreign_backup_replaces_nothing_even_when_forced(sqlite_
         assert refused.returncode != 0, name
         assert "Traceback" not in refused.stderr, name
         assert "nothing was changed" in refused.stderr or "intet er ændret" in refused.stderr
+    assert_same_registry(answers_of(url), before)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not on_postgres(), reason="needs the PostgreSQL server")
+def test_a_dump_of_another_database_or_of_no_units_replaces_nothing(postgres_registry):
+    url, folder, _original = postgres_registry
+    before = answers_of(url)
+    with postgres_database("sf_backup_empty") as empty:
+        manage_ok(empty, "migrate", "--verbosity", "0")  # a registry without units
+        manage_ok(empty, "backup_registry", "--format=postgres", str(folder / "empty.dump"))
+    refused = manage(url, "restore_registry", "--force", str(folder / "empty.dump"))
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "no units" in refused.stderr or "ingen enheder" in refused.stderr
     assert_same_registry(answers_of(url), before)
 
 

@@ -38,12 +38,14 @@ def test_healthz_answers_head_as_load_balancers_ask(client):
 
 
 @pytest.mark.django_db
-def test_healthz_says_unavailable_in_json_when_the_registry_tables_are_missing(client):
-    """A database that answers but was never migrated: the load balancer reads a 503."""
+@pytest.mark.parametrize("table", ["django_tasks_database_dbtaskresult", "registry_data_version"])
+def test_healthz_says_unavailable_in_json_when_the_registry_tables_are_missing(client, table):
+    """A database that answers but was never migrated (or only the job queue's part of it):
+    the load balancer reads a 503."""
     from django.db import connection
 
     with connection.cursor() as cursor:  # undone with the test's transaction
-        cursor.execute("DROP TABLE django_tasks_database_dbtaskresult")
+        cursor.execute(f"DROP TABLE {table}")
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"

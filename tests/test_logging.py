@@ -25,5 +25,6 @@ def test_an_api_error_is_logged_as_json_with_its_traceback(client, monkeypatch):
     assert response.status_code == 500
     assert response["Content-Type"] == "application/problem+json"
     logged = [json.loads(line) for line in lines.getvalue().splitlines()]
-    errors = [entry for entry in logged if entry["message"] == "API error"]
-    assert errors and "the structure could not be read" in errors[0]["exception"]
+    errors = [entry for entry in logged if entry["level"] == "ERROR"]
+    assert [entry["message"] for entry in errors] == ["API error"]  # one line, not two
+    assert "the structure could not be read" in errors[0]["exception"]

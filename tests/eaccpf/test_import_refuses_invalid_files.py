@@ -292,3 +292,18 @@ def test_the_admin_import_page_refuses_a_file_name_too_long_to_keep_on_the_form(
     assert response.status_code == 200  # the form again, with its message
     assert "Ensure this filename has at most 80 characters" in response.content.decode()
     assert counts() == before
+
+
+@pytest.mark.urls("tests.eaccpf.urls")
+@pytest.mark.parametrize("name", ["😀😀😀", "\U00020000" * 76 + ".xml", "../../etc/x.xml"])
+def test_the_admin_import_takes_any_file_name_a_browser_sends(client, archivist, name):
+    """Names the file system would refuse (more than 255 bytes, nothing left once cleaned)
+    reach the job's page, which reports on the content; the upload is kept under a name of
+    the registry's own."""
+    at_the_import_page_in_english(client, archivist)
+    response = client.post(
+        "/test-admin/eac-cpf-import/", {"file": SimpleUploadedFile(name, b"<eac/>"), "reason": "x"}
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "Import another file" in page.content.decode()

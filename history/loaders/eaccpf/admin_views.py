@@ -27,8 +27,7 @@ MAX_UPLOAD_BYTES = 5 * MAX_FILE_BYTES
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("EAC-CPF file"),
-        # Kept as jobs/uploads/<name> until the worker reads it: at most 100 characters.
-        max_length=80,
+        max_length=80,  # shown on the job's page and kept in its history
         help_text=gettext_lazy(
             "An EAC-CPF record (EAC-CPF 2010 or 2.0), or a zip of records such as the "
             "registry's own export."

@@ -3,6 +3,7 @@
 units as drafts (`write`); see orgunits/exports/eaccpf/jobs.py for the queue."""
 
 import logging
+import uuid
 
 from django.db import transaction
 from django.utils import translation
@@ -29,7 +30,9 @@ def start_import(*, upload, user, reason: str) -> ArchiveJob:
             name=upload.name,
             language=translation.get_language(),
         )
-        job.upload.save(upload.name, upload, save=True)
+        # Kept under a name of the registry's own until the worker reads it: the archivist's
+        # (shown on the job's page) may be any length in bytes, or nothing a file system takes.
+        job.upload.save(f"import-{uuid.uuid4().hex}", upload, save=True)
         job.task_id = str(run_import.enqueue(job.pk).id)
         job.save(update_fields=["task_id"])
     job.refresh_from_db()
