@@ -13,6 +13,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -329,6 +330,13 @@ ENTRIES = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Entries per page
     name="feed",
     summary="What changed in the record",
     position=_position,
+    hints=dict.fromkeys(
+        ("date", "recorded", "page"),
+        _lazy(
+            "The change feed lists writes in the order they were recorded and takes no "
+            "%(names)s: start at a moment with since=, and go on with next or after=."
+        ),
+    ),
 )
 def feed(request, since: str = SINCE, after: str = AFTER, page_size: int = ENTRIES):
     """Every write to the registry's records (units, names, placements, identifiers,
@@ -337,7 +345,6 @@ def feed(request, since: str = SINCE, after: str = AFTER, page_size: int = ENTRI
     published (a planned reorganisation) is left out. To keep a copy in step: read from
     `since`, follow `next` until it is null, keep the last `cursor` and ETag, and later ask
     with `after=<cursor>` and If-None-Match: a 304 means nothing was written."""
-    _refuse_the_pages_parameters(request)
     cursor = _decode(after) if after else _start(since)
     with transaction.atomic():
         settled = _settled_moment()
@@ -354,20 +361,6 @@ def feed(request, since: str = SINCE, after: str = AFTER, page_size: int = ENTRI
         "next": _next_page(request, last, page_size) if more else None,
         "cursor": _encode(last) if last else (after or None),
     }
-
-
-def _refuse_the_pages_parameters(request):
-    """The feed is in record time and pages by its cursor: a `date`, `recorded` or `page`
-    meant for the other operations would otherwise be ignored without a word."""
-    given = [name for name in ("date", "recorded", "page") if name in request.GET]
-    if given:
-        raise BadRequest(
-            _(
-                "The change feed lists writes in the order they were recorded and takes no "
-                "%(names)s: start at a moment with since=, and go on with next or after=."
-            )
-            % {"names": ", ".join(f"{name}=" for name in given)}
-        )
 
 
 def _start(since: str | None) -> tuple:

@@ -304,7 +304,8 @@ def _unpacked_portable(path: Path, folder: Path) -> Path:
     before anything is replaced. Restored with `loaddata`: no history rows are written for
     loaded records (simple-history skips raw saves), the backup's own are loaded."""
     fixture = folder / "registry.json"
-    opener = gzip.open if path.read_bytes()[:2] == GZIP_MAGIC else open
+    with open(path, "rb") as head:  # the first bytes tell, not the whole file
+        opener = gzip.open if head.read(2) == GZIP_MAGIC else open
     try:
         with opener(path, "rb") as source, open(fixture, "wb") as target:
             shutil.copyfileobj(source, target)

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from history.models import Change, Disputes
-from orgunits.recorded import structure_as_recorded
 from socialforvaltning.api import (
     DATE,
     PAGE,
@@ -26,7 +25,6 @@ from socialforvaltning.asof import AsOf
 from socialforvaltning.periods import Dating
 
 from .models import (
-    Placement,
     Unit,
     UnitNode,
     placements_of,
@@ -144,13 +142,13 @@ def structure(
         nodes = list(every[start : start + page_size])
         slugs, parents = _above(nodes, when.date)
         placements = placements_of_units({n.unit_id for n in nodes})
-    else:
-        recorded = structure_as_recorded(when.date, when.recorded)
-        links = page_links(request, page, page_size, len(recorded))
-        nodes = recorded[start : start + page_size]
-        slugs = {n.pk: n.unit.slug for n in recorded}
-        parents = {n.pk: n.parent_id for n in recorded}
-        placements = {n.pk: Placement((n,)) for n in nodes}
+    else:  # as recorded then: the whole recorded tree, paged in memory
+        then = Structure.as_of(when)
+        links = page_links(request, page, page_size, len(then))
+        nodes = then.nodes[start : start + page_size]
+        slugs = {n.pk: n.unit.slug for n in then.nodes}
+        parents = {n.pk: n.parent_id for n in then.nodes}
+        placements = then.placements
     disputes = Disputes()
     results = [
         _placed_unit(

@@ -109,9 +109,6 @@ def chart_drawing(request, form: str):
     structure, root, folded, _levels, _notice = chart_of(
         as_of, short_param(request, "root") or None, depth
     )
-    on_date = Reorganisation.objects.in_force().filter(date=date)
-    changes = ChangesOn(date, on_date, structure.by_unit)
-    chart = structure.chart(root=root, folded=folded, disputes=Disputes(), changes=changes)
     if len(structure) > DRAWN_AT_MOST:
         raise BadRequest(
             _(
@@ -120,6 +117,9 @@ def chart_drawing(request, form: str):
             )
             % {"n": len(structure), "max": DRAWN_AT_MOST}
         )
+    on_date = Reorganisation.objects.in_force().filter(date=date)
+    changes = ChangesOn(date, on_date, structure.by_unit)
+    chart = structure.chart(root=root, folded=folded, disputes=Disputes(), changes=changes)
     drawing = drawn(request, as_of, chart, root)
     if form == "svg":
         response = HttpResponse(drawing.svg(), content_type="image/svg+xml; charset=utf-8")

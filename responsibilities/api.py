@@ -4,6 +4,7 @@ from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import Query, Router, Schema
 
 from orgunits.api import DatingOut
@@ -81,7 +82,19 @@ def _task_urls(request, slug: str) -> dict:
     }
 
 
-@read(router, "/tasks", TaskPage, name="tasks", summary="Who holds tasks on a date")
+@read(
+    router,
+    "/tasks",
+    TaskPage,
+    name="tasks",
+    summary="Who holds tasks on a date",
+    hints={
+        "recorded": _lazy(
+            "The task lookup shows what the registry says now, as its page does; a task's "
+            "holders as recorded at a moment are at /api/v1/tasks/<slug>?recorded=."
+        )
+    },
+)
 def tasks(
     request,
     q: str = WORDS,
@@ -96,13 +109,6 @@ def tasks(
     certainty), whether the registry inferred it, and the passages that say so. What the
     registry says now, as the lookup page shows it: a task's history as recorded at a moment
     is `/tasks/{slug}?recorded=`."""
-    if request.GET.get("recorded"):
-        raise BadRequest(
-            _(
-                "The task lookup shows what the registry says now, as its page does; a task's "
-                "holders as recorded at a moment are at /api/v1/tasks/<slug>?recorded=."
-            )
-        )
     when = AsOf.from_request(request)
     lookup = _lookup(q, category, when.date, offset=(page - 1) * page_size, limit=page_size)
     links = page_links(request, page, page_size, lookup.matched)

@@ -13,6 +13,7 @@ through `AsOf`, so a date means the same here as there, and a wrong one gets the
 import datetime
 import functools
 import hashlib
+import inspect
 import logging
 import math
 import time
@@ -341,17 +342,43 @@ def _revalidated(response, etag: str):
     return response
 
 
-def read(router, path: str, schema, *, name: str, summary: str, position=None):
+def read(router, path: str, schema, *, name: str, summary: str, position=None, hints=None):
     """A read operation on `router`: documented with its answer and the errors every
-    operation may give, and answered with an ETag from the data version (`versioned`)."""
+    operation may give, refusing a query parameter it does not read (`hints`: what to say of
+    one that other operations read), and answered with an ETag from the data version
+    (`versioned`)."""
     from ninja.decorators import decorate_view
 
     def declare(view):
+        reads = set(inspect.signature(view).parameters) - {"request"}
+        refusing = functools.partial(refusing_others, reads=reads, hints=hints or {})
         etagged = functools.partial(versioned, position=position)
         route = router.get(path, response={200: schema, **ERRORS}, url_name=name, summary=summary)
-        return route(decorate_view(etagged)(view))
+        return route(decorate_view(refusing, etagged)(view))
 
     return declare
+
+
+def refusing_others(view, *, reads: set, hints: dict):
+    """A parameter the operation does not read is a 400 that says which it reads, rather
+    than an answer that looks as if it had been read."""
+
+    @functools.wraps(view)
+    def answer(request, *args, **kwargs):
+        others = sorted(set(request.GET) - reads)
+        if not others:
+            return view(request, *args, **kwargs)
+        names = ", ".join(f"{name}=" for name in others)
+        hint = next((hints[name] for name in others if name in hints), None)
+        detail = (
+            hint % {"names": names}
+            if hint
+            else _("This operation does not read %(names)s; it reads %(reads)s.")
+            % {"names": names, "reads": ", ".join(f"{name}=" for name in sorted(reads))}
+        )
+        return problem(400, _("Bad request"), detail)
+
+    return answer
 
 
 def _allowed(request) -> bool:

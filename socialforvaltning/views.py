@@ -4,7 +4,7 @@ health of the parts for load balancers and operators."""
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
-from django.db.models import Min
+from django.db.models import Count, Min
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -55,7 +55,9 @@ def healthz(request):
 
 def queue_state() -> dict:
     """How many jobs wait for the background worker, and for how long the oldest has."""
-    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
-    oldest = waiting.aggregate(oldest=Min("enqueued_at"))["oldest"]
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY).aggregate(
+        count=Count("pk"), oldest=Min("enqueued_at")
+    )
+    oldest = waiting["oldest"]
     age = round((timezone.now() - oldest).total_seconds()) if oldest else 0
-    return {"waiting": waiting.count(), "oldest_waiting_seconds": age}
+    return {"waiting": waiting["count"], "oldest_waiting_seconds": age}

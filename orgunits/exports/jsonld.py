@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import F, Prefetch, Q
 from django.http import HttpResponse
 
-from orgunits.models import Placement, Reading, UnitNode, placements_of_units
+from orgunits.models import Reading, UnitNode, placements_of_units
 from orgunits.structure import Structure
 from socialforvaltning.asof import AsOf
 from socialforvaltning.periods import Dating, is_valid_on
@@ -229,8 +229,8 @@ def organisation_graph(
     *, base_url: str, date: datetime.date, nodes, placements: dict, reorganisations
 ) -> dict:
     """`nodes`: UnitNode.objects.tree_on(date) with unit identifiers prefetched;
-    `placements`: the placement of each node by id (`placements_on`; a node missing is its
-    own); `reorganisations`: those that took effect by `date`, with changes and units loaded."""
+    `placements`: the placement of each node by id (`Structure.placements`);
+    `reorganisations`: those that took effect by `date`, with changes and units loaded."""
     from history.models import Disputes
 
     nodes = list(nodes)
@@ -250,7 +250,7 @@ def organisation_graph(
                 date,
                 parent_iri=parent_iri,
                 root_iri=root_iri,
-                placement=placements.get(node.pk) or Placement((node,)),
+                placement=placements[node.pk],
                 datings=datings,
                 disputes=disputes,
             )

@@ -315,3 +315,11 @@ def test_a_token_on_a_private_registry_opens_no_page_meant_for_people(client, pr
 def test_the_change_feed_refuses_the_pages_parameters_rather_than_ignore_them(client, given):
     refused = problem(client.get("/api/v1/changes", given), 400)
     assert f"{next(iter(given))}=" in refused["detail"] and "since=" in refused["detail"]
+
+
+@pytest.mark.parametrize(
+    "address", ["/api/v1/structure", "/api/v1/units/mr-voksne", "/api/v1/reorganisations"]
+)
+def test_a_parameter_an_operation_does_not_read_is_refused_with_what_it_reads(client, address):
+    refused = problem(client.get(address, {"dato": "2011-03-01"}), 400)
+    assert "dato=" in refused["detail"] and "date=" in refused["detail"]

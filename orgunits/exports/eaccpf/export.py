@@ -108,14 +108,8 @@ class _Writer1(Writer):
 
     ns = NS_1
 
-    def record(self, record: Record):
-        root = etree.Element(f"{{{NS_1}}}eac-cpf", nsmap={None: NS_1, "xlink": XLINK})
-        self.control(root, record)
-        description = self.sub(root, "cpfDescription")
-        self.identity(description, record)
-        self.description(description, record)
-        self.relations(description, record)
-        return root
+    def root(self):
+        return etree.Element(f"{{{NS_1}}}eac-cpf", nsmap={None: NS_1, "xlink": XLINK})
 
     def control(self, root, record: Record):
         control = self.sub(root, "control")
@@ -245,14 +239,8 @@ class _Writer2(Writer):
 
     ns = NS_2
 
-    def record(self, record: Record):
-        root = etree.Element(f"{{{NS_2}}}eac", nsmap={None: NS_2})
-        self.control(root, record)
-        description = self.sub(root, "cpfDescription")
-        self.identity(description, record)
-        self.description(description, record)
-        self.relations(description, record)
-        return root
+    def root(self):
+        return etree.Element(f"{{{NS_2}}}eac", nsmap={None: NS_2})
 
     def date_extras(self, element, bound: Dating):
         if bound.certainty == Certainty.APPROXIMATE:

@@ -62,6 +62,17 @@ class Writer:
             "documentTitle": _("Document"),
         }
 
+    def record(self, record: Record):
+        """The record as an element tree: control, then the description of the unit (its
+        identity, description and relations); each version writes each part its way."""
+        root = self.root()
+        self.control(root, record)
+        description = self.sub(root, "cpfDescription")
+        self.identity(description, record)
+        self.description(description, record)
+        self.relations(description, record)
+        return root
+
     def vocab(self, term: str) -> str:
         return vocab(self.base_url, term)
 
