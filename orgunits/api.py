@@ -4,9 +4,7 @@ as in the exports."""
 
 import datetime
 
-from django.http import Http404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from history.models import Change, Disputes
@@ -30,7 +28,7 @@ from .models import (
     placements_of,
     placements_of_units,
 )
-from .pages import place_as_of, unit_tasks
+from .pages import place_as_of, unit_or_404, unit_tasks
 from .structure import Structure
 
 router = Router(tags=["Structure and units"])
@@ -347,9 +345,8 @@ def unit(request, slug: str, date: str = DATE, recorded: str = RECORDED):
     recorded then with `recorded`); the tasks it held on the date; and its predecessors and
     successors (mergers and splits)."""
     when = AsOf.from_request(request)
-    found = Unit.objects.classified_on(when.date).with_record().filter(slug=slug[:100]).first()
-    if found is None:
-        raise Http404(_("The registry has no unit “%(slug)s”.") % {"slug": slug[:100]})
+    # As its page: a unit only a plan creates is not on record until the plan is decided.
+    found = unit_or_404(slug, Unit.objects.classified_on(when.date).with_record())
     changes = list(Change.objects.in_force().lineage_of(found))
     return {
         "slug": found.slug,

@@ -267,3 +267,24 @@ def test_a_plans_trial_leaves_no_trace_on_the_units_page_its_records_or_the_feed
     ):
         assert "FORTROLIGT" not in client.get(address).content.decode(), address
     assert every_page(client, "changes", since=since) == []
+
+
+def test_a_unit_only_a_plan_creates_is_not_found_until_the_plan_is_decided(client, archivist):
+    """As its page is not: the plan, its names and its reasons stay confidential."""
+    from history.changes import Create
+    from history.services import apply_reorganisation
+
+    apply_reorganisation(
+        title="Fortroligt",
+        date=datetime.date(2012, 1, 1),
+        changes=[
+            Create(slug="hemmelig-enhed", name="Hemmelig enhed", kind="kontor", parent="direktion")
+        ],
+        user=archivist,
+        reason="Fortroligt udkast",
+        status=Reorganisation.Status.PLANNED,
+    )
+    assert client.get("/units/hemmelig-enhed/").status_code == 404
+    answer = client.get("/api/v1/units/hemmelig-enhed")
+    assert answer.status_code == 404
+    assert "Hemmelig enhed" not in answer.content.decode()
