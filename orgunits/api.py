@@ -25,6 +25,7 @@ from socialforvaltning.periods import Dating
 from .models import (
     Unit,
     UnitNode,
+    placement_of_each,
     placements_of,
     placements_of_units,
 )
@@ -139,7 +140,7 @@ def structure(
         links = page_links(request, page, page_size, count)
         nodes = list(every[start : start + page_size])
         slugs, parents = _above(nodes, when.date)
-        placements = placements_of_units({n.unit_id for n in nodes})
+        placements = placement_of_each(nodes, placements_of_units({n.unit_id for n in nodes}))
     else:  # as recorded then: the whole recorded tree, paged in memory
         then = Structure.as_of(when)
         links = page_links(request, page, page_size, len(then))

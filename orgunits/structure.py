@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from socialforvaltning.asof import AsOf
 
-from .models import Kind, Placement, UnitNode, classification_labels, placements_on
+from .models import Kind, UnitNode, classification_labels, placement_of_each, placements_on
 from .recorded import structure_as_recorded
 
 # Kinds drawn beside their parent's box (staff) or inside it (posts) rather than below it.
@@ -89,9 +89,8 @@ class Structure:
     def placements(self) -> dict:
         """The placement each node belongs to, by node id (one query). As recorded, each row
         is its own placement: today's runs of nodes are not theirs."""
-        if self.recorded is None:
-            return placements_on(self.date)
-        return {node.pk: Placement((node,)) for node in self.nodes}
+        found = placements_on(self.date) if self.recorded is None else {}
+        return placement_of_each(self.nodes, found)
 
     @classmethod
     def around(cls, date: datetime.date, unit_ids) -> "Structure":

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import F, Prefetch, Q
 from django.http import HttpResponse
 
-from orgunits.models import Reading, UnitNode, placements_of_units
+from orgunits.models import Reading, UnitNode, placement_of_each, placements_of_units
 from orgunits.structure import Structure
 from socialforvaltning.asof import AsOf
 from socialforvaltning.periods import Dating, is_valid_on
@@ -296,7 +296,7 @@ def unit_document(base_url: str, node, date: datetime.date, *, parent_slug, root
         date,
         parent_iri=unit_iri(base_url, parent_slug) if parent_slug else None,
         root_iri=unit_iri(base_url, root_slug) if root_slug else None,
-        placement=placements_of_units([node.unit_id])[node.pk],
+        placement=placement_of_each([node], placements_of_units([node.unit_id]))[node.pk],
         datings={},
         disputes=Disputes(),
     )

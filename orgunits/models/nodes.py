@@ -153,6 +153,13 @@ def placements_of_units(unit_ids) -> dict:
     return {node.pk: placement for placement in placements_of(every) for node in placement.nodes}
 
 
+def placement_of_each(nodes, placements: dict) -> dict:
+    """The placement of each of `nodes` by node id, from `placements` (read by a query of
+    its own). A node that a write committed between the two reads replaced or closed is its
+    own placement: the reads see different moments."""
+    return {node.pk: placements.get(node.pk) or Placement((node,)) for node in nodes}
+
+
 def placements_on(date: datetime.date) -> dict:
     """The placement each node valid on `date` belongs to, by node id (one query)."""
     return placements_of_units(UnitNode.objects.valid_on(date).values("unit_id"))

@@ -1,6 +1,7 @@
 """GET /export/org.jsonld: the structure on a date in the W3C Organization Ontology,
 read back with a standard JSON-LD processor (rdflib)."""
 
+import datetime
 import json
 
 import pytest
@@ -245,3 +246,26 @@ def test_a_unit_whose_parent_moved_is_placed_from_its_own_start(client):
     )
     # Before its parent moved, too, the placement runs on to the merger of 1 March 2011.
     assert (unit["sof:placedUntil"], unit["sof:placedLastDay"]) == ("2011-03-01", "2011-02-28")
+
+
+@pytest.mark.parametrize("export", ["/export/org.jsonld", "/export/units.csv"])
+def test_a_unit_whose_placement_a_concurrent_write_replaced_is_still_exported(
+    client, monkeypatch, export
+):
+    """The tree and the placements are two reads; on PostgreSQL a write may commit between
+    them (the stress test found it). The node then stands as its own placement."""
+    from orgunits import structure
+    from orgunits.models import UnitNode
+
+    voksne = UnitNode.objects.valid_on(datetime.date(2011, 3, 1)).get(unit__slug="mr-voksne")
+    read = structure.placements_on
+
+    def without_voksne(date):
+        found = read(date)
+        del found[voksne.pk]  # as if replaced after the tree was read
+        return found
+
+    monkeypatch.setattr(structure, "placements_on", without_voksne)
+    response = client.get(export, {"date": "2011-03-01"})
+    assert response.status_code == 200
+    assert "mr-voksne" in response.content.decode()
