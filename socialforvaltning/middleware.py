@@ -224,15 +224,14 @@ class ConditionalGetMiddleware:
         else:
             response = cache.get(f"page:{etag}")
             if not isinstance(response, HttpResponse):  # a miss, or not what this stored
-                response = None
-            if response is None:
                 response = self.get_response(request)
-                if response.status_code != 200 or response.streaming or response.cookies:
+                if response.status_code != 200 or response.cookies:
                     return response
                 response["ETag"] = etag
                 response["Cache-Control"] = "no-cache"  # always revalidate: edits show at once
                 patch_vary_headers(response, ["Cookie", "Accept"])
-                cache.set(f"page:{etag}", response, timeout=3600)
+                if not response.streaming:  # a streamed export is never held whole
+                    cache.set(f"page:{etag}", response, timeout=3600)
                 return response
         response["ETag"] = etag
         response["Cache-Control"] = "no-cache"

@@ -261,8 +261,36 @@ def format_day(day: datetime.date) -> str:
 # The abstract model -------------------------------------------------------------------------
 
 
+def start_dating(valid_from: datetime.date | None, change: Dating | None) -> Dating:
+    """How certain a period's start is: as its opening change's reorganisation, else (none
+    opened it) the exact date."""
+    return change if change is not None else Dating(valid_from)
+
+
+def end_dating(valid_to: datetime.date | None, change: Dating | None) -> Dating | None:
+    """How certain a period's end is (None while it is open), as `start_dating`."""
+    if valid_to is None:
+        return None
+    return change if change is not None else Dating(valid_to)
+
+
 def _dating_of_change(change) -> Dating | None:
     return change.reorganisation.dating if change is not None else None
+
+
+def certainty_text(start: Dating, end: Dating | None, date: datetime.date | None) -> str:
+    """How certain a period with these ends is, in words, for a cell of an export: its
+    uncertain ends, and whether `date` falls where it is unknown if the period held."""
+    parts = []
+    if not start.is_exact:
+        parts.append(gettext("start: %(date)s") % {"date": start.display()})
+    if end is not None and not end.is_exact:  # "until …", not a last day
+        parts.append(gettext("end: %(date)s") % {"date": describe_end(end)})
+    if date is not None and (
+        start.uncertain_on(date) or (end is not None and end.uncertain_on(date))
+    ):
+        parts.insert(0, gettext("uncertain on this date"))
+    return "; ".join(parts) or gettext("exact")
 
 
 class Dated:
@@ -302,17 +330,7 @@ class Dated:
         return describe_end(end) if end is not None else ""
 
     def certainty_text(self, date: datetime.date | None = None) -> str:
-        """How certain the period is, in words, for a cell of an export: its uncertain ends,
-        and whether `date` falls where it is unknown if the period held."""
-        parts = []
-        start, end = self.start_dating, self.end_dating
-        if not start.is_exact:
-            parts.append(gettext("start: %(date)s") % {"date": start.display()})
-        if end is not None and not end.is_exact:  # "until …", not a last day
-            parts.append(gettext("end: %(date)s") % {"date": describe_end(end)})
-        if date is not None and self.uncertain_on(date):
-            parts.insert(0, gettext("uncertain on this date"))
-        return "; ".join(parts) or gettext("exact")
+        return certainty_text(self.start_dating, self.end_dating, date)
 
 
 class Period(Dated, models.Model):
@@ -353,15 +371,13 @@ class Period(Dated, models.Model):
 
     @property
     def start_dating(self) -> Dating:
-        if self.opened_by_id is not None:
-            return _dating_of_change(self.opened_by)
-        return Dating(self.valid_from)
+        changed = _dating_of_change(self.opened_by) if self.opened_by_id is not None else None
+        return start_dating(self.valid_from, changed)
 
     @property
     def end_dating(self) -> Dating | None:
         """None while the period is open."""
         if self.valid_to is None:
             return None
-        if self.closed_by_id is not None:
-            return _dating_of_change(self.closed_by)
-        return Dating(self.valid_to)
+        changed = _dating_of_change(self.closed_by) if self.closed_by_id is not None else None
+        return end_dating(self.valid_to, changed)

@@ -4,18 +4,20 @@ The @context is inline: the machines that read the export may be offline.
 """
 
 import datetime
+import itertools
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Q
 from django.http import HttpResponse
 
 from orgunits.models import Reading, UnitNode, placement_of_each, placements_of_units
-from orgunits.structure import Structure
+from orgunits.rows import UnitRow, row_of_node, walk
 from socialforvaltning.asof import AsOf
-from socialforvaltning.periods import Dating, is_valid_on
+from socialforvaltning.periods import Dating
 
 ORG = "http://www.w3.org/ns/org#"
+DATING_FIELDS = ("date", "certainty", "not_before", "not_after")
 
 # The property that carries each part of a unit's record the registry infers.
 READING_PROPERTIES = {
@@ -73,150 +75,117 @@ def _dating(dating: Dating, prop: str) -> dict:
     }
 
 
-def _changes_not_loaded(nodes) -> set:
-    """The changes that opened or closed the nodes, where the nodes do not carry them: rows
-    as recorded earlier carry only their ids (UnitNode.objects.tree_on loads them)."""
-    ids = set()
-    for node in nodes:
-        for field in ("opened_by", "closed_by"):
-            if getattr(node, f"{field}_id") and not UnitNode._meta.get_field(field).is_cached(node):
-                ids.add(getattr(node, f"{field}_id"))
-    return ids
-
-
-def _datings_of_changes(change_ids: set) -> dict:
-    """How certain the date of each change is: its reorganisation's dating (one query)."""
-    if not change_ids:
-        return {}
-    from history.models import Change
-
-    changes = Change.objects.filter(pk__in=change_ids).select_related("reorganisation")
-    return {c.pk: c.reorganisation.dating for c in changes}
-
-
 # How a reorganisation's changes name the units of its org:ChangeEvent. The ontology's
 # originalOrganization is a unit that existed before the event, its resultingOrganization one
 # "created or changed as a result of the event". So every unit a change is about, and every
 # unit that gained or lost a unit or a task by it (a move's old and new parent, a merger's or
 # split's result, the receiver of tasks, the sub-units a merger or split carries into its
-# result), is an original if it existed the day before the
-# event and a result if it exists on the day of it: a unit the event ends (dissolved, merged
-# away, split up) is only an original, a unit it creates only a result. Documented in
-# docs/exports.md.
-@dataclass(frozen=True)
-class _Carried:
-    pk: int
-    slug: str
+# result), is an original if it existed the day before the event and a result if it exists on
+# the day of it: a unit the event ends (dissolved, merged away, split up) is only an original,
+# a unit it creates only a result. Documented in docs/exports.md.
+def _placed_around(nodes: str, date: str) -> tuple[Count, Count]:
+    """How many placements of a unit (`nodes` leads to them) held the day before `date` (a
+    reference to the reorganisation's date), and how many on the day: in days, the day before
+    a date is before it, and a period ending on the date held the day before. Counted in one
+    join and grouping, not looked up row by row."""
+    starts = Q(**{f"{nodes}__valid_from__isnull": True})
+    ends = Q(**{f"{nodes}__valid_to__isnull": True})
+    before = (starts | Q(**{f"{nodes}__valid_from__lt": F(date)})) & (
+        ends | Q(**{f"{nodes}__valid_to__gte": F(date)})
+    )
+    on = (starts | Q(**{f"{nodes}__valid_from__lte": F(date)})) & (
+        ends | Q(**{f"{nodes}__valid_to__gt": F(date)})
+    )
+    return Count(nodes, filter=before), Count(nodes, filter=on)
 
 
-def _involved(change) -> list:
-    return [u for u in (change.unit, change.target, change.previous_parent) if u is not None]
-
-
-def _periods_of_involved_units(reorganisations) -> tuple[dict, dict]:
-    """The placements' periods of every unit the reorganisations' changes involve, and the
-    units a merger or split carried into its result, by reorganisation (one query, the units
-    chosen in SQL: a long registry's list of them would outgrow SQLite's limit on
-    parameters)."""
+def event_units(reorganisations) -> dict:
+    """The slugs of each event's original and resulting organisations, and of every unit it
+    involves (see above), by
+    reorganisation id: the units its changes involve and those a merger or split carried into
+    its result, with whether each existed the day before and on the day, read in SQL (four
+    queries; no periods held in memory)."""
     from history.models import Change
 
     changes = Change.objects.filter(reorganisation__in=reorganisations.values("pk"))
+    rows = []
+    for field in ("unit", "target", "previous_parent"):
+        before, on = _placed_around(f"{field}__nodes", "reorganisation__date")
+        rows.append(
+            changes.filter(**{f"{field}__isnull": False})
+            .order_by()
+            .values("pk", "reorganisation_id", f"{field}__slug")
+            .annotate(was=before, is_=on)
+            .values_list("reorganisation_id", f"{field}__slug", "was", "is_")
+        )
+    # A sub-unit a merger or split carries gets a node under the result, opened by it.
     joins = changes.filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
-    # A sub-unit a merger carries gets a node under the result, opened by the merger.
-    carried_nodes = UnitNode.objects.filter(
-        opened_by__in=joins.values("pk"), parent__unit_id=F("opened_by__target_id")
+    before, on = _placed_around("unit__nodes", "opened_by__reorganisation__date")
+    rows.append(
+        UnitNode.objects.filter(opened_by__in=joins.values("pk"))
+        .filter(parent__unit_id=F("opened_by__target_id"))
+        .exclude(unit_id=F("opened_by__target_id"))
+        .order_by()
+        .values("pk", "opened_by__reorganisation_id", "unit__slug")
+        .annotate(was=before, is_=on)
+        .values_list("opened_by__reorganisation_id", "unit__slug", "was", "is_")
     )
-    involved = (
-        Q(unit_id__in=changes.values("unit_id"))
-        | Q(unit_id__in=changes.values("target_id"))
-        | Q(unit_id__in=changes.values("previous_parent_id"))
-        | Q(unit_id__in=carried_nodes.values("unit_id"))
-    )
-    periods, carried = {}, {}
-    rows = UnitNode.objects.filter(involved).values_list(
-        "unit_id",
-        "unit__slug",
-        "valid_from",
-        "valid_to",
-        "opened_by__kind",
-        "opened_by__reorganisation_id",
-        "opened_by__target_id",
-        "parent__unit_id",
-    )
-    for unit_id, slug, start, end, kind, reorganisation_id, target_id, parent_id in rows:
-        periods.setdefault(unit_id, []).append((start, end))
-        joined = kind in (Change.Kind.MERGED, Change.Kind.SPLIT)
-        if joined and parent_id == target_id and unit_id != target_id:
-            carried.setdefault(reorganisation_id, {})[unit_id] = slug
-    return periods, carried
-
-
-def change_event_units(reorganisation, periods: dict, carried: dict) -> tuple[set, set]:
-    """The slugs of the event's original and resulting organisations (see above)."""
-    date, day_before = reorganisation.date, reorganisation.day_before
-    original, resulting = set(), set()
-    units = [u for change in reorganisation.changes.all() for u in _involved(change)]
-    units += [_Carried(pk, slug) for pk, slug in carried.get(reorganisation.pk, {}).items()]
-    for unit in units:
-        spans = periods.get(unit.pk, [])
-        if day_before is not None and any(is_valid_on(*s, day_before) for s in spans):
-            original.add(unit.slug)
-        if date is None or any(is_valid_on(*s, date) for s in spans):
-            resulting.add(unit.slug)
-    return original, resulting
+    units = {}
+    for query in rows:
+        for reorganisation_id, slug, was, is_ in query:
+            original, resulting, every = units.setdefault(reorganisation_id, (set(), set(), set()))
+            every.add(slug)
+            if was:
+                original.add(slug)
+            if is_:
+                resulting.add(slug)
+    return units
 
 
 def unit_iri(base_url: str, slug: str) -> str:
     return f"{base_url}/units/{slug}/"
 
 
-def unit_item(
-    base_url: str, node, date, *, parent_iri, root_iri, placement, datings: dict, disputes
-) -> dict:
-    """One unit placed on `date` as an org:OrganizationalUnit (org:FormalOrganization at the
+def unit_item(base_url: str, unit: UnitRow, *, parent_iri, root_iri, disputes) -> dict:
+    """One unit placed on a date as an org:OrganizationalUnit (org:FormalOrganization at the
     top): its names, kind, parent, identifiers, and since when it sat there, with certainty."""
-    unit = node.unit
-    iri = unit_iri(base_url, unit.slug)
-    name = unit.name_on(date)
-    kind, target_group = Structure.classification(node)
     item = {
-        "@id": iri,
+        "@id": unit_iri(base_url, unit.slug),
         "@type": "org:OrganizationalUnit" if parent_iri else "org:FormalOrganization",
-        "sof:kind": kind,
+        "sof:kind": unit.kind,
     }
-    if name:
-        item["skos:prefLabel"] = {"@value": name.name, "@language": "da"}
-        if name.short_name:
-            item["skos:altLabel"] = {"@value": name.short_name, "@language": "da"}
-    readings = unit.readings(name, Structure.own_kind(node))
-    if readings:
-        item["sof:inferredProperty"] = [READING_PROPERTIES[r] for r in readings]
+    if unit.name is not None:
+        item["skos:prefLabel"] = {"@value": unit.name, "@language": "da"}
+        if unit.short_name:
+            item["skos:altLabel"] = {"@value": unit.short_name, "@language": "da"}
+    if unit.readings:
+        item["sof:inferredProperty"] = [READING_PROPERTIES[r] for r in unit.readings]
     if parent_iri is not None:
         item["org:subOrganizationOf"] = parent_iri
         if root_iri:
             item["org:unitOf"] = root_iri
-    if target_group:
-        item["sof:targetGroup"] = target_group
+    if unit.target_group:
+        item["sof:targetGroup"] = unit.target_group
     if unit.description:
         item["dct:description"] = {"@value": unit.description, "@language": "da"}
     identifiers = [
-        {"@value": ident.value, "@type": f"sof:{ident.scheme}"} for ident in unit.identifiers.all()
+        {"@value": value, "@type": f"sof:{scheme}"} for scheme, value in unit.identifiers
     ]
     if identifiers:
         item["org:identifier"] = identifiers
     # The placement may have begun on an earlier node, and go on on a later one.
-    first, last = placement.first, placement.last
-    item.update(_dating(datings.get(first.opened_by_id) or first.start_dating, "placedFrom"))
-    if last.valid_to:
-        end = datings.get(last.closed_by_id) or last.end_dating
+    placement = unit.placement
+    item.update(_dating(placement.start_dating, "placedFrom"))
+    if placement.valid_to:
+        end = placement.end_dating
         item.update(_dating(end, "placedUntil"))
         if end.is_exact:  # the last day is known only where the end is
             item["sof:placedLastDay"] = placement.last_day.isoformat()
     disputed = [
         prop
         for prop, change_id in (
-            ("sof:placedFrom", first.opened_by_id),
-            ("sof:placedUntil", last.closed_by_id),
+            ("sof:placedFrom", placement.opened_by_id),
+            ("sof:placedUntil", placement.closed_by_id),
         )
         if disputes.of_change(change_id)
     ]
@@ -225,56 +194,10 @@ def unit_item(
     return item
 
 
-def organisation_graph(
-    *, base_url: str, date: datetime.date, nodes, placements: dict, reorganisations
-) -> dict:
-    """`nodes`: UnitNode.objects.tree_on(date) with unit identifiers prefetched;
-    `placements`: the placement of each node by id (`Structure.placements`);
-    `reorganisations`: those that took effect by `date`, with changes and units loaded."""
-    from history.models import Disputes
-
-    nodes = list(nodes)
-    datings = _datings_of_changes(_changes_not_loaded(nodes))
-    disputes = Disputes()
-    graph = []
-    root_iri = None
-    # The nodes valid on a date form a tree: every parent is among them, earlier in tree order.
-    slug_of_node = {}
-    for node in nodes:
-        slug_of_node[node.pk] = node.unit.slug
-        parent_iri = unit_iri(base_url, slug_of_node[node.parent_id]) if node.parent_id else None
-        graph.append(
-            unit_item(
-                base_url,
-                node,
-                date,
-                parent_iri=parent_iri,
-                root_iri=root_iri,
-                placement=placements[node.pk],
-                datings=datings,
-                disputes=disputes,
-            )
-        )
-        if node.parent_id is None:
-            root_iri = root_iri or unit_iri(base_url, node.unit.slug)
-
-    periods, carried = _periods_of_involved_units(reorganisations)
-    for reorganisation in reorganisations:
-        original, resulting = change_event_units(reorganisation, periods, carried)
-        event = {
-            "@id": f"{base_url}/changes/{reorganisation.pk}/",
-            "@type": "org:ChangeEvent",
-            "dct:title": {"@value": reorganisation.title, "@language": "da"},
-            **_dating(reorganisation.dating, "date"),
-        }
-        if reorganisation.pk in disputes.reorganisations:
-            event["sof:sourcesDisagree"] = True
-        if original:
-            event["org:originalOrganization"] = [unit_iri(base_url, s) for s in sorted(original)]
-        if resulting:
-            event["org:resultingOrganization"] = [unit_iri(base_url, s) for s in sorted(resulting)]
-        graph.append(event)
-
+def organisation_graph(*, base_url: str, date: datetime.date, rows, reorganisations) -> dict:
+    """The structure on `date` as a JSON-LD document whose graph is an iterator, written as
+    it is read (`chunks`): `rows`, the units placed on the date in tree order (`orgunits.rows`);
+    `reorganisations`, those that took effect by `date`, with changes and units loaded."""
     # A description of the export itself; no top-level @id, which would make the whole
     # export a named graph that plain RDF readers put aside.
     about = {
@@ -282,7 +205,42 @@ def organisation_graph(
         "dct:title": {"@value": "Socialforvaltningens organisation", "@language": "da"},
         "dct:valid": date.isoformat(),
     }
-    return {"@context": context(base_url), "@graph": [about, *graph]}
+    graph = itertools.chain(
+        [about], _graph(base_url=base_url, rows=rows, reorganisations=reorganisations)
+    )
+    return {"@context": context(base_url), "@graph": graph}
+
+
+def _graph(*, base_url: str, rows, reorganisations) -> Iterator[dict]:
+    from history.models import Disputes
+
+    disputes = Disputes()
+    root_iri = None
+    for unit, parent in walk(rows):
+        parent_iri = unit_iri(base_url, parent.slug) if parent else None
+        yield unit_item(base_url, unit, parent_iri=parent_iri, root_iri=root_iri, disputes=disputes)
+        if unit.parent_id is None:
+            root_iri = root_iri or unit_iri(base_url, unit.slug)
+
+    units = event_units(reorganisations)
+    for pk, title, *dated in reorganisations.values_list("pk", "title", *DATING_FIELDS):
+        dating = Dating(*dated)
+        original, resulting, every = units.get(pk, (set(), set(), set()))
+        if dating.date is None:  # no day before it, and every unit it names results
+            original, resulting = set(), every
+        event = {
+            "@id": f"{base_url}/changes/{pk}/",
+            "@type": "org:ChangeEvent",
+            "dct:title": {"@value": title, "@language": "da"},
+            **_dating(dating, "date"),
+        }
+        if pk in disputes.reorganisations:
+            event["sof:sourcesDisagree"] = True
+        if original:
+            event["org:originalOrganization"] = [unit_iri(base_url, s) for s in sorted(original)]
+        if resulting:
+            event["org:resultingOrganization"] = [unit_iri(base_url, s) for s in sorted(resulting)]
+        yield event
 
 
 def unit_document(base_url: str, node, date: datetime.date, *, parent_slug, root_slug) -> dict:
@@ -290,14 +248,12 @@ def unit_document(base_url: str, node, date: datetime.date, *, parent_slug, root
     as the structure export has it on `date`, with the same @context."""
     from history.models import Disputes
 
+    placement = placement_of_each([node], placements_of_units([node.unit_id]))[node.pk]
     item = unit_item(
         base_url,
-        node,
-        date,
+        row_of_node(node, date, placement),
         parent_iri=unit_iri(base_url, parent_slug) if parent_slug else None,
         root_iri=unit_iri(base_url, root_slug) if root_slug else None,
-        placement=placement_of_each([node], placements_of_units([node.unit_id]))[node.pk],
-        datings={},
         disputes=Disputes(),
     )
     item["dct:valid"] = date.isoformat()
@@ -306,8 +262,8 @@ def unit_document(base_url: str, node, date: datetime.date, *, parent_slug, root
 
 def reorganisations_as_of(as_of: AsOf):
     """The reorganisations in force that took effect by the date (or have no date), as the
-    registry knew them at `as_of.recorded` if given, with their changes and units."""
-    from history.models import Change, Reorganisation
+    registry knew them at `as_of.recorded` if given."""
+    from history.models import Reorganisation
 
     date = as_of.date
     reorganisations = Reorganisation.objects.in_force().filter(
@@ -316,8 +272,7 @@ def reorganisations_as_of(as_of: AsOf):
     if as_of.recorded is not None:
         recorded = Reorganisation.history.filter(history_date__lte=as_of.recorded)
         reorganisations = reorganisations.filter(pk__in=recorded.values("id"))
-    changes = Change.objects.select_related("unit", "target", "previous_parent")
-    return reorganisations.prefetch_related(Prefetch("changes", queryset=changes)).chronological()
+    return reorganisations.chronological()
 
 
 def unit_named(base_url: str, unit, date: datetime.date) -> dict:
@@ -331,9 +286,35 @@ def unit_named(base_url: str, unit, date: datetime.date) -> dict:
     }
 
 
+CONTENT_TYPE = "application/ld+json; charset=utf-8"
+
+
 def response(document: dict) -> HttpResponse:
     """A JSON-LD document as the registry serves it: UTF-8, indented, readable."""
-    return HttpResponse(
-        json.dumps(document, ensure_ascii=False, indent=1),
-        content_type="application/ld+json; charset=utf-8",
-    )
+    return HttpResponse(json.dumps(document, **_WRITTEN), content_type=CONTENT_TYPE)
+
+
+def chunks(document: dict, size: int | None = None) -> Iterator[str]:
+    """`document` as `response` writes it, in pieces of about `size` characters (`PIECE`),
+    its "@graph" (the last key; any iterable) written item by item as it is read, never
+    whole; the head goes first, before the graph is read. The bytes are those of
+    `json.dumps(…, indent=1)` of the same document: an item's lines are indented two levels
+    deeper (JSON strings hold no raw line breaks)."""
+    size = size or PIECE
+    head = json.dumps({k: v for k, v in document.items() if k != "@graph"}, **_WRITTEN)
+    yield head[: -len("\n}")] + ',\n "@graph": ['
+    pending, length, items = [], 0, 0
+    for item in document["@graph"]:
+        text = json.dumps(item, **_WRITTEN).replace("\n", "\n  ")
+        pending += [",\n  " if items else "\n  ", text]
+        length += len(text)
+        items += 1
+        if length >= size:
+            yield "".join(pending)
+            pending, length = [], 0
+    pending.append("\n ]\n}" if items else "]\n}")
+    yield "".join(pending)
+
+
+PIECE = 64 * 1024  # characters a streamed response is written in at a time
+_WRITTEN = {"ensure_ascii": False, "indent": 1}

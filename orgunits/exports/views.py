@@ -3,13 +3,15 @@ vocabulary of its terms, and EAC-CPF (one unit's authority record in either vers
 every record in a zip)."""
 
 from django.core.exceptions import BadRequest
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from orgunits.models import ArchiveJob, Unit, UnitNode
+from orgunits.models import ArchiveJob, Unit
+from orgunits.rows import rows_of_structure, unit_rows
 from orgunits.structure import Structure
 from orgunits.views import base_url, short_param, unit_or_404
 from socialforvaltning.asof import AsOf
@@ -82,9 +84,8 @@ def units_csv(request):
             _("Unknown CSV dialect “%(dialect)s”: leave it out, or write excel-da.")
             % {"dialect": asked}
         )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = streamed(csv.chunks(date, csv.DIALECTS[asked]), "text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="enheder-{date.isoformat()}.csv"'
-    csv.write_units(response, date, csv.DIALECTS[asked])
     return response
 
 
@@ -92,16 +93,29 @@ def units_csv(request):
 @require_safe
 def org_jsonld(request):
     as_of = AsOf.from_request(request)
-    nodes = UnitNode.objects.tree_on(as_of.date).prefetch_related("unit__identifiers")
-    structure = Structure.as_of(as_of, nodes)
+    if as_of.recorded is None:
+        rows = unit_rows(as_of.date)
+    else:
+        rows = rows_of_structure(Structure.as_of(as_of))
     document = jsonld.organisation_graph(
         base_url=base_url(request),
         date=as_of.date,
-        nodes=structure.nodes,
-        placements=structure.placements,
+        rows=rows,
         reorganisations=jsonld.reorganisations_as_of(as_of),
     )
-    return jsonld.response(document)
+    return streamed(jsonld.chunks(document), jsonld.CONTENT_TYPE)
+
+
+def streamed(chunks, content_type: str) -> StreamingHttpResponse:
+    """A response written as `chunks` yields it, after the view has returned: in the
+    request's language, which the server's thread may no longer have by then."""
+    language = get_language()
+
+    def translated():
+        with translation.override(language):
+            yield from chunks
+
+    return StreamingHttpResponse(translated(), content_type=content_type)
 
 
 @reads_parameters()

@@ -43,7 +43,7 @@ from .nodes import (
     placements_on,
 )
 from .sources import Citation, SourceDocument
-from .units import DetailLevel, RecordStatus, Unit, UnitQuerySet
+from .units import DetailLevel, RecordStatus, Unit, UnitQuerySet, readings_of
 
 __all__ = [
     "MPTT_FIELDS",
@@ -74,5 +74,6 @@ __all__ = [
     "placements_of",
     "placements_of_units",
     "placements_on",
+    "readings_of",
     "stored_target_group",
 ]

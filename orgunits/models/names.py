@@ -90,7 +90,12 @@ class UnitName(Period):
 
     @property
     def short_name_is_a_reading(self) -> bool:
-        return self.short_name_inferred and bool(self.short_name)
+        return self.is_short_name_a_reading(self.short_name_inferred, self.short_name)
+
+    @staticmethod
+    def is_short_name_a_reading(inferred: bool, short_name: str) -> bool:
+        """A short name the registry inferred is its reading; an empty one says nothing."""
+        return inferred and bool(short_name)
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
@@ -242,10 +247,15 @@ class UnitIdentifier(models.Model):
 
     @property
     def scheme_label(self) -> str:
+        return self.label_of(self.scheme)
+
+    @classmethod
+    def label_of(cls, scheme: str) -> str:
+        """What a person reads for a scheme (a scheme no longer offered: as stored)."""
         try:
-            return str(self.Scheme(self.scheme).label)
+            return str(cls.Scheme(scheme).label)
         except ValueError:
-            return self.scheme
+            return scheme
 
     def validate_unique(self, exclude=None):
         clash = (

@@ -28,6 +28,19 @@ from .nodes import UnitNode
 from .sources import Citation
 
 
+def readings_of(
+    *, name_inferred: bool, short_name_is_a_reading: bool, kind_is_a_reading: bool
+) -> list[Reading]:
+    """Which of a unit's name, short name and kind shown on a date are the registry's own
+    reading (`Unit.readings`; the exports read the same flags as rows)."""
+    flags = (
+        (name_inferred, Reading.NAME),
+        (short_name_is_a_reading, Reading.SHORT_NAME),
+        (kind_is_a_reading, Reading.KIND),
+    )
+    return [reading for flag, reading in flags if flag]
+
+
 class UnitQuerySet(models.QuerySet):
     def on_record(self):
         """The units staff see: all but the ones a planned reorganisation creates, which exist
@@ -227,14 +240,11 @@ class Unit(models.Model):
         """Which of `name` (the unit's name on a date) and its kind are the registry's own
         reading. The kind counts where the kind shown is its record's own (`own_kind`), not
         a reclassification's, which is a dated change with its own sources."""
-        readings = []
-        if name is not None and name.name_inferred:
-            readings.append(Reading.NAME)
-        if name is not None and name.short_name_is_a_reading:
-            readings.append(Reading.SHORT_NAME)
-        if self.kind_inferred and own_kind:
-            readings.append(Reading.KIND)
-        return readings
+        return readings_of(
+            name_inferred=name is not None and name.name_inferred,
+            short_name_is_a_reading=name is not None and name.short_name_is_a_reading,
+            kind_is_a_reading=self.kind_inferred and own_kind,
+        )
 
     @property
     def kind_is_a_reading(self) -> bool:

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from socialforvaltning.models import IntegrationToken
+from tests.streamed import json_of
 
 pytestmark = pytest.mark.django_db
 
@@ -219,9 +220,9 @@ def test_a_cursor_the_feed_did_not_give_is_refused_even_when_it_looks_right(clie
 
 def test_the_feeds_documented_recipe_gets_a_304_while_nothing_is_written(client):
     answer = client.get("/api/v1/changes", {"page_size": 500})
-    while answer.json()["next"]:
-        answer = client.get(answer.json()["next"])
-    cursor, etag = answer.json()["cursor"], answer["ETag"]
+    while json_of(answer)["next"]:
+        answer = client.get(json_of(answer)["next"])
+    cursor, etag = json_of(answer)["cursor"], answer["ETag"]
     later = client.get("/api/v1/changes", {"after": cursor}, HTTP_IF_NONE_MATCH=etag)
     assert later.status_code == 304
     current = client.get("/api/v1/structure")["ETag"]

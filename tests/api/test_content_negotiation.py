@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from tests.streamed import json_of
+
 pytestmark = pytest.mark.django_db
 
 LD = "application/ld+json"
@@ -14,12 +16,12 @@ def test_a_unit_page_asked_for_json_ld_answers_the_unit_as_the_export_has_it(cli
     response = client.get("/units/mr-voksne/", {"date": "2011-03-01"}, HTTP_ACCEPT=LD)
     assert response["Content-Type"].startswith(LD)
     assert "Accept" in response["Vary"]
-    unit = response.json()
+    unit = json_of(response)
     assert unit["@id"] == "http://testserver/units/mr-voksne/"
     assert unit["skos:prefLabel"]["@value"] == "Mål- og Rammekontoret for Voksne"
     assert unit["org:subOrganizationOf"] == "http://testserver/units/center-for-maal-og-rammer/"
     assert unit["org:unitOf"] == "http://testserver/units/socialforvaltningen/"
-    exported = client.get("/export/org.jsonld", {"date": "2011-03-01"}).json()["@graph"]
+    exported = json_of(client.get("/export/org.jsonld", {"date": "2011-03-01"}))["@graph"]
     same = next(i for i in exported if i.get("@id") == unit["@id"])
     assert {k: v for k, v in unit.items() if k not in ("@context", "dct:valid")} == same
 

@@ -1,12 +1,16 @@
 """GET /export/org.jsonld: the structure on a date in the W3C Organization Ontology,
 read back with a standard JSON-LD processor (rdflib)."""
 
+import csv
 import datetime
+import io
 import json
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS
+
+from tests.streamed import body
 
 ORG = Namespace("http://www.w3.org/ns/org#")
 DCT = Namespace("http://purl.org/dc/terms/")
@@ -24,7 +28,7 @@ def graph_on(client, date):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/ld+json")
     graph = Graph()
-    graph.parse(data=response.content.decode(), format="json-ld")
+    graph.parse(data=body(response).decode(), format="json-ld")
     return graph
 
 
@@ -35,7 +39,7 @@ def parent_of(graph, slug):
 
 
 def test_the_context_is_inline_so_offline_readers_can_expand_it(client):
-    document = json.loads(client.get("/export/org.jsonld", {"date": "2009-01-01"}).content)
+    document = json.loads(body(client.get("/export/org.jsonld", {"date": "2009-01-01"})))
     assert isinstance(document["@context"], dict)
     assert document["@context"]["org"] == "http://www.w3.org/ns/org#"
 
@@ -192,18 +196,18 @@ def test_the_june_2010_transfer_names_the_centres_that_received_the_tasks(client
 
 
 def test_the_export_says_how_certain_each_date_is(client):
-    document = json.loads(client.get("/export/org.jsonld", {"date": "2010-06-01"}).content)
+    document = json.loads(body(client.get("/export/org.jsonld", {"date": "2010-06-01"})))
     items = {i["@id"].removeprefix(f"{BASE}/units/").rstrip("/"): i for i in document["@graph"]}
     # Stadsarkivet says only that the authority centres existed by 1 June 2010.
     centre = items["socialcenter-koebenhavn"]
     assert centre["sof:placedFromCertainty"] == "range"
     assert centre["sof:placedFromNotAfter"] == "2010-06-01"
     assert items["mr-born"]["sof:placedFromCertainty"] == "exact"
-    in_2009 = json.loads(client.get("/export/org.jsonld", {"date": "2009-06-01"}).content)
+    in_2009 = json.loads(body(client.get("/export/org.jsonld", {"date": "2009-06-01"})))
     legal = next(i for i in in_2009["@graph"] if i["@id"].endswith("/tvaergaaende-juridisk-enhed/"))
     assert legal["sof:placedUntilCertainty"] == "range"
     assert "sof:placedLastDay" not in legal  # "på et tidspunkt": no last day to give
-    merged = json.loads(client.get("/export/org.jsonld", {"date": "2011-02-28"}).content)
+    merged = json.loads(body(client.get("/export/org.jsonld", {"date": "2011-02-28"})))
     haps = next(i for i in merged["@graph"] if i["@id"].endswith("/mr-handicap-og-psykiatri/"))
     assert haps["sof:placedLastDay"] == "2011-02-28"
 
@@ -235,12 +239,12 @@ def test_without_a_date_the_export_shows_today(client):
 
 
 def test_a_unit_whose_parent_moved_is_placed_from_its_own_start(client):
-    document = json.loads(client.get("/export/org.jsonld", {"date": "2010-01-01"}).content)
+    document = json.loads(body(client.get("/export/org.jsonld", {"date": "2010-01-01"})))
     unit = next(
         i for i in document["@graph"] if i["@id"].endswith("/projektenheden-for-hjemmeplejen/")
     )
     assert unit["sof:placedFrom"] == "2008-06-01"
-    summer = json.loads(client.get("/export/org.jsonld", {"date": "2008-07-01"}).content)
+    summer = json.loads(body(client.get("/export/org.jsonld", {"date": "2008-07-01"})))
     unit = next(
         i for i in summer["@graph"] if i["@id"].endswith("/projektenheden-for-hjemmeplejen/")
     )
@@ -253,19 +257,28 @@ def test_a_unit_whose_placement_a_concurrent_write_replaced_is_still_exported(
     client, monkeypatch, export
 ):
     """The tree and the placements are two reads; on PostgreSQL a write may commit between
-    them (the stress test found it). The node then stands as its own placement."""
-    from orgunits import structure
+    them (the stress test found it). The node then stands as its own placement: the project
+    unit's placement began on 1 June 2008, its node (replaced when its parent moved) on
+    1 September."""
+    from orgunits import rows
     from orgunits.models import UnitNode
 
-    voksne = UnitNode.objects.valid_on(datetime.date(2011, 3, 1)).get(unit__slug="mr-voksne")
-    read = structure.placements_on
+    slug, date = "projektenheden-for-hjemmeplejen", datetime.date(2010, 1, 1)
+    node = UnitNode.objects.valid_on(date).get(unit__slug=slug)
+    read = rows._Reader._placements
 
-    def without_voksne(date):
-        found = read(date)
-        del found[voksne.pk]  # as if replaced after the tree was read
-        return found
+    def without_it(reader, unit_ids):
+        placements, existence = read(reader, unit_ids)
+        assert placements.pop(node.pk)  # as if replaced after the tree was read
+        return placements, existence
 
-    monkeypatch.setattr(structure, "placements_on", without_voksne)
-    response = client.get(export, {"date": "2011-03-01"})
+    monkeypatch.setattr(rows._Reader, "_placements", without_it)
+    response = client.get(export, {"date": date.isoformat()})
     assert response.status_code == 200
-    assert "mr-voksne" in response.content.decode()
+    text = body(response).decode("utf-8-sig")
+    if export.endswith(".csv"):
+        (row,) = [r for r in csv.reader(io.StringIO(text)) if r[-1] == slug]
+        assert row[7:9] == ["2008-09-01", "2011-02-28"]
+    else:
+        (item,) = [i for i in json.loads(text)["@graph"] if i["@id"].endswith(f"/{slug}/")]
+        assert item["sof:placedFrom"] == "2008-09-01"

@@ -17,6 +17,7 @@ from history.loaders.seed import FIXTURE, read_fixture
 from history.services import apply_reorganisation
 from orgunits.models import Unit, UnitName
 from responsibilities.models import Post
+from tests.streamed import body
 
 from ..admin.test_each_kind_of_dated_change import post as post_dated_change
 from ..eaccpf.conftest import find, findall, record, term
@@ -90,7 +91,7 @@ def test_the_chart_marks_what_is_the_registrys_reading_in_the_box(client):
 
 def test_the_csv_says_which_fields_are_the_registrys_reading(client):
     response = client.get("/export/units.csv", {"date": "2011-03-01"})
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(body(response).decode("utf-8-sig"))))
     by_slug = {row["id"]: row for row in rows}
     assert by_slug["mr-voksne"]["registrets fortolkning"] == "kortnavn"
     assert by_slug["du-born"]["registrets fortolkning"] == "navn; kortnavn"
@@ -100,7 +101,7 @@ def test_the_csv_says_which_fields_are_the_registrys_reading(client):
 
 def test_the_json_ld_names_the_inferred_properties(client):
     response = client.get("/export/org.jsonld", {"date": "2011-03-01"})
-    graph = Graph().parse(data=response.content.decode(), format="json-ld")
+    graph = Graph().parse(data=body(response).decode(), format="json-ld")
 
     def inferred(slug):
         unit = URIRef(f"http://testserver/units/{slug}/")
@@ -183,16 +184,16 @@ def test_a_kind_a_sourced_reclassification_gives_is_not_the_registrys_reading(cl
             reason="Referat",
         )
     graph = Graph().parse(
-        data=client.get("/export/org.jsonld", {"date": "2013-06-01"}).content.decode(),
+        data=body(client.get("/export/org.jsonld", {"date": "2013-06-01"})).decode(),
         format="json-ld",
     )
     unit = URIRef("http://testserver/units/oekonomiservice/")
     assert not list(graph.objects(unit, URIRef(f"{SOF}inferredProperty")))
-    page = client.get("/units/oekonomiservice/", {"date": "2013-06-01"}).content.decode()
+    page = body(client.get("/units/oekonomiservice/", {"date": "2013-06-01"})).decode()
     kind = page[page.index("<dt>Type</dt>") : page.index("</dd>", page.index("<dt>Type</dt>"))]
     assert "registrets fortolkning" not in kind
     # Before any reclassification, the record's own kind is still flagged.
-    page = client.get("/units/oekonomiservice/", {"date": "2011-06-01"}).content.decode()
+    page = body(client.get("/units/oekonomiservice/", {"date": "2011-06-01"})).decode()
     kind = page[page.index("<dt>Type</dt>") : page.index("</dd>", page.index("<dt>Type</dt>"))]
     assert "registrets fortolkning" in kind
 

@@ -14,6 +14,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from history.models import Reorganisation
+from tests.streamed import body
 
 from ..eaccpf.conftest import find, findall, record, term
 from ..pages.test_unit_pages import section
@@ -37,7 +38,7 @@ def box_of(page: str, slug: str) -> str:
 
 def test_the_mr_haps_page_shows_that_the_sources_disagree_about_its_start(client):
     response = client.get(f"/units/{MR_HAPS}/", {"date": "2008-07-01"})
-    page = response.content.decode()
+    page = body(response).decode()
     existed = page[page.index("<dt>Fandtes</dt>") :]
     assert "kilderne er uenige" in existed[: existed.index("</dd>")]
     disagreement = page[page.index('id="sources-disagree"') :]
@@ -77,7 +78,7 @@ def test_the_chart_marks_the_boxes_whose_start_the_sources_disagree_about(client
 def csv_rows(client, date):
     response = client.get("/export/units.csv", {"date": date})
     return {
-        row["id"]: row for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+        row["id"]: row for row in csv.DictReader(io.StringIO(body(response).decode("utf-8-sig")))
     }
 
 
@@ -91,7 +92,7 @@ def test_the_csv_names_the_date_columns_the_sources_disagree_about(client):
 
 def test_the_json_ld_marks_the_disputed_event_and_placement(client):
     response = client.get("/export/org.jsonld", {"date": "2008-07-01"})
-    graph = Graph().parse(data=response.content.decode(), format="json-ld")
+    graph = Graph().parse(data=body(response).decode(), format="json-ld")
     event = URIRef(f"http://testserver/changes/{june_2008().pk}/")
     assert (event, URIRef(f"{SOF}sourcesDisagree"), Literal(True)) in graph
     unit = URIRef(f"http://testserver/units/{MR_HAPS}/")

@@ -8,6 +8,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from orgunits.exports.vocabulary import BY_NAME
+from tests.streamed import json_of
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ RECORDS = [
 
 @pytest.mark.parametrize("date", ["2008-07-01", "2010-06-01"])
 def test_every_term_the_jsonld_uses_is_defined(client, date):
-    graph = client.get("/export/org.jsonld", {"date": date}).json()["@graph"]
+    graph = json_of(client.get("/export/org.jsonld", {"date": date}))["@graph"]
     used = {key.removeprefix("sof:") for item in graph for key in item if key.startswith("sof:")}
     # Properties named as values: what is inferred, what the sources disagree about.
     used |= {

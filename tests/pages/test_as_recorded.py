@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from history.changes import Rename
 from history.services import apply_reorganisation
+from tests.streamed import body
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_the_unit_page_as_recorded_shows_the_old_name(client, renamed_later):
 
 def test_the_jsonld_as_recorded_shows_the_old_name_and_not_the_later_event(client, renamed_later):
     then = client.get("/export/org.jsonld", {"date": "2010-01-01", "recorded": renamed_later})
-    text = then.content.decode()
+    text = body(then).decode()
     assert "Mål- og Rammekontoret for Børn og familier" in text
     assert "Børnekontoret" not in text
     assert "MR Børn omdøbes" not in text

@@ -8,6 +8,7 @@ import pytest
 
 from history.changes import Create
 from history.services import apply_reorganisation
+from tests.streamed import body
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ def rows(client, date):
     response = client.get("/export/units.csv", {"date": date})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    text = response.content.decode("utf-8-sig")
+    text = body(response).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -121,12 +122,13 @@ def test_the_csv_for_danish_excel_has_the_same_rows_separated_by_semicolons(
     response = client.get("/export/units.csv", {"date": "2012-01-01", "dialect": "excel-da"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.content.startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM Excel looks for
-    text = response.content.decode("utf-8-sig")
+    content = body(response)
+    assert content.startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM Excel looks for
+    text = content.decode("utf-8-sig")
     assert text.startswith("sti;navn;kortnavn;")
     default = client.get("/export/units.csv", {"date": "2012-01-01"})
     as_excel = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    as_default = list(csv.reader(io.StringIO(default.content.decode("utf-8-sig"), newline="")))
+    as_default = list(csv.reader(io.StringIO(body(default).decode("utf-8-sig"), newline="")))
     assert as_excel == as_default
     assert ["'=1+1", "'=1+1", ""] in [row[:3] for row in as_excel]
 

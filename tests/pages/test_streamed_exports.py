@@ -1,0 +1,110 @@
+"""The CSV and JSON-LD exports are written as they are read: the download starts before the
+tree is read, the whole body is never held, and the queries are a fixed number per batch of
+rows, whatever the size of the registry."""
+
+import csv
+import io
+import json
+import tracemalloc
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orgunits import rows
+from orgunits.exports import csv as csv_export
+from orgunits.exports import jsonld
+from orgunits.models import UnitNode
+from tests.conftest import LARGE_ON
+from tests.streamed import body
+
+pytestmark = pytest.mark.django_db
+
+EXPORTS = {"csv": "/export/units.csv", "json-ld": "/export/org.jsonld"}
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_an_export_starts_before_the_tree_is_read(client, export):
+    response = client.get(EXPORTS[export], {"date": "2011-03-01"})
+    assert response.status_code == 200 and response.streaming
+    pieces = iter(response.streaming_content)
+    with CaptureQueriesContext(connection) as queries:
+        first = next(pieces)
+    # The header, or the JSON-LD's @context, goes out before any query.
+    assert len(queries) == 0
+    if export == "csv":
+        assert first.decode("utf-8").startswith("\ufeffsti,navn,kortnavn,")
+    else:
+        assert first.decode("utf-8").startswith('{\n "@context": {')
+    rest = b"".join(pieces)
+    assert b"mr-voksne" in rest
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_a_head_of_an_export_answers_its_headers_without_building_it(client, export):
+    get = client.get(EXPORTS[export], {"date": LARGE_ON.isoformat()})
+    with CaptureQueriesContext(connection) as queries:
+        head = client.head(EXPORTS[export], {"date": LARGE_ON.isoformat()})
+        assert b"".join(head.streaming_content) == b""
+    assert head.status_code == 200 and "Content-Length" not in head
+    assert head["Content-Type"] == get["Content-Type"] and head["ETag"] == get["ETag"]
+    assert len(queries) <= 3  # the data version and the session: no rows read
+
+
+def test_the_csv_export_has_a_row_for_every_unit_of_the_large_registry(client):
+    text = body(client.get(EXPORTS["csv"], {"date": LARGE_ON.isoformat()})).decode("utf-8-sig")
+    slugs = [row[-1] for row in list(csv.reader(io.StringIO(text)))[1:]]
+    expected = UnitNode.objects.valid_on(LARGE_ON).values_list("unit__slug", flat=True)
+    assert len(slugs) == len(set(slugs)) == len(expected) >= 1_000
+    assert set(slugs) == set(expected)
+
+
+def test_the_streamed_json_ld_is_the_json_of_the_same_document():
+    """Written item by item, the bytes are those json.dumps gives the whole document."""
+    document = {"@context": {"a": 1, "b": {"c": [1, 2]}}, "@graph": [{"x": "æ\nø"}, {"y": []}]}
+    streamed = "".join(jsonld.chunks({**document, "@graph": iter(document["@graph"])}, size=8))
+    assert streamed == json.dumps(document, ensure_ascii=False, indent=1)
+    empty = {"@context": {"a": 1}, "@graph": []}
+    assert "".join(jsonld.chunks({**empty, "@graph": iter([])})) == json.dumps(empty, indent=1)
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_an_export_costs_a_fixed_number_of_queries_per_batch_of_rows(client, export, monkeypatch):
+    def queries(batch: int) -> int:
+        monkeypatch.setattr(rows, "BATCH", batch)
+        with CaptureQueriesContext(connection) as captured:
+            body(client.get(EXPORTS[export], {"date": LARGE_ON.isoformat()}))
+        return len(captured)
+
+    batches = -(-UnitNode.objects.valid_on(LARGE_ON).count() // 100)
+    whole, in_batches = queries(10_000), queries(100)
+    # The tree and the reorganisations' datings once; each batch its units' identifiers,
+    # and the placements of those that ever moved: the seed's, all in the first batch (the
+    # synthetic units never moved).
+    assert in_batches - whole == batches - 1 > 5
+    assert whole == {"csv": 6, "json-ld": 11}[export]
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_an_export_of_a_large_registry_never_holds_its_whole_body(client, export, monkeypatch):
+    """Memory is that of a batch of rows and a piece of the body: read in small batches and
+    pieces, what the export holds grows by far less than the body it has written."""
+    monkeypatch.setattr(rows, "BATCH", 50)
+    monkeypatch.setattr(csv_export, "PIECE", 4 * 1024)
+    monkeypatch.setattr(jsonld, "PIECE", 4 * 1024)
+    response = client.get(EXPORTS[export], {"date": LARGE_ON.isoformat()})
+    written, held = [], []  # after each piece: the bytes written, the memory in use
+    tracemalloc.start()
+    try:
+        for piece in response.streaming_content:
+            if b"org:ChangeEvent" in piece:
+                break  # the events: as large as the largest reorganisation, not the tree
+            written.append((written[-1] if written else 0) + len(piece))
+            held.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+        response.close()
+    quarter = next(i for i, size in enumerate(written) if size > written[-1] / 4)
+    body_grew = written[-1] - written[quarter]
+    assert body_grew > 100_000
+    assert max(held[quarter:]) - held[quarter] < body_grew / 2
