@@ -89,15 +89,43 @@ def populate(env: dict, size: str, years: int, seed: int) -> dict:
     return {"generate_seconds": round(seconds, 1), "generate_peak_mb": round(peak)}
 
 
+def analyze(url: str) -> None:
+    """PostgreSQL: the planner's statistics of every table, as autovacuum keeps them in
+    service. Without them (autovacuum may be off, or not yet round) the plans of a freshly
+    generated registry are guesses: the change feed took 23 s at 10,000 units, 0.6 s after."""
+    if _vendor(url) != "postgres":
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+
+
+def tables_without_statistics(url: str) -> list[str]:
+    """PostgreSQL: the tables of more than a thousand rows never analyzed (read only)."""
+    if _vendor(url) != "postgres":
+        return []
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        rows = connection.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE n_live_tup > 1000"
+            " AND last_analyze IS NULL AND last_autoanalyze IS NULL ORDER BY relname"
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
 class Registry:
     """A registry to time: `url`, the folder of its built files, and how it came to be
-    (`facts`: "generated", "reused" or "existing", with the figures of its making)."""
+    (`prepare` says: "generated", "reused" or "existing", with the figures of its making)."""
 
     writable = True  # the pages that write (the EAC-CPF zip's job) may be timed on it
 
     def prepare(self, size: str, years: int, seed: int) -> dict:
         env = settings_env(self.url, self.files)
-        return {"registry": "generated", **populate(env, size, years, seed)}
+        made = populate(env, size, years, seed)
+        analyze(self.url)
+        return {"registry": "generated", **made}
 
     def drop(self) -> None:
         pass
@@ -170,12 +198,14 @@ class Kept(Registry):
         if self.record.exists() and self._exists():
             started = time.perf_counter()
             manage(env, "migrate", "--verbosity", "0")
+            analyze(self.url)
             made = json.loads(self.record.read_text())
             migrated = round(time.perf_counter() - started, 1)
             return {**made, "registry": "reused", "migrate_seconds": migrated}
         self.record.unlink(missing_ok=True)
         self._start_over()
         made = populate(env, size, years, seed)
+        analyze(self.url)
         self.record.write_text(json.dumps(made, indent=1))  # complete: reusable from now on
         return {"registry": "generated", **made}
 
@@ -197,7 +227,11 @@ class Existing(Registry):
         check = [PYTHON, "manage.py", "migrate", "--check", "--verbosity", "0"]
         if subprocess.run(check, cwd=PROJECT, env=env, capture_output=True).returncode:
             print(f"  {self.url}: migrations are missing; pages may fail", file=sys.stderr)
-        return {"registry": "existing"}
+        unanalyzed = tables_without_statistics(self.url)
+        if unanalyzed:
+            tables = ", ".join(unanalyzed)
+            print(f"  {self.url}: no planner statistics for {tables}", file=sys.stderr)
+        return {"registry": "existing", "tables_without_statistics": unanalyzed}
 
     def drop(self) -> None:
         self.folder.cleanup()

@@ -347,7 +347,11 @@ def registries_line(results: dict) -> str | None:
         elif how == "reused":
             parts.append(f"{size_label(size)} reused ({made or 'kept'})")
         else:
-            parts.append(f"{size_label(size)} an existing registry, as it is")
+            bare = result.get("tables_without_statistics")
+            parts.append(
+                f"{size_label(size)} an existing registry, as it is"
+                + (f" (its planner has no statistics of {len(bare)} tables)" if bare else "")
+            )
     return "Registries: " + "; ".join(parts) + "." if parts else None
 
 
