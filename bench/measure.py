@@ -19,6 +19,7 @@ own (bench/streamed.py). The EAC-CPF zip is built by the background worker's job
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -105,10 +106,13 @@ def timed(client, page: Page, n: int, *, clear: bool, headers=None, status=200, 
     """Wall-clock times in ms, and this process's CPU times (steadier on a busy machine;
     PostgreSQL's own work is not in them). Options: `budget`, seconds after which to stop
     (once there are 5); `floor`, a function timed after each request, whose times come third
-    (alternated, so that the request and its floor see the same load)."""
+    (alternated, so that the request and its floor see the same load); `counted`, a list to
+    which the first request's SQL queries are counted (no slow render of its own for that)."""
     from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    budget, floor = options.get("budget"), options.get("floor")
+    budget, floor, counted = options.get("budget"), options.get("floor"), options.get("counted")
     times, cpu, floors = [], [], []
     started = time.perf_counter()
     for _ in range(n):
@@ -116,10 +120,14 @@ def timed(client, page: Page, n: int, *, clear: bool, headers=None, status=200, 
             break
         if clear:
             cache.clear()
+        counting = counted is not None and not times
         start, start_cpu = time.perf_counter(), time.process_time()
-        response = get(client, page, headers)
-        consume(response)
+        with CaptureQueriesContext(connection) if counting else contextlib.nullcontext() as log:
+            response = get(client, page, headers)
+            consume(response)
         elapsed = time.perf_counter() - start
+        if counting:
+            counted.append(len(log))
         cpu.append((time.process_time() - start_cpu) * 1000)
         if response.status_code != status:
             raise SystemExit(f"{page.url}: {response.status_code}, expected {status}")
@@ -167,6 +175,17 @@ def rows_of(page: Page, body: bytes) -> int:
     return len(json.loads(body)["@graph"])
 
 
+def floor_of(page: Page) -> tuple:
+    """The export's floor as a function to time, and what it makes (run once: warm)."""
+    if not page.floor_of:
+        return None, None
+    from bench import floors
+
+    date = datetime.date.fromisoformat(page.params["date"])
+    make = {"csv": floors.csv_floor, "jsonld": floors.jsonld_floor}[page.floor_of]
+    return (lambda: make(date)), make(date)
+
+
 def measure(page: Page, n: int, options) -> dict:
     from django.core.cache import cache
     from django.db import connection
@@ -184,31 +203,29 @@ def measure(page: Page, n: int, options) -> dict:
 
     # Counted on a warm render (the first one fills per-process caches, such as content
     # types), and at once: the log is cleared at the start of every later request. An
-    # export's is the request its first byte is timed on (one slow render fewer).
-    cache.clear()
+    # export's on the request its first byte is timed on, another page's on its first timed
+    # render (at 100,000 units a render of the slowest takes a minute on a busy machine).
+    counted = []
     request = lambda: get(client, page)  # noqa: E731
-    with CaptureQueriesContext(connection) as captured:
-        streamed = first_byte(request) if page.export else consume(request())
-    queries = len(captured)
+    if page.export:
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            streamed = first_byte(request)
+        counted.append(len(captured))
     queries_304 = None
     if etag:
         with CaptureQueriesContext(connection) as captured:
             consume(get(client, page, {"If-None-Match": etag}))
         queries_304 = len(captured)
 
-    floor = None
-    if page.floor_of:
-        from bench import floors
-
-        date = datetime.date.fromisoformat(page.params["date"])
-        make = {"csv": floors.csv_floor, "jsonld": floors.jsonld_floor}[page.floor_of]
-        floor_made = make(date)  # warm, and what it makes
-        floor = lambda: make(date)  # noqa: E731
+    floor, floor_made = floor_of(page)
     if page.export:
         streamed["traced_peak_mb"] = traced_peak(request)
 
     budget = options.budget
-    render, render_cpu, floor_times = timed(client, page, n, clear=True, budget=budget, floor=floor)
+    render, render_cpu, floor_times = timed(
+        client, page, n, clear=True, budget=budget, floor=floor, counted=counted
+    )
     # A page the cache does not keep (streamed, too large, an API answer): a "cached"
     # request would be a render, so there is none. The middleware keeps a page under its ETag.
     cached = cached_cpu = []
@@ -227,7 +244,7 @@ def measure(page: Page, n: int, options) -> dict:
         **asdict(page),
         "url": page.url,
         "bytes": len(body),
-        "queries": queries,
+        "queries": counted[0],
         "queries_304": queries_304,
         "render": summary(render),
         "cached": summary(cached),

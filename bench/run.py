@@ -146,8 +146,10 @@ def arguments():
         "--budget",
         type=float,
         help="stop timing a page's requests of each kind after this many seconds (at least "
-        "5 requests); for trials, and for 100,000 units (60 makes a run of everything at "
-        "seed, 10,000 and 100,000 about 25 minutes on PostgreSQL)",
+        "5 requests); for trials, and for 100,000 units, where the comparison, the timeline "
+        "and the exports take 15 s to a minute a render: with 60, a run of everything at "
+        "seed, 10,000 and 100,000 on PostgreSQL is some 25 minutes on a quiet 2-core machine "
+        "(an estimate from its parts; twice that on a busy one)",
     )
     parser.add_argument(
         "--reuse",
