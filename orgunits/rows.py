@@ -8,7 +8,7 @@ identifiers (two queries; most units never moved, and their node on the date is 
 is of their placements):
 memory stays that of one batch however large the registry, and an export writes each row as
 it comes. A structure as recorded at a moment (model instances read from history) gives the
-same rows through `rows_of_structure`, so each export writes a row in one place.
+same rows through `rows_as_recorded`, so each export writes a row in one place.
 """
 
 import datetime
@@ -305,7 +305,12 @@ def row_of_node(node: UnitNode, date: datetime.date, placement: Placement) -> Un
     )
 
 
-def rows_of_structure(structure) -> Iterator[UnitRow]:
-    """The rows of a `Structure` read as model instances (as recorded at a moment)."""
+def rows_as_recorded(as_of) -> Iterator[UnitRow]:
+    """The rows of the structure on `as_of.date` as recorded at `as_of.recorded`, read from
+    history (model instances) when the first row is asked for: a streamed export's head
+    goes out first, and a HEAD reads nothing."""
+    from .structure import Structure
+
+    structure = Structure.as_of(as_of)
     for node in structure.nodes:
         yield row_of_node(node, structure.date, structure.placements[node.pk])

@@ -219,7 +219,12 @@ class ConditionalGetMiddleware:
                 with translation.override(chosen_language(request)):
                     return database_unavailable(request)
         etag = self.etag(version, request, origin)
-        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        # A client may send the tag back as weak (W/), or ask for any version it has (*).
+        sent = {
+            t.strip().removeprefix("W/")
+            for t in request.headers.get("If-None-Match", "").split(",")
+        }
+        if etag in sent or "*" in sent:
             response = HttpResponseNotModified()
         else:
             response = cache.get(f"page:{etag}")
@@ -304,19 +309,45 @@ class RequestLogMiddleware:
 
         start = time.perf_counter()
         response = self.get_response(request)
-        self.log.info(
-            "request",
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "query": request.META.get("QUERY_STRING", ""),
-                    "status": response.status_code,
-                    "ms": round((time.perf_counter() - start) * 1000, 1),
-                }
-            },
-        )
+        fields = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.META.get("QUERY_STRING", ""),
+            "status": response.status_code,
+        }
+        if response.streaming:  # logged once written: a stream can still fail or be dropped
+            response.streaming_content = self._logged(response.streaming_content, fields, start)
+            return response
+        fields["ms"] = round((time.perf_counter() - start) * 1000, 1)
+        self.log.info("request", extra={"fields": fields})
         return response
+
+    def _logged(self, content, fields: dict, start: float):
+        """`content` as it is sent, then the request's line with what was sent: an error
+        while writing (the database went away) is logged as such, with the bytes the client
+        got, and so is a client that left before the end."""
+        import logging
+        import time
+
+        sent, level, outcome = 0, logging.INFO, "complete"
+        try:
+            for piece in content:
+                sent += len(piece)
+                yield piece
+        except GeneratorExit:
+            level, outcome = logging.WARNING, "closed before the end"
+            raise
+        except Exception as error:
+            level, outcome = logging.ERROR, f"failed: {type(error).__name__}"
+            fields["error"] = str(error)[:500]
+            raise
+        finally:
+            fields.update(
+                ms=round((time.perf_counter() - start) * 1000, 1),
+                streamed=outcome,
+                bytes=sent,
+            )
+            self.log.log(level, "request", extra={"fields": fields})
 
 
 class ContentSecurityPolicyMiddleware:

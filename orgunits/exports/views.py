@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from orgunits.models import ArchiveJob, Unit
-from orgunits.rows import rows_of_structure, unit_rows
-from orgunits.structure import Structure
+from orgunits.rows import rows_as_recorded, unit_rows
 from orgunits.views import base_url, short_param, unit_or_404
 from socialforvaltning.asof import AsOf
 from socialforvaltning.middleware import reads_parameters
@@ -93,10 +92,7 @@ def units_csv(request):
 @require_safe
 def org_jsonld(request):
     as_of = AsOf.from_request(request)
-    if as_of.recorded is None:
-        rows = unit_rows(as_of.date)
-    else:
-        rows = rows_of_structure(Structure.as_of(as_of))
+    rows = unit_rows(as_of.date) if as_of.recorded is None else rows_as_recorded(as_of)
     document = jsonld.organisation_graph(
         base_url=base_url(request),
         date=as_of.date,

@@ -3,6 +3,7 @@ tree is read, the whole body is never held, and the queries are a fixed number p
 rows, whatever the size of the registry."""
 
 import csv
+import datetime
 import io
 import json
 import tracemalloc
@@ -49,6 +50,27 @@ def test_a_head_of_an_export_answers_its_headers_without_building_it(client, exp
     assert head.status_code == 200 and "Content-Length" not in head
     assert head["Content-Type"] == get["Content-Type"] and head["ETag"] == get["ETag"]
     assert len(queries) <= 3  # the data version and the session: no rows read
+
+
+def test_a_head_of_the_json_ld_as_recorded_reads_no_history(client):
+    """Read from history, the structure as recorded costs seconds at 100,000 units: it is
+    read when the body is written, so a HEAD reads nothing."""
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    params = {"date": "2011-03-01", "recorded": now}
+    get = client.get(EXPORTS["json-ld"], params)
+    assert b"mr-voksne" in body(get)
+    with CaptureQueriesContext(connection) as queries:
+        head = client.head(EXPORTS["json-ld"], params)
+    assert head.status_code == 200 and len(queries) <= 3
+
+
+@pytest.mark.parametrize("sent", ["W/{etag}", "*", '"other", {etag}'])
+def test_an_export_the_client_has_is_not_modified_however_it_names_it(client, sent):
+    etag = client.get(EXPORTS["csv"], {"date": "2011-03-01"})["ETag"]
+    again = client.get(
+        EXPORTS["csv"], {"date": "2011-03-01"}, HTTP_IF_NONE_MATCH=sent.format(etag=etag)
+    )
+    assert again.status_code == 304
 
 
 def test_the_csv_export_has_a_row_for_every_unit_of_the_large_registry(client):
