@@ -1,5 +1,5 @@
 """Writing `Record`s (see `collect`) as EAC-CPF records, in EAC-CPF 2010 (revised 2018) and in
-EAC-CPF 2.0: one record (`to_xml`, `to_bytes`) or a zip of every record in both (`zip_of`).
+EAC-CPF 2.0: one record (`to_xml`, `to_bytes`) or a zip of every record in both (`write_zip`).
 
 How the registry's record maps to EAC-CPF (the same in both versions unless said otherwise):
 
@@ -20,7 +20,6 @@ What both versions share is in `writer`.
 """
 
 import datetime
-import io
 import re
 import zipfile
 from collections import defaultdict
@@ -76,11 +75,11 @@ def to_bytes(record: Record, version: str, *, base_url: str) -> bytes:
     )
 
 
-def zip_of(records: Sequence[Record], *, base_url: str, progress=None) -> bytes:
-    """Every record in both versions, `<slug>.eac-cpf.xml` and `<slug>.eac-cpf-2.xml`.
-    `progress(done, total)` is told as records are written (the background job's progress)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+def write_zip(out, records: Sequence[Record], *, base_url: str, progress=None) -> None:
+    """Every record in both versions, `<slug>.eac-cpf.xml` and `<slug>.eac-cpf-2.xml`, as a
+    zip written to `out` (a binary file). `progress(done, total)` is told as records are
+    written (the background job's progress)."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for done, record in enumerate(records):
             if progress is not None:
                 progress(done, len(records))
@@ -88,7 +87,6 @@ def zip_of(records: Sequence[Record], *, base_url: str, progress=None) -> bytes:
                 archive.writestr(
                     f"{record.slug}.{suffix}", to_bytes(record, version, base_url=base_url)
                 )
-    return buffer.getvalue()
 
 
 def _maintenance_status(record: Record) -> str:
