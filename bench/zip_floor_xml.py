@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from orgunits.exports.eaccpf import export as texts
-from orgunits.exports.eaccpf.schemas import NS_1, NS_2, XLINK, XML
-from orgunits.exports.eaccpf.writer import Writer
+from orgunits.exports.eaccpf.record import Record
+from orgunits.exports.eaccpf.schemas import NS_1, NS_2, V1, XLINK, XML
 from orgunits.models.choices import classification_labels
 from socialforvaltning.periods import Dating, describe_period
 
@@ -57,12 +57,15 @@ def _append_text(element, text):
 class _Lang:
     """What a record's language decides: its fixed texts, once, and the words for its dates."""
 
-    def __init__(self, language: str, base_url: str):
+    def __init__(self, language: str, record_language: str, base_url: str):
         self.language = language
+        # The texts both versions share, read from a writer once; it writes nothing here.
+        writer = texts.writer_for(
+            Record("", record_language=record_language), V1, base_url=base_url
+        )
+        self.labels = {term: f"{label}: " for term, label in writer.labels.items()}
+        self.dates_note = writer.dates_convention_note()
         with translation.override(language):
-            writer = Writer(base_url)  # the texts both share, read once, never used to write
-            self.labels = {term: f"{label}: " for term, label in writer.labels.items()}
-            self.dates_note = writer.dates_convention_note()
             self.dates = _("The registry's dates")
             self.local_types = _("The registry's local types")
             self.unknown = _("unknown")
@@ -114,7 +117,7 @@ class _Context:
     def lang(self, record_language: str) -> _Lang:
         language = texts.UI_LANGUAGES.get(record_language, "da")
         if language not in self.langs:
-            self.langs[language] = _Lang(language, self.base_url)
+            self.langs[language] = _Lang(language, record_language, self.base_url)
         return self.langs[language]
 
     def last_day(self, end: Dating) -> Dating:
