@@ -24,6 +24,7 @@ import datetime
 import gc
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -183,11 +184,14 @@ def _summary(times: list[float]) -> dict:
 
 def measure(runs: int) -> dict:
     """`runs` builds and `runs` floors, alternating, after one of each to warm up (the
-    connection, translations, lxml): medians and p95 in seconds, ratio of the medians, the
-    zips' sizes in bytes, and the number of units (records in each version)."""
+    connection, translations, lxml) unless there is one run only (at 100,000 units a
+    warm-up costs minutes and saves a fraction of a second): medians and p95 in seconds,
+    ratio of the medians, the zips' sizes in bytes, the number of units (records in each
+    version), and the process's peak memory."""
     setup()
-    for function in (build, floor):
-        _timed(function)
+    if runs > 1:
+        for function in (build, floor):
+            _timed(function)
     times = {"build": [], "floor": []}
     sizes, units = {}, 0
     for _ in range(runs):
@@ -202,6 +206,7 @@ def measure(runs: int) -> dict:
         "bytes_build": sizes["build"],
         "bytes_floor": sizes["floor"],
         "units": units,
+        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
 
 

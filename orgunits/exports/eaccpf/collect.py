@@ -77,7 +77,7 @@ def records_for(units: QuerySet) -> list[Record]:
     chosen = units.order_by().values("pk")  # the units, as a subquery of each query below
     datings = _Datings()
     nodes, child_nodes, cross_cutting = _placements_around(chosen, datings)
-    changes, changes_of, within_of = _changes_around(ids, child_nodes)
+    changes, changes_of, within_of = _changes_around(chosen, ids, child_nodes)
     related = {n.parent_unit_id for ns in nodes.values() for n in ns if n.parent_id}
     related |= {n.unit_id for ns in child_nodes.values() for n in ns}
     related |= {n.unit_id for ns in cross_cutting.values() for n in ns}
@@ -213,17 +213,17 @@ class _Change(NamedTuple):
     reorganisation_id: int
 
 
-def _changes_around(ids: set, child_nodes: dict) -> tuple[list, dict, dict]:
+def _changes_around(chosen, ids: set, child_nodes: dict) -> tuple[list, dict, dict]:
     """The structural changes to the units or to units directly below them, in order; by unit
     id, those to it and those to a unit below it."""
     parents_of = defaultdict(list)  # a child unit → its placements under the units described
     for parent_id, placed in child_nodes.items():
         for node in placed:
             parents_of[node.unit_id].append((parent_id, node))
-    involved = ids | set(parents_of)
+    below = UnitNode.objects.filter(parent__unit__in=chosen).values("unit_id")
     rows = (
         Change.objects.in_force()
-        .filter(Q(unit_id__in=involved) | Q(target_id__in=involved))
+        .filter(Q(unit__in=chosen) | Q(target__in=chosen) | Q(unit__in=below) | Q(target__in=below))
         .filter(kind__in=STRUCTURAL_CHANGES)
         .order_by(F("reorganisation__date").asc(nulls_first=True), "reorganisation_id", "id")
         .values_list(
