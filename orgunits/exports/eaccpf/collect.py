@@ -17,7 +17,8 @@ writing the records. What a record says, from where:
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
@@ -35,13 +36,14 @@ from orgunits.models import (
     classification_labels,
     placements_of,
 )
-from socialforvaltning.periods import Dating, is_valid_on
+from socialforvaltning.periods import Dating, describe_period, is_valid_on
 
 from . import maintenance
 from .record import (
     STRUCTURAL_CHANGES,
     Event,
     Identifier,
+    MaintenanceEvent,
     Name,
     Record,
     Relation,
@@ -70,41 +72,57 @@ _UNIT_FIELDS = (
 
 
 def records_for(units: QuerySet) -> list[Record]:
-    """The records of `units`, read in a fixed number of queries (for one unit or all). Read
-    as rows, not model instances: for every unit, instances cost more than the records."""
-    rows = list(units.values(*_UNIT_FIELDS))
-    ids = {row["id"] for row in rows}
-    chosen = units.order_by().values("pk")  # the units, as a subquery of each query below
-    datings = _Datings()
-    nodes, child_nodes, cross_cutting = _placements_around(chosen, datings)
-    changes, changes_of, within_of = _changes_around(chosen, ids, child_nodes)
-    related = {n.parent_unit_id for ns in nodes.values() for n in ns if n.parent_id}
-    related |= {n.unit_id for ns in child_nodes.values() for n in ns}
-    related |= {n.unit_id for ns in cross_cutting.values() for n in ns}
-    related |= {n.parent_unit_id for ns in cross_cutting.values() for n in ns}
-    related |= {c.unit_id for c in changes} | {c.target_id for c in changes if c.target_id}
-    names_of = _names_of(chosen, datings)
-    others = related - ids  # the units mentioned that have no record in this batch
-    authorised = [n for ns in names_of.values() for n in ns if n.kind == UnitName.Kind.AUTHORISED]
-    authorised += UnitName.objects.authorised().filter(unit_id__in=others).values_list(*_NAMING)
-    slugs = {row["id"]: row["slug"] for row in rows}
-    slugs.update(Unit.objects.filter(pk__in=others).values_list("pk", "slug"))
-    batch = _Batch(
-        nodes=nodes,
-        child_nodes=child_nodes,
-        cross_cutting=cross_cutting,
-        changes_of=changes_of,
-        within_of=within_of,
-        names=_Names(authorised),
-        slugs=slugs,
-        names_of=names_of,
-        identifiers_of=_identifiers_of(chosen),
-        citations=_citations(chosen),
-        history=maintenance.history_of(chosen),
-        disputes=Disputes(),
-        datings=datings,
-    )
-    return [_record(row, batch) for row in rows]
+    """The records of `units`, read in a fixed number of queries (for one unit or all)."""
+    return list(Records(units))
+
+
+class Records:
+    """The records of `units`, read from the database in a fixed number of queries whatever
+    their number, then made one at a time as they are iterated: the zip of every unit never
+    holds them all. Read as rows, not model instances, which would cost more than the
+    records."""
+
+    def __init__(self, units: QuerySet):
+        self.rows = list(units.values(*_UNIT_FIELDS))
+        ids = {row["id"] for row in self.rows}
+        chosen = units.order_by().values("pk")  # the units, as a subquery of each query below
+        datings = _Datings()
+        nodes, child_nodes, cross_cutting = _placements_around(chosen, datings)
+        changes, changes_of, within_of = _changes_around(chosen, ids, child_nodes)
+        related = {n.parent_unit_id for ns in nodes.values() for n in ns if n.parent_id}
+        related |= {n.unit_id for ns in child_nodes.values() for n in ns}
+        related |= {n.unit_id for ns in cross_cutting.values() for n in ns}
+        related |= {n.parent_unit_id for ns in cross_cutting.values() for n in ns}
+        related |= {c.unit_id for c in changes} | {c.target_id for c in changes if c.target_id}
+        names_of = _names_of(chosen, datings)
+        others = related - ids  # the units mentioned that have no record in this batch
+        authorised = [
+            n for ns in names_of.values() for n in ns if n.kind == UnitName.Kind.AUTHORISED
+        ]
+        authorised += UnitName.objects.authorised().filter(unit_id__in=others).values_list(*_NAMING)
+        slugs = {row["id"]: row["slug"] for row in self.rows}
+        slugs.update(Unit.objects.filter(pk__in=others).values_list("pk", "slug"))
+        self.batch = _Batch(
+            nodes=nodes,
+            child_nodes=child_nodes,
+            cross_cutting=cross_cutting,
+            changes_of=changes_of,
+            within_of=within_of,
+            names=_Names(authorised),
+            slugs=slugs,
+            names_of=names_of,
+            identifiers_of=_identifiers_of(chosen),
+            citations=_citations(chosen),
+            history=maintenance.history_of(chosen),
+            disputes=Disputes(),
+            datings=datings,
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Record]:
+        return (_record(row, self.batch) for row in self.rows)
 
 
 class _Datings:
@@ -322,6 +340,14 @@ class _Batch:
     history: dict
     disputes: Disputes
     datings: _Datings
+    periods: dict = field(default_factory=dict)  # the words for a period, once a period
+
+    def period(self, placement) -> str:
+        """`placement.period_display`, once for all the placements with its two datings."""
+        key = (placement.start_dating, placement.end_dating)
+        if key not in self.periods:
+            self.periods[key] = describe_period(*key)
+        return self.periods[key]
 
 
 def _start_key(period) -> tuple:
@@ -412,7 +438,7 @@ def _structure(placements, cross_cutting, batch: _Batch) -> list[str]:
         unit_id = placement.first.unit_id
         name = names.on(unit_id, placement.valid_from, batch.slugs[unit_id])
         kind = classification_labels(placement.first.unit_kind, "")[0].lower()
-        text = f"{name} ({kind}): {placement.period_display}"
+        text = f"{name} ({kind}): {batch.period(placement)}"
         lines.append((placement.start_dating.sort_key, name, text))
     for placement in placements_of(cross_cutting):
         unit_id, office_id = placement.first.unit_id, placement.first.parent_unit_id
@@ -420,7 +446,7 @@ def _structure(placements, cross_cutting, batch: _Batch) -> list[str]:
         text = _("%(name)s (cross-cutting, anchored with the head of %(office)s): %(period)s") % {
             "name": name,
             "office": names.on(office_id, placement.valid_from, ""),
-            "period": placement.period_display,
+            "period": batch.period(placement),
         }
         lines.append((placement.start_dating.sort_key, name, text))
     return [text for *_key, text in sorted(lines)]
@@ -428,8 +454,9 @@ def _structure(placements, cross_cutting, batch: _Batch) -> list[str]:
 
 def _record(unit: dict, batch: _Batch) -> Record:
     """The record of `unit` (its row: `_UNIT_FIELDS`)."""
-    pk = unit.pop("id")
-    record = Record(**unit)
+    fields = dict(unit)
+    pk = fields.pop("id")
+    record = Record(**fields)
     refs = _names_and_identifiers(pk, record, batch)
     cited = [(source, "") for source in batch.citations.get((Unit, pk), ())]
     for key, ref in refs:
@@ -449,7 +476,7 @@ def _record(unit: dict, batch: _Batch) -> Record:
     changes = batch.changes_of.get(pk, ())
     record.relations += _temporal_relations(pk, changes, batch)
     record.events = _events(pk, changes, batch.within_of.get(pk, ()), batch.datings)
-    record.maintenance = batch.history.get(pk, [])
+    record.maintenance = [MaintenanceEvent(*event) for event in batch.history.get(pk, ())]
     return record
 
 

@@ -22,7 +22,7 @@ What both versions share is in `writer`.
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection
 
 from django.utils import translation
 from lxml import etree
@@ -75,7 +75,7 @@ def _serialised(document: etree._ElementTree) -> bytes:
     return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def write_zip(out, records: Sequence[Record], *, base_url: str, progress=None) -> None:
+def write_zip(out, records: Collection[Record], *, base_url: str, progress=None) -> None:
     """Every record in both versions, `<slug>.eac-cpf.xml` and `<slug>.eac-cpf-2.xml`, as a
     zip written to `out` (a binary file). `progress(done, total)` is told as records are
     written (the background job's progress)."""
@@ -239,11 +239,13 @@ class _Writer2(Writer):
     def root(self):
         return etree.Element(f"{{{NS_2}}}eac", nsmap={None: NS_2})
 
-    def date_extras(self, element, bound: Dating):
+    def date_attributes(self, bound: Dating) -> dict:
+        attributes = super().date_attributes(bound)
         if bound.certainty == Certainty.APPROXIMATE:
-            element.set("certainty", "approximate")
+            attributes["certainty"] = "approximate"
         if bound.date is None:
-            element.set("status", "unknown")
+            attributes["status"] = "unknown"
+        return attributes
 
     def control(self, root, record: Record):
         control = self.sub(

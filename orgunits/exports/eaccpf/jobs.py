@@ -50,7 +50,7 @@ def zip_job(base_url: str) -> ArchiveJob:
 def write_zip(out, *, base_url: str, progress=None) -> int:
     """Writes the zip of every record to `out` (a binary file) and says how many records it
     holds: the job's work, apart from its bookkeeping (the benchmark times it so)."""
-    records = collect.records_for(Unit.objects.with_a_record().order_by("slug"))
+    records = collect.Records(Unit.objects.with_a_record().order_by("slug"))
     export.write_zip(out, records, base_url=base_url, progress=progress)
     return len(records)
 

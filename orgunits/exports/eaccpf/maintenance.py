@@ -13,8 +13,6 @@ from history.models import Reorganisation
 from orgunits.models import Unit, UnitIdentifier, UnitName, UnitNode
 from socialforvaltning.lib.people import SYSTEM_USERNAME, public_name
 
-from .record import MaintenanceEvent
-
 # What an edit's history row says besides whose it is: when, its order among edits at one
 # moment, what kind of edit, why, and by whom.
 _HISTORY_FIELDS = (
@@ -31,7 +29,8 @@ _HISTORY_FIELDS = (
 
 def history_of(units) -> dict[int, list]:
     """Every historical row of `units` (a query of their ids) and of their names, identifiers
-    and placements, as `MaintenanceEvent`s in order, by unit id."""
+    and placements, in order, by unit id: each what a `MaintenanceEvent` is made of (a tuple
+    until its record is written: the zip holds a few for each of its units)."""
     rows = defaultdict(list)
     trials = Reorganisation.objects.trial_moments()
     tables = [
@@ -49,7 +48,7 @@ def history_of(units) -> dict[int, list]:
     for unit_id, unit_rows in rows.items():
         unit_rows.sort(key=lambda r: r[:3])
         history[unit_id] = [
-            MaintenanceEvent(
+            (
                 "created" if i == 0 and order == 0 and kind == "+" else "revised",
                 moment,
                 *agents.of(*user),

@@ -52,7 +52,7 @@ class Writer:
         self.language = translation.get_language()
         self.tags = _Names(f"{{{self.ns}}}")
         self.terms = _Names(f"{base_url}/vocab#")
-        self.moments = {}
+        self.moments, self.dates, self.last_days = {}, {}, {}
         self.labels = {
             "heading": _("Heading"),
             "passage": _("Passage"),
@@ -90,13 +90,18 @@ class Writer:
 
     def sub(self, parent, tag: str, text=None, **attributes):
         element = _SubElement(parent, self.tags[tag])
-        for name, value in attributes.items():
-            if value is not None and value != "":
-                _set(element, _ATTRIBUTE_NAMES.get(name, name), value)
+        if attributes:
+            for name, value in attributes.items():
+                if value is not None and value != "":
+                    name = _ATTRIBUTE_NAMES.get(name, name)
+                    try:
+                        element.set(name, value)
+                    except (TypeError, ValueError):  # not a string, or what XML cannot hold
+                        element.set(name, xml_text(value))
         if text is not None and text != "":
             try:
                 element.text = text
-            except (TypeError, ValueError):  # not a string, or what XML cannot hold
+            except (TypeError, ValueError):
                 element.text = xml_text(text)
         return element
 
@@ -109,30 +114,37 @@ class Writer:
         return self.moments[value]
 
     def date(self, parent, tag: str, bound: Dating):
-        """A date element (date, fromDate, toDate) no more precise than `bound`."""
-        element = self.sub(parent, tag, _display(bound, self.language))
-        if bound.certainty in (Certainty.EXACT, Certainty.APPROXIMATE) and bound.date:
-            element.set("standardDate", bound.date.isoformat())
-        if bound.certainty == Certainty.RANGE:
-            if bound.not_before:
-                element.set("notBefore", bound.not_before.isoformat())
-            if bound.not_after:
-                element.set("notAfter", bound.not_after.isoformat())
-        local = _certainty_term(bound)
-        if local:
-            element.set("localType", self.vocab(local))
-        self.date_extras(element, bound)
+        """A date element (date, fromDate, toDate) no more precise than `bound`; its words
+        and attributes worked out once a dating (a zip writes the same few many times)."""
+        if bound not in self.dates:
+            self.dates[bound] = _display(bound, self.language), self.date_attributes(bound)
+        text, attributes = self.dates[bound]
+        element = _SubElement(parent, self.tags[tag], attributes)
+        element.text = text
         return element
 
-    def date_extras(self, element, bound: Dating):
-        pass
+    def date_attributes(self, bound: Dating) -> dict:
+        attributes = {}
+        if bound.certainty in (Certainty.EXACT, Certainty.APPROXIMATE) and bound.date:
+            attributes["standardDate"] = bound.date.isoformat()
+        if bound.certainty == Certainty.RANGE:
+            if bound.not_before:
+                attributes["notBefore"] = bound.not_before.isoformat()
+            if bound.not_after:
+                attributes["notAfter"] = bound.not_after.isoformat()
+        local = _certainty_term(bound)
+        if local:
+            attributes["localType"] = self.vocab(local)
+        return attributes
 
     def date_range(self, parent, start: Dating | None, end: Dating | None):
         """A dateRange from `start` (None: not known at all) to `end` (None: open)."""
         element = self.sub(parent, "dateRange")
-        self.date(element, "fromDate", start or Dating(None, Certainty.UNKNOWN))
+        self.date(element, "fromDate", start or _UNKNOWN)
         if end is not None:  # the last day the period held (the importer adds the day back)
-            self.date(element, "toDate", end.shifted(-1))
+            if end not in self.last_days:
+                self.last_days[end] = end.shifted(-1)
+            self.date(element, "toDate", self.last_days[end])
         return element
 
     def relation_dates(self, parent, relation: Relation):
@@ -264,13 +276,7 @@ def _display(bound: Dating, language: str) -> str:
 
 
 _SubElement = etree.SubElement
-
-
-def _set(element, name: str, value):
-    try:
-        element.set(name, value)
-    except (TypeError, ValueError):  # not a string, or what XML cannot hold
-        element.set(name, xml_text(value))
+_UNKNOWN = Dating(None, Certainty.UNKNOWN)
 
 
 class _Names(dict):
