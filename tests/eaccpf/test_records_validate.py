@@ -19,6 +19,26 @@ def test_the_record_of_every_seed_unit_is_valid_eac_cpf(client, slug, version):
     assert schemas.validate(document, version) == []
 
 
+@pytest.mark.parametrize("version", [V1, V2])
+def test_control_characters_pasted_into_the_record_leave_it_valid_without_them(client, version):
+    # What XML cannot hold, in a text (the name, the history, a reason for an edit) and in an
+    # attribute (the name's language): left out, the rest of the record written.
+    from orgunits.models import Unit, UnitName
+
+    UnitName.objects.filter(unit__slug="mr-voksne").update(
+        name="MR Voksne\x01\ufffe", language="d\x0ca"
+    )
+    Unit.objects.filter(slug="mr-voksne").update(description="Oprettet\x0b 2011")
+    UnitName.history.filter(unit__slug="mr-voksne").update(history_change_reason="Ret\x07telse")
+    content = fetch(client, "mr-voksne", version)
+    document = etree.fromstring(content)
+    assert schemas.validate(document, version) == []
+    assert b"<part>MR Voksne</part>" in content
+    assert b"Oprettet 2011" in content
+    assert b"<eventDescription>Rettelse</eventDescription>" in content
+    assert b'"da"' in content
+
+
 def test_the_seed_has_the_units_the_validation_covers():
     assert len(SEED_SLUGS) == 34
 

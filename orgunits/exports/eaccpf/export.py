@@ -1,5 +1,5 @@
 """Writing `Record`s (see `collect`) as EAC-CPF records, in EAC-CPF 2010 (revised 2018) and in
-EAC-CPF 2.0: one record (`to_xml`, `to_bytes`) or a zip of every record in both (`zip_of`).
+EAC-CPF 2.0: one record (`to_xml`, `to_bytes`) or a zip of every record in both (`write_zip`).
 
 How the registry's record maps to EAC-CPF (the same in both versions unless said otherwise):
 
@@ -19,21 +19,18 @@ How the registry's record maps to EAC-CPF (the same in both versions unless said
 What both versions share is in `writer`.
 """
 
-import datetime
-import io
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection
 
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import translation
 from lxml import etree
 
 from orgunits.models import RecordStatus, UnitName
 from socialforvaltning.periods import Certainty, Dating
 
-from .record import MaintenanceEvent, Name, Record
+from .record import Name, Record
 from .schemas import NS_1, NS_2, V1, V2, XLINK
 from .writer import Writer, paragraphs
 
@@ -59,36 +56,40 @@ def unit_url(base_url: str, slug: str) -> str:
     return f"{base_url}/units/{slug}/"
 
 
+def writer_for(record: Record, version: str, *, base_url: str) -> Writer:
+    """A writer of `version` (V1: 2010 revised, V2: 2.0) in the record's language."""
+    with translation.override(UI_LANGUAGES.get(record.record_language, "da")):
+        return (_Writer1 if version == V1 else _Writer2)(base_url)
+
+
 def to_xml(record: Record, version: str, *, base_url: str) -> etree._ElementTree:
-    """The record as an EAC-CPF document of `version` (V1: 2010 revised, V2: 2.0)."""
-    language = UI_LANGUAGES.get(record.record_language, "da")
-    with translation.override(language):
-        writer = (_Writer1 if version == V1 else _Writer2)(base_url)
-        return etree.ElementTree(writer.record(record))
+    """The record as an EAC-CPF document of `version`."""
+    return etree.ElementTree(writer_for(record, version, base_url=base_url).record(record))
 
 
 def to_bytes(record: Record, version: str, *, base_url: str) -> bytes:
-    return etree.tostring(
-        to_xml(record, version, base_url=base_url),
-        xml_declaration=True,
-        encoding="UTF-8",
-        pretty_print=True,
-    )
+    return _serialised(to_xml(record, version, base_url=base_url))
 
 
-def zip_of(records: Sequence[Record], *, base_url: str, progress=None) -> bytes:
-    """Every record in both versions, `<slug>.eac-cpf.xml` and `<slug>.eac-cpf-2.xml`.
-    `progress(done, total)` is told as records are written (the background job's progress)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+def _serialised(document: etree._ElementTree) -> bytes:
+    return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def write_zip(out, records: Collection[Record], *, base_url: str, progress=None) -> None:
+    """Every record in both versions, `<slug>.eac-cpf.xml` and `<slug>.eac-cpf-2.xml`, as a
+    zip written to `out` (a binary file). `progress(done, total)` is told as records are
+    written (the background job's progress)."""
+    writers = {}  # one of each version and language for every record
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for done, record in enumerate(records):
             if progress is not None:
                 progress(done, len(records))
             for version, suffix in ((V1, "eac-cpf.xml"), (V2, "eac-cpf-2.xml")):
-                archive.writestr(
-                    f"{record.slug}.{suffix}", to_bytes(record, version, base_url=base_url)
-                )
-    return buffer.getvalue()
+                key = (version, record.record_language)
+                if key not in writers:
+                    writers[key] = writer_for(record, version, base_url=base_url)
+                document = etree.ElementTree(writers[key].record(record))
+                archive.writestr(f"{record.slug}.{suffix}", _serialised(document))
 
 
 def _maintenance_status(record: Record) -> str:
@@ -97,10 +98,6 @@ def _maintenance_status(record: Record) -> str:
 
 def _publication_status(record: Record) -> str:
     return "approved" if record.record_status == RecordStatus.FINAL else "inProcess"
-
-
-def _moment(value: datetime.datetime) -> str:
-    return timezone.localtime(value).replace(microsecond=0).isoformat()
 
 
 class _Writer1(Writer):
@@ -126,8 +123,8 @@ class _Writer1(Writer):
         self.sub(convention, "citation", ISAAR_CITATION)
         convention = self.sub(control, "conventionDeclaration")
         self.sub(convention, "abbreviation", DATES_CODE)
-        self.sub(convention, "citation", _("The registry's dates"))
-        self.sub(self.sub(convention, "descriptiveNote"), "p", self.dates_convention_note())
+        self.sub(convention, "citation", self.words["dates"])
+        self.sub(self.sub(convention, "descriptiveNote"), "p", self.words["dates_note"])
         if _has_archive_form(record):
             convention = self.sub(control, "conventionDeclaration")
             self.sub(convention, "abbreviation", ARCHIVE_CODE)
@@ -137,16 +134,16 @@ class _Writer1(Writer):
         self.sub(
             local_types,
             "citation",
-            _("The registry's local types"),
+            self.words["local_types"],
             xlink_type="simple",
             xlink_href=self.vocab(""),
         )
         self.local_controls(control, record)
         history = self.sub(control, "maintenanceHistory")
-        for event in record.maintenance or [_placeholder_event()]:
+        for event in record.maintenance or [self.placeholder_event()]:
             element = self.sub(history, "maintenanceEvent")
             self.sub(element, "eventType", event.kind)
-            moment = _moment(event.moment)
+            moment = self.moment(event.moment)
             self.sub(element, "eventDateTime", moment, standardDateTime=moment)
             self.sub(element, "agentType", event.agent_type)
             self.sub(element, "agent", event.agent)
@@ -242,11 +239,13 @@ class _Writer2(Writer):
     def root(self):
         return etree.Element(f"{{{NS_2}}}eac", nsmap={None: NS_2})
 
-    def date_extras(self, element, bound: Dating):
+    def date_attributes(self, bound: Dating) -> dict:
+        attributes = super().date_attributes(bound)
         if bound.certainty == Certainty.APPROXIMATE:
-            element.set("certainty", "approximate")
+            attributes["certainty"] = "approximate"
         if bound.date is None:
-            element.set("status", "unknown")
+            attributes["status"] = "unknown"
+        return attributes
 
     def control(self, root, record: Record):
         control = self.sub(
@@ -262,10 +261,10 @@ class _Writer2(Writer):
         self.sub(control, "recordId", record.slug)
         self.sub(self.sub(control, "maintenanceAgency"), "agencyName", AGENCY_NAME)
         history = self.sub(control, "maintenanceHistory")
-        for event in record.maintenance or [_placeholder_event()]:
+        for event in record.maintenance or [self.placeholder_event()]:
             element = self.sub(history, "maintenanceEvent", maintenanceEventType=event.kind)
             self.sub(element, "agent", event.agent, agentType=event.agent_type)
-            moment = _moment(event.moment)
+            moment = self.moment(event.moment)
             self.sub(element, "eventDateTime", moment, standardDateTime=moment)
             if event.description:
                 self.sub(element, "eventDescription", event.description)
@@ -281,9 +280,9 @@ class _Writer2(Writer):
         self.sub(convention, "reference", ISAAR_CITATION)
         self.sub(convention, "shortCode", ISAAR_CODE)
         convention = self.sub(control, "conventionDeclaration", id=DATES_CODE)
-        self.sub(convention, "reference", _("The registry's dates"))
+        self.sub(convention, "reference", self.words["dates"])
         self.sub(convention, "shortCode", DATES_CODE)
-        self.sub(self.sub(convention, "descriptiveNote"), "p", self.dates_convention_note())
+        self.sub(self.sub(convention, "descriptiveNote"), "p", self.words["dates_note"])
         if _has_archive_form(record):
             convention = self.sub(control, "conventionDeclaration", id=ARCHIVE_CODE)
             self.sub(convention, "reference", ARCHIVE_CITATION)
@@ -297,7 +296,7 @@ class _Writer2(Writer):
             )
         self.local_controls(control, record)
         local_types = self.sub(control, "localTypeDeclaration")
-        self.sub(local_types, "reference", _("The registry's local types"), href=self.vocab(""))
+        self.sub(local_types, "reference", self.words["local_types"], href=self.vocab(""))
         self.sub(local_types, "shortCode", VOCAB_CODE)
 
     def identity(self, parent, record: Record):
@@ -403,13 +402,3 @@ def _has_archive_form(record: Record) -> bool:
 def _name_term(name: Name) -> str:
     """The local type of a name entry; authorised names have none (authorizedForm says it)."""
     return "" if name.kind == UnitName.Kind.AUTHORISED else name.kind
-
-
-def _placeholder_event() -> MaintenanceEvent:
-    """A record without any history (written around simple-history) still needs one event."""
-    return MaintenanceEvent(
-        kind="unknown",
-        moment=timezone.now(),
-        agent_type="unknown",
-        agent=_("unknown"),
-    )

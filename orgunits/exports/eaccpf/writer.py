@@ -4,16 +4,17 @@ and writes citations, the structure and the chronology so that the import reads 
 `export` holds the two versions' writers.
 """
 
+import datetime
 import functools
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from lxml import etree
 
 from socialforvaltning.lib.text import NOT_IN_XML
 from socialforvaltning.periods import Certainty, Dating
 
-from .record import Record, Relation, Source
+from .record import MaintenanceEvent, Record, Relation, Source
 from .schemas import XLINK, XML
 
 
@@ -49,7 +50,9 @@ class Writer:
     def __init__(self, base_url: str):
         self.base_url = base_url
         self.language = translation.get_language()
-        self.tags = {}
+        self.tags = _Names(f"{{{self.ns}}}")
+        self.terms = _Names(f"{base_url}/vocab#")
+        self.moments, self.dates, self.last_days = {}, {}, {}
         self.labels = {
             "heading": _("Heading"),
             "passage": _("Passage"),
@@ -60,6 +63,15 @@ class Writer:
             "about": _("About"),
             "disputes": _("The sources disagree about"),
             "documentTitle": _("Document"),
+        }
+        # The words a record is written with, in the writer's language once: a zip writes
+        # thousands of records with one writer of each version.
+        self.words = {
+            "dates": _("The registry's dates"),
+            "dates_note": self.dates_convention_note(),
+            "local_types": _("The registry's local types"),
+            "reading": _("The registry's reading: no source states this."),
+            "unknown": _("unknown"),
         }
 
     def record(self, record: Record):
@@ -74,43 +86,65 @@ class Writer:
         return root
 
     def vocab(self, term: str) -> str:
-        return vocab(self.base_url, term)
+        return self.terms[term]
 
     def sub(self, parent, tag: str, text=None, **attributes):
-        qualified = self.tags.get(tag) or self.tags.setdefault(tag, f"{{{self.ns}}}{tag}")
-        element = etree.SubElement(parent, qualified)
-        for name, value in attributes.items():
-            if value is not None and value != "":
-                element.set(_ATTRIBUTE_NAMES.get(name, name), xml_text(value))
+        element = _SubElement(parent, self.tags[tag])
+        if attributes:
+            for name, value in attributes.items():
+                if value is not None and value != "":
+                    name = _ATTRIBUTE_NAMES.get(name, name)
+                    try:
+                        element.set(name, value)
+                    except (TypeError, ValueError):  # not a string, or what XML cannot hold
+                        element.set(name, xml_text(value))
         if text is not None and text != "":
-            element.text = xml_text(text)
+            try:
+                element.text = text
+            except (TypeError, ValueError):
+                element.text = xml_text(text)
         return element
+
+    def moment(self, value: datetime.datetime) -> str:
+        """A moment of the record's history, to the second, in local time; once per moment
+        (the edits of one reorganisation share one)."""
+        if value not in self.moments:
+            local = timezone.localtime(value).replace(microsecond=0)
+            self.moments[value] = local.isoformat()
+        return self.moments[value]
 
     def date(self, parent, tag: str, bound: Dating):
-        """A date element (date, fromDate, toDate) no more precise than `bound`."""
-        element = self.sub(parent, tag, _display(bound, self.language))
-        if bound.certainty in (Certainty.EXACT, Certainty.APPROXIMATE) and bound.date:
-            element.set("standardDate", bound.date.isoformat())
-        if bound.certainty == Certainty.RANGE:
-            if bound.not_before:
-                element.set("notBefore", bound.not_before.isoformat())
-            if bound.not_after:
-                element.set("notAfter", bound.not_after.isoformat())
-        local = _certainty_term(bound)
-        if local:
-            element.set("localType", self.vocab(local))
-        self.date_extras(element, bound)
+        """A date element (date, fromDate, toDate) no more precise than `bound`; its words
+        and attributes worked out once a dating (a zip writes the same few many times)."""
+        if bound not in self.dates:
+            self.dates[bound] = _display(bound, self.language), self.date_attributes(bound)
+        text, attributes = self.dates[bound]
+        element = _SubElement(parent, self.tags[tag], attributes)
+        element.text = text
         return element
 
-    def date_extras(self, element, bound: Dating):
-        pass
+    def date_attributes(self, bound: Dating) -> dict:
+        attributes = {}
+        if bound.certainty in (Certainty.EXACT, Certainty.APPROXIMATE) and bound.date:
+            attributes["standardDate"] = bound.date.isoformat()
+        if bound.certainty == Certainty.RANGE:
+            if bound.not_before:
+                attributes["notBefore"] = bound.not_before.isoformat()
+            if bound.not_after:
+                attributes["notAfter"] = bound.not_after.isoformat()
+        local = _certainty_term(bound)
+        if local:
+            attributes["localType"] = self.vocab(local)
+        return attributes
 
     def date_range(self, parent, start: Dating | None, end: Dating | None):
         """A dateRange from `start` (None: not known at all) to `end` (None: open)."""
         element = self.sub(parent, "dateRange")
-        self.date(element, "fromDate", start or Dating(None, Certainty.UNKNOWN))
+        self.date(element, "fromDate", start or _UNKNOWN)
         if end is not None:  # the last day the period held (the importer adds the day back)
-            self.date(element, "toDate", end.shifted(-1))
+            if end not in self.last_days:
+                self.last_days[end] = end.shifted(-1)
+            self.date(element, "toDate", self.last_days[end])
         return element
 
     def relation_dates(self, parent, relation: Relation):
@@ -148,12 +182,7 @@ class Writer:
         """Says, readably and in a span the importer reads back, that no source states what
         `element` says."""
         p = self.sub(self.sub(element, "descriptiveNote"), "p")
-        self.sub(
-            p,
-            "span",
-            _("The registry's reading: no source states this."),
-            localType=self.vocab("registryReading"),
-        )
+        self.sub(p, "span", self.words["reading"], localType=self.vocab("registryReading"))
 
     def structure(self, description, record: Record):
         """structureOrGenealogy: the archivist's text, then the units below over time as a
@@ -203,6 +232,15 @@ class Writer:
                 local = self.sub(control, "localControl", localType=self.vocab(term))
                 self.sub(local, "term", value)
 
+    def placeholder_event(self) -> MaintenanceEvent:
+        """A record without any history (written around simple-history) still needs one."""
+        return MaintenanceEvent(
+            kind="unknown",
+            moment=timezone.now(),
+            agent_type="unknown",
+            agent=self.words["unknown"],
+        )
+
     def dates_convention_note(self) -> str:
         return _(
             "toDate is the last day on which the period applied (the change that ended it took "
@@ -235,6 +273,22 @@ def _display(bound: Dating, language: str) -> str:
     """`bound.display()` in `language`, once per date: a zip writes the same dates many times."""
     with translation.override(language):
         return bound.display()
+
+
+_SubElement = etree.SubElement
+_UNKNOWN = Dating(None, Certainty.UNKNOWN)
+
+
+class _Names(dict):
+    """Names made of a prefix and a term (qualified tags, vocabulary URIs), each made once."""
+
+    def __init__(self, prefix: str):
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, term: str) -> str:
+        self[term] = name = self.prefix + term
+        return name
 
 
 # Keyword arguments of `Writer.sub` that stand for namespaced attributes.
