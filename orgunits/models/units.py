@@ -39,6 +39,16 @@ class UnitQuerySet(models.QuerySet):
         placed = UnitNode.objects.filter(unit=OuterRef("pk"))
         return self.exclude(Exists(planned_creation) & ~Exists(placed))
 
+    def off_record(self):
+        """The units `on_record` leaves out, found from the plans' creations rather than by
+        asking of every unit: as many rows as plans create units, whatever the registry's
+        size."""
+        change = self.model._meta.get_field("changes").related_model
+        unplaced = change.objects.filter(kind="created", reorganisation__status="planned").exclude(
+            Exists(UnitNode.objects.filter(unit=OuterRef("unit")))
+        )
+        return self.filter(pk__in=unplaced.values("unit"))
+
     def with_a_record(self):
         """The units whose authority record can be written (EAC-CPF, OAI-PMH): on record and
         named. A unit whose creating reorganisation was withdrawn stays on record without the
