@@ -105,23 +105,11 @@ def answers_on(
 ) -> Lookup:
     """Who held each of `tasks` on `date`: the tasks someone held first, each group with
     the tasks matching the first of `ranks` first, then those matching the second, and so
-    on, then by name. With a `limit`, only that many tasks are read at all (the database
-    orders them and counts them all in the same pass, from `offset`), so the work is bounded
-    however many tasks match: eight queries whatever the number (seven without a limit, and
-    one for the content type of the citations the first time)."""
-    held_on_date = Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
-    ordered = tasks.annotate(held_on_date=held_on_date)
-    order = [F("held_on_date").desc()]
-    if ranks:
-        whens = [When(q, then=Value(i)) for i, q in enumerate(ranks)]
-        ordered = ordered.annotate(rank=Case(*whens, default=Value(len(ranks))))
-        order.append(F("rank").asc())
-    ordered = ordered.order_by(*order, "name", "pk")
-    if limit is None:
-        task_list = list(ordered)
-        matched = len(task_list)
-    else:
-        task_list, matched = _page_of(ordered, offset, limit)
+    on, then by name. With a `limit`, only that many tasks are read whole (`_in_order`),
+    so the work is bounded however many tasks match: at most nine queries whatever the
+    number (seven without a limit, and one for the content type of the citations the first
+    time)."""
+    task_list, matched = _in_order(tasks, date, ranks, offset, limit)
     if not task_list:
         return Lookup([], [], tasks.count() if offset else 0)
     # The ids themselves, not a subquery: PostgreSQL cannot estimate how many tasks a search
@@ -153,16 +141,46 @@ def answers_on(
     return Lookup(held, unheld, matched)
 
 
-def _page_of(ordered: QuerySet[Task], offset: int, limit: int) -> tuple[list[Task], int]:
-    """The tasks of `ordered` from `offset` (at most `limit`) and how many there are in all:
-    ordered and counted in one pass over the ids, then only the page's tasks read whole."""
-    page = list(
-        ordered.annotate(matched=Window(Count("pk"))).values_list("pk", "matched")[
-            offset : offset + limit
-        ]
-    )
+def _in_order(tasks, date, ranks, offset: int, limit: int | None) -> tuple[list[Task], int]:
+    """`tasks` in the lookup's order from `offset` (at most `limit`, or all), and how many
+    there are in all. Ranked, they are ordered and counted in one pass over their ids (the
+    words' matches, through the trigram index on PostgreSQL), then the page's tasks read;
+    unranked (every task, or a category), by name with the held ones first, which the
+    database walks in order (`_held_first`) rather than asking of every task whether it
+    was held."""
+    held_on_date = Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
+    if limit is not None and not ranks:
+        return _held_first(tasks, held_on_date, offset, limit)
+    ordered = tasks.annotate(held_on_date=held_on_date)
+    order = [F("held_on_date").desc()]
+    if ranks:
+        whens = [When(q, then=Value(i)) for i, q in enumerate(ranks)]
+        ordered = ordered.annotate(rank=Case(*whens, default=Value(len(ranks))))
+        order.append(F("rank").asc())
+    ordered = ordered.order_by(*order, "name", "pk")
+    if limit is None:
+        task_list = list(ordered)
+        return task_list, len(task_list)
+    counted = ordered.annotate(matched=Window(Count("pk"))).values_list("pk", "matched")
+    page = list(counted[offset : offset + limit])
     by_id = Task.objects.in_bulk([pk for pk, _ in page])
     return [by_id[pk] for pk, _ in page], page[0][1] if page else 0
+
+
+def _held_first(tasks, held_on_date, offset: int, limit: int) -> tuple[list[Task], int]:
+    """`tasks` from `offset` (at most `limit`), those held on the date first, each part by
+    name (the `task_name` index), and how many tasks there are in all (counted only when
+    the page does not end before the tasks do)."""
+    held = tasks.filter(held_on_date).order_by("name", "pk")
+    task_list = list(held[offset : offset + limit])
+    if len(task_list) < limit:  # past the tasks held: on with those not held
+        held_count = offset + len(task_list) if task_list or not offset else held.count()
+        start = max(0, offset - held_count)
+        unheld = tasks.exclude(held_on_date).order_by("name", "pk")
+        task_list += list(unheld[start : start + limit - len(task_list)])
+    if len(task_list) == limit or not task_list:
+        return task_list, tasks.count()
+    return task_list, offset + len(task_list)
 
 
 def _sources(responsibility_ids: list[int]) -> dict[int, list[Citation]]:
