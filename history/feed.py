@@ -7,11 +7,13 @@ from django.db.models import BigIntegerField, CharField, F, Q, Value
 from django.db.models.functions import Cast
 
 from orgunits.models import Unit
+from responsibilities.models import Task
 from socialforvaltning.version import recorded_models
 
 from .models import Reorganisation
 
-# What each entry holds, in the order of the union's columns.
+# What each entry holds, in the order of the union's columns: the unit and the task it is
+# about by slug where the row is the unit's or the task's own, else by id (read after).
 COLUMNS = (
     "history_date",
     "record",
@@ -21,14 +23,17 @@ COLUMNS = (
     "history_user_id",
     "history_change_reason",
     "about_unit",
+    "about_unit_id",
     "about_task",
+    "about_task_id",
     "about_reorganisation",
 )
 
 
 def entries_after(cursor: tuple, *, until, limit: int) -> list[dict]:
     """At most `limit` history rows after `cursor` (moment, record, history id) and stamped
-    by `until`, in the feed's order, as dicts of COLUMNS (one query)."""
+    by `until`, in the feed's order, as dicts of COLUMNS less the ids, each naming the unit
+    and the task it is about by slug (three queries)."""
     parts = [
         _entries_of(label, model.history.model, cursor, until)
         for label, model in recorded_models().items()
@@ -38,7 +43,25 @@ def entries_after(cursor: tuple, *, until, limit: int) -> list[dict]:
         # what it shows, not every later row of every record (PostgreSQL).
         parts = [p.order_by("history_date", "history_id")[:limit] for p in parts]
     union = parts[0].union(*parts[1:], all=True)
-    return list(union.order_by("history_date", "record", "history_id")[:limit])
+    rows = list(union.order_by("history_date", "record", "history_id")[:limit])
+    return _with_slugs(rows)
+
+
+def _with_slugs(rows: list[dict]) -> list[dict]:
+    """The rows with the slugs of the units and tasks they are about, read for the page's
+    rows alone: joined inside the union, they were read for every row the database passed
+    on its way to the page (and PostgreSQL, misjudging how many, scanned every unit for
+    each)."""
+    slugs = {}
+    for about, model in (("about_unit", Unit), ("about_task", Task)):
+        ids = {row[f"{about}_id"] for row in rows} - {None}
+        slugs[about] = dict(model.objects.filter(pk__in=ids).values_list("pk", "slug"))
+    for row in rows:
+        for about in ("about_unit", "about_task"):
+            of = row.pop(f"{about}_id")
+            if of is not None:
+                row[about] = slugs[about].get(of)
+    return rows
 
 
 def _entries_of(label: str, history, cursor: tuple, until):
@@ -69,7 +92,7 @@ def _unpublished(label: str, history) -> Q:
     unit only a plan creates."""
     planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
     trials = Reorganisation.objects.trial_moments()
-    hidden_units = Unit.objects.exclude(pk__in=Unit.objects.on_record().values("pk")).values("pk")
+    hidden_units = Unit.objects.off_record().values("pk")
     fields = {f.name for f in history._meta.fields}
     if label == "history.reorganisation":
         return Q(id__in=planned)
@@ -87,20 +110,27 @@ def _unpublished(label: str, history) -> Q:
 
 def _about(label: str, history) -> dict:
     """What a client that keeps a copy re-reads for a row: the unit (by slug), the task (by
-    slug) and the reorganisation (by id) the record belongs to, where it belongs to one."""
+    slug) and the reorganisation (by id) the record belongs to, where it belongs to one. A
+    unit's or a task's own rows give the slug of their version; the others the id of the
+    unit or task, whose slug `_with_slugs` reads."""
     fields = {f.name for f in history._meta.fields}
+    # Typed nulls: PostgreSQL types a union's columns by its first part.
+    slug, pk = Cast(None, CharField()), Cast(None, BigIntegerField())
 
-    def of(own: str, field: str, column: str, empty):
+    def of(own: str, field: str):
         if label == own:
-            return F(column)
-        return F(f"{field}__{column}") if field in fields else empty
+            return {"": F("slug"), "_id": pk}
+        return {"": slug, "_id": F(f"{field}_id") if field in fields else pk}
 
     return {
-        # Typed nulls: PostgreSQL types a union's columns by its first part.
-        "about_unit": of("orgunits.unit", "unit", "slug", Cast(None, CharField())),
-        "about_task": of("responsibilities.task", "task", "slug", Cast(None, CharField())),
-        "about_reorganisation": of(
-            "history.reorganisation", "reorganisation", "id", Cast(None, BigIntegerField())
+        **{f"about_unit{key}": value for key, value in of("orgunits.unit", "unit").items()},
+        **{f"about_task{key}": value for key, value in of("responsibilities.task", "task").items()},
+        "about_reorganisation": (
+            F("id")
+            if label == "history.reorganisation"
+            else F("reorganisation_id")
+            if "reorganisation" in fields
+            else pk
         ),
     }
 

@@ -362,10 +362,19 @@ class Disputes:
         on_reorganisations = disputing.filter(
             content_type__model="reorganisation", content_type__app_label="history"
         )
-        rows = Change.objects.filter(
-            models.Q(reorganisation_id__in=on_reorganisations.values("object_id"))
-            | models.Q(pk__in=on_changes.values("object_id"))
-        ).values_list("pk", "reorganisation_id", "kind", "unit_id", "ends")
+        # Two parts, each found through its own index: one condition with OR between them
+        # reads every change of the registry.
+        columns = ("pk", "reorganisation_id", "kind", "unit_id", "ends")
+        rows = (
+            Change.objects.filter(reorganisation_id__in=on_reorganisations.values("object_id"))
+            .order_by()
+            .values_list(*columns)
+            .union(
+                Change.objects.filter(pk__in=on_changes.values("object_id"))
+                .order_by()
+                .values_list(*columns)
+            )
+        )
         self.reorganisation_of = {}
         self.created, self.ended = set(), set()  # units whose start or end is disputed
         for pk, reorganisation_id, kind, unit_id, ends in rows:

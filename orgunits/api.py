@@ -135,10 +135,13 @@ def structure(
     when = AsOf.from_request(request)
     start = (page - 1) * page_size
     if when.recorded is None:
-        every = UnitNode.objects.tree_on(when.date)
-        count = every.count()
-        links = page_links(request, page, page_size, count)
-        nodes = list(every[start : start + page_size])
+        placed = UnitNode.objects.valid_on(when.date)
+        links = page_links(request, page, page_size, placed.count())
+        # The page's ids first (an offset over narrow rows), then its nodes alone read whole.
+        ids = placed.order_by("tree_id", "lft").values_list("pk", flat=True)
+        nodes = list(
+            UnitNode.objects.tree_on(when.date).filter(pk__in=ids[start : start + page_size])
+        )
         slugs, parents = _above(nodes, when.date)
         placements = placement_of_each(nodes, placements_of_units({n.unit_id for n in nodes}))
     else:  # as recorded then: the whole recorded tree, paged in memory
@@ -165,17 +168,15 @@ def structure(
 
 
 def _above(nodes: list, date: datetime.date) -> tuple[dict, dict]:
-    """Slug and parent of the page's nodes and of every node above them (one query). A page
-    is a run of the tree in order, so whatever lies above a node of it and not on it lies
-    above its first node."""
+    """Slug and parent of the page's nodes and of every node above them (two queries: the
+    first node's lineage, and its rows). A page is a run of the tree in order, so whatever
+    lies above a node of it and not on it lies above its first node; and what lies above a
+    node valid on the date is valid then too."""
     if not nodes:
         return {}, {}
-    first = nodes[0]
-    above = UnitNode.objects.valid_on(date).filter(
-        tree_id=first.tree_id, lft__lt=first.lft, rght__gt=first.rght
-    )
+    above = [pk for pk, _unit in UnitNode.objects.filter(pk=nodes[0].pk).lineage()]
     rows = [(n.pk, n.parent_id, n.unit.slug) for n in nodes]
-    rows += list(above.values_list("pk", "parent_id", "unit__slug"))
+    rows += list(UnitNode.objects.filter(pk__in=above).values_list("pk", "parent_id", "unit__slug"))
     return {pk: slug for pk, _, slug in rows}, {pk: parent for pk, parent, _ in rows}
 
 

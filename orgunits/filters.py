@@ -1,11 +1,14 @@
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 from socialforvaltning.lib.dates import InvalidDate, parse_date
 
-from .models import TARGET_GROUP_CHOICES_AND_NONE, Kind, Unit, stored_target_group
+from .models import TARGET_GROUP_CHOICES_AND_NONE, Kind, Unit, UnitNode, stored_target_group
+
+PER_PAGE = 50
 
 
 class IsoDateField(forms.CharField):
@@ -41,6 +44,23 @@ class UnitFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = queryset.classified_on(self.form.cleaned_data.get("date"))
         return super().filter_queryset(queryset)
+
+    def page(self, number) -> Page:
+        """The page `number` of the units found (the filter is valid), by name: on the date
+        given, by their names then, which the database walks in order; else by their latest
+        names. With what each row shows, its names and placements."""
+        date = self.form.cleaned_data.get("date")
+        units = self.qs.prefetch_related(
+            "names", Prefetch("nodes", UnitNode.objects.with_datings())
+        )
+        units = units.by_name_on(date) if date else units.by_name(None)
+        paginator = Paginator(units, PER_PAGE)
+        if date and not any(self.form.cleaned_data.get(f) for f in ("q", "kind", "target_group")):
+            # The units existing on the date are as many as the placements on it (a unit has
+            # one at a time, and a placed unit is on record): one table counted, not the
+            # units joined to their placements, names and classifications.
+            paginator.count = UnitNode.objects.valid_on(date).count()
+        return paginator.get_page(number)
 
     def search(self, queryset, name, value):
         return queryset.filter(

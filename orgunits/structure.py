@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils.translation import gettext
 
@@ -234,6 +235,22 @@ def fold(structure: Structure, root: UnitNode | None, depth: int, budget=CHART_B
     return Structure(structure.date, kept), root, dict(folded), levels
 
 
+def units_per_level(below, top: int, depth: int, budget: int) -> dict:
+    """How many of the nodes `below` lie on each level from `top` down `depth` levels, each
+    counted up to `budget` + 1 only: `levels_within` asks no more than whether a sum exceeds
+    the budget, and a level counted to its end is every unit of the registry on it. On
+    PostgreSQL one query of at most that many rows a level, each part stopping at its end
+    (the level index); SQLite cannot limit the parts of a union, and counts each level."""
+    if not connection.features.supports_slicing_ordering_in_compound:
+        counted = below.filter(level__gte=top, level__lte=top + depth).order_by()
+        return dict(counted.values("level").annotate(n=Count("id")).values_list("level", "n"))
+    parts = [
+        below.filter(level=level).order_by().values_list("level", flat=True)[: budget + 1]
+        for level in range(top, top + depth + 1)
+    ]
+    return Counter(parts[0].union(*parts[1:], all=True))
+
+
 def chart_window(
     date: datetime.date, *, root_slug: str | None = None, depth: int = 5, budget=CHART_BUDGET
 ):
@@ -254,14 +271,7 @@ def chart_window(
         inside = Q(tree_id=root.tree_id, lft__gte=root.lft, rght__lte=root.rght)
         base, below = base.filter(inside), below.filter(inside)
     top = root.level if root else 0
-    per_level = dict(
-        below.filter(level__lte=top + depth)
-        .order_by()
-        .values("level")
-        .annotate(n=Count("id"))
-        .values_list("level", "n")
-    )
-    levels = levels_within(per_level, top, depth, budget)
+    levels = levels_within(units_per_level(below, top, depth, budget), top, depth, budget)
     limit = top + levels
     structure = Structure(date, nodes=base.filter(level__lte=limit))
     folded = dict(

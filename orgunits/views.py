@@ -2,8 +2,6 @@ import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
-from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -144,10 +142,7 @@ def unit_list(request):
             )
         )
     date = filterset.form.cleaned_data.get("date")
-    units = filterset.qs.prefetch_related(
-        "names", Prefetch("nodes", UnitNode.objects.with_datings())
-    ).by_name(date)
-    page = Paginator(units, 50).get_page(request.GET.get("page"))
+    page = filterset.page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

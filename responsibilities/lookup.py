@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
 from django.utils.translation import gettext as _
 
 from orgunits.models import Citation, Unit, UnitName, UnitNode
@@ -59,25 +59,32 @@ def unit_paths_on(
     down to it, whether that name is the registry's reading).
 
     Three queries (the units' placements with their ancestors, these in tree order, and
-    their names on the date), whatever the number of units in the registry. The ancestors of
-    a placement valid on the date are valid then too: a child's period lies within its
+    their names on the date), whatever the number of units in the registry, read as rows:
+    a path needs no more of a placement than its parent and unit. The ancestors of a
+    placement valid on the date are valid then too: a child's period lies within its
     parent's.
     """
     placed = UnitNode.objects.valid_on(date).filter(unit_id__in=list(unit_ids))
     lineage = [node_id for node_id, _ in placed.lineage()]
-    nodes = list(UnitNode.objects.tree_on(date).filter(pk__in=lineage))
-    by_pk = {node.pk: node for node in nodes}
-    names: dict[int, str] = {}
-    inferred: dict[int, bool] = {}
-    for node in nodes:
-        name = node.unit.name_on(date)
-        names[node.pk] = name.name if name else node.unit.slug
-        inferred[node.pk] = bool(name and name.name_inferred)
+    nodes = list(
+        UnitNode.objects.valid_on(date)
+        .filter(pk__in=lineage)
+        .order_by("tree_id", "lft")
+        .values_list("pk", "parent_id", "unit_id", "unit__slug")
+    )
+    named = (
+        UnitName.objects.authorised()
+        .valid_on(date)
+        .filter(unit_id__in={unit_id for _, _, unit_id, _ in nodes})
+        .values_list("unit_id", "name", "name_inferred")
+    )
+    name_of = {unit_id: (name, inferred) for unit_id, name, inferred in named}
+    unit_of = {pk: unit_id for pk, _, unit_id, _ in nodes}
     paths: dict[int, tuple[str, list[str], bool]] = {}
-    for node in nodes:  # tree order: a parent comes before its children
-        parent = by_pk.get(node.parent_id)
-        above = paths[parent.unit_id][1] if parent is not None else []
-        paths[node.unit_id] = (names[node.pk], [*above, names[node.pk]], inferred[node.pk])
+    for _pk, parent_id, unit_id, slug in nodes:  # tree order: a parent before its children
+        name, inferred = name_of.get(unit_id, (slug, False))
+        above = paths[unit_of[parent_id]][1] if parent_id in unit_of else []
+        paths[unit_id] = (name, [*above, name], inferred)
     return paths
 
 
@@ -98,24 +105,13 @@ def answers_on(
 ) -> Lookup:
     """Who held each of `tasks` on `date`: the tasks someone held first, each group with
     the tasks matching the first of `ranks` first, then those matching the second, and so
-    on, then by name. With a `limit`, only that many tasks are read at all (the database
-    orders them, from `offset`), so the work is bounded however many tasks match. Seven
-    queries whatever the number (eight when the limit is reached or an offset given, to
-    count them all, and one for the content type of the citations the first time)."""
-    held_on_date = Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
-    ordered = tasks.annotate(held_on_date=held_on_date)
-    order = [F("held_on_date").desc()]
-    if ranks:
-        whens = [When(q, then=Value(i)) for i, q in enumerate(ranks)]
-        ordered = ordered.annotate(rank=Case(*whens, default=Value(len(ranks))))
-        order.append(F("rank").asc())
-    ordered = ordered.order_by(*order, "name", "pk")
-    task_list = list(ordered[offset : offset + limit] if limit is not None else ordered)
+    on, then by name. With a `limit`, only that many tasks are read whole (`_in_order`),
+    so the work is bounded however many tasks match: at most nine queries whatever the
+    number (seven without a limit, and one for the content type of the citations the first
+    time)."""
+    task_list, matched = _in_order(tasks, date, ranks, offset, limit)
     if not task_list:
         return Lookup([], [], tasks.count() if offset else 0)
-    matched = len(task_list)
-    if limit is not None and (matched == limit or offset):
-        matched = tasks.count()
     # The ids themselves, not a subquery: PostgreSQL cannot estimate how many tasks a search
     # matches, and a wrong guess joins every responsibility once per task.
     responsibilities = list(
@@ -143,6 +139,48 @@ def answers_on(
                 else:
                     answer.others.append(holder)
     return Lookup(held, unheld, matched)
+
+
+def _in_order(tasks, date, ranks, offset: int, limit: int | None) -> tuple[list[Task], int]:
+    """`tasks` in the lookup's order from `offset` (at most `limit`, or all), and how many
+    there are in all. Ranked, they are ordered and counted in one pass over their ids (the
+    words' matches, through the trigram index on PostgreSQL), then the page's tasks read;
+    unranked (every task, or a category), by name with the held ones first, which the
+    database walks in order (`_held_first`) rather than asking of every task whether it
+    was held."""
+    held_on_date = Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
+    if limit is not None and not ranks:
+        return _held_first(tasks, held_on_date, offset, limit)
+    ordered = tasks.annotate(held_on_date=held_on_date)
+    order = [F("held_on_date").desc()]
+    if ranks:
+        whens = [When(q, then=Value(i)) for i, q in enumerate(ranks)]
+        ordered = ordered.annotate(rank=Case(*whens, default=Value(len(ranks))))
+        order.append(F("rank").asc())
+    ordered = ordered.order_by(*order, "name", "pk")
+    if limit is None:
+        task_list = list(ordered)
+        return task_list, len(task_list)
+    counted = ordered.annotate(matched=Window(Count("pk"))).values_list("pk", "matched")
+    page = list(counted[offset : offset + limit])
+    by_id = Task.objects.in_bulk([pk for pk, _ in page])
+    return [by_id[pk] for pk, _ in page], page[0][1] if page else 0
+
+
+def _held_first(tasks, held_on_date, offset: int, limit: int) -> tuple[list[Task], int]:
+    """`tasks` from `offset` (at most `limit`), those held on the date first, each part by
+    name (the `task_name` index), and how many tasks there are in all (counted only when
+    the page does not end before the tasks do)."""
+    held = tasks.filter(held_on_date).order_by("name", "pk")
+    task_list = list(held[offset : offset + limit])
+    if len(task_list) < limit:  # past the tasks held: on with those not held
+        held_count = offset + len(task_list) if task_list or not offset else held.count()
+        start = max(0, offset - held_count)
+        unheld = tasks.exclude(held_on_date).order_by("name", "pk")
+        task_list += list(unheld[start : start + limit - len(task_list)])
+    if len(task_list) == limit or not task_list:
+        return task_list, tasks.count()
+    return task_list, offset + len(task_list)
 
 
 def _sources(responsibility_ids: list[int]) -> dict[int, list[Citation]]:

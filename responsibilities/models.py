@@ -83,6 +83,8 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # The lookup walks every task, or a category's, by name and stops at its page's end.
+        indexes = [models.Index(fields=["name", "id"], name="task_name")]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
 

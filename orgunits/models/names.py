@@ -6,7 +6,7 @@ import datetime
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, FilteredRelation
+from django.db.models import F, FilteredRelation, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -78,6 +78,12 @@ class UnitName(Period):
     class Meta:
         ordering = ["unit", "kind", F("valid_from").asc(nulls_first=True)]
         constraints = [period_constraint("unitname_period_valid")]
+        # The unit list walks the authorised names in order and stops at its page's end.
+        indexes = [
+            models.Index(
+                fields=["name"], condition=Q(kind="authorised"), name="unitname_authorised_name"
+            )
+        ]
         verbose_name = _("unit name")
         verbose_name_plural = _("unit names")
 

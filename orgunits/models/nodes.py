@@ -34,22 +34,31 @@ class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
         """(id, unit id) of these nodes and of all their ancestors, following the parent
         links in one recursive query (never stale, unlike the MPTT numbers of an instance
         read before a tree write, and without a condition per node)."""
+        sql, params = self._lineage_sql("id, unit_id")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def _lineage_sql(self, columns: str) -> tuple[str, tuple]:
+        """The recursive query of `lineage`, selecting `columns` of the nodes it finds.
+
+        Each step looks its parents up by primary key. The join says so as a range of one
+        value: PostgreSQL guesses ten times the rows at every step, and for an equality it
+        would then hash the whole table of placements to find a few dozen parents."""
         sql, params = self.order_by().values("id").query.sql_with_params()
         table = connection.ops.quote_name(self.model._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH RECURSIVE up (id, unit_id, parent_id) AS (
-                    SELECT id, unit_id, parent_id FROM {table} WHERE id IN ({sql})
-                    UNION
-                    SELECT n.id, n.unit_id, n.parent_id FROM {table} n
-                    JOIN up ON n.id = up.parent_id
-                )
-                SELECT id, unit_id FROM up
-                """,
-                params,
+        return (
+            f"""
+            WITH RECURSIVE up (id, unit_id, parent_id) AS (
+                SELECT id, unit_id, parent_id FROM {table} WHERE id IN ({sql})
+                UNION
+                SELECT n.id, n.unit_id, n.parent_id FROM {table} n
+                JOIN up ON n.id >= up.parent_id AND n.id <= up.parent_id
             )
-            return cursor.fetchall()
+            SELECT {columns} FROM up
+            """,
+            params,
+        )
 
     def tree_on(self, date: datetime.date):
         """The structure valid on `date`, in tree order, with what a page needs to show it
@@ -239,9 +248,11 @@ class UnitNode(MPTTModel, Period):
     def neighbourhood_on(self, date: datetime.date) -> tuple[list, list]:
         """(the placements above this one, from the top; those right below it), as valid on
         `date`, read with `tree_on` in one tree read (a placement's parents are placements
-        valid over its whole period)."""
-        above = Q(tree_id=self.tree_id, lft__lt=self.lft, rght__gt=self.rght)
-        nodes = list(UnitNode.objects.tree_on(date).filter(above | Q(parent=self)))
+        valid over its whole period). The ones above are found through the parent links
+        (`lineage`), each by its key: by the tree's numbers they were a range over every
+        placement to their left."""
+        above = [pk for pk, _unit in UnitNode.objects.filter(pk=self.parent_id).lineage()]
+        nodes = list(UnitNode.objects.tree_on(date).filter(Q(pk__in=above) | Q(parent=self)))
         return (
             [n for n in nodes if n.level < self.level],
             [n for n in nodes if n.parent_id == self.pk],

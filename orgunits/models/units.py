@@ -8,6 +8,7 @@ from django.db.models import (
     Case,
     Exists,
     F,
+    FilteredRelation,
     OuterRef,
     Prefetch,
     Q,
@@ -45,12 +46,20 @@ class UnitQuerySet(models.QuerySet):
     def on_record(self):
         """The units staff see: all but the ones a planned reorganisation creates, which exist
         only as its plan until it is put in force."""
+        # One NOT EXISTS, which the database answers as an anti-join, not two EXISTS asked of
+        # every unit in turn.
+        return self.exclude(Exists(self._created_by_plans_alone()))
+
+    def off_record(self):
+        """The units `on_record` leaves out."""
+        return self.filter(Exists(self._created_by_plans_alone()))
+
+    def _created_by_plans_alone(self):
+        """The planned creation of the outer unit, where it has no placement yet."""
         change = self.model._meta.get_field("changes").related_model
-        planned_creation = change.objects.filter(
+        return change.objects.filter(
             unit=OuterRef("pk"), kind="created", reorganisation__status="planned"
-        )
-        placed = UnitNode.objects.filter(unit=OuterRef("pk"))
-        return self.exclude(Exists(planned_creation) & ~Exists(placed))
+        ).exclude(Exists(UnitNode.objects.filter(unit=OuterRef("unit"))))
 
     def with_a_record(self):
         """The units whose authority record can be written (EAC-CPF, OAI-PMH): on record and
@@ -129,6 +138,19 @@ class UnitQuerySet(models.QuerySet):
             names = names.order_by(F("valid_from").desc(nulls_last=True))
         return self.annotate(sort_name=Subquery(names.values("name")[:1])).order_by(
             "sort_name", "slug"
+        )
+
+    def by_name_on(self, date: datetime.date):
+        """Units existing on `date` (`existing_on`) by their authorised name on it, then by
+        slug: a join to that name rather than a subquery per unit, so that the database can
+        walk the names in order (`unitname_authorised_name`) and stop at the page's end. A
+        unit has an authorised name on every date it exists (the writer refuses otherwise and
+        `structure_problems` says so), which is what `by_name` orders these by as well."""
+        on_date = Q(names__kind=UnitName.Kind.AUTHORISED) & valid_on_q(date, prefix="names__")
+        return (
+            self.annotate(name_on_date=FilteredRelation("names", condition=on_date))
+            .filter(name_on_date__isnull=False)
+            .order_by("name_on_date__name", "slug")
         )
 
     def with_names_on(self, date: datetime.date):

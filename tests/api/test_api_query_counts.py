@@ -45,6 +45,10 @@ OPERATIONS = {
         lambda: ("tasks", {"q": "visitation", "date": SEED, "page_size": 1, "page": 2}),
         lambda: ("tasks", {"q": "syntetisk", "date": LARGE, "page": 2}),
     ),
+    "every task": (
+        lambda: ("tasks", {"date": SEED}),
+        lambda: ("tasks", {"date": LARGE, "page": 3}),
+    ),
     "task": (
         lambda: ("tasks/visitation-handicap", {"date": SEED}),
         lambda: ("tasks/syn-1-opgave-0", {"date": LARGE}),

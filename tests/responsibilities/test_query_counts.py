@@ -15,10 +15,12 @@ from tests.conftest import LARGE_FROM, LARGE_ON, LARGE_UNITS, TASKS_PER_UNIT
 pytestmark = pytest.mark.django_db
 
 SEED_DATE = datetime.date(2010, 6, 1)
-# The registry's data version (the page cache's key), the first hundred tasks and the count
-# of all, their holders, the holders' citations, and the holders' places on the date (their
+# The registry's data version (the page cache's key), the first hundred tasks (found by
+# words: their ids in order with the count of all, then the tasks; a category: those held
+# by name, then those not held where the page goes on past them, and the count of all),
+# their holders, the holders' citations, and the holders' places on the date (their
 # placements, these with their ancestors, their names), and how far the record reaches.
-LOOKUP_QUERIES = 9
+LOOKUP_QUERIES = 10
 
 SIZES = [
     ({"q": "tilsyn", "date": SEED_DATE.isoformat()}, 8),
