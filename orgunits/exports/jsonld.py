@@ -4,6 +4,7 @@ The @context is inline: the machines that read the export may be offline.
 """
 
 import datetime
+import heapq
 import itertools
 import json
 from collections.abc import Iterator
@@ -99,12 +100,12 @@ def _placed_around(nodes: str, date: str) -> tuple[Count, Count]:
     return Count(nodes, filter=before), Count(nodes, filter=on)
 
 
-def event_units(reorganisations) -> dict:
-    """The slugs of each event's original and resulting organisations, and of every unit it
-    involves (see above), by
-    reorganisation id: the units its changes involve and those a merger or split carried into
-    its result, with whether each existed the day before and on the day, read in SQL (four
-    queries; no periods held in memory)."""
+def event_units(reorganisations) -> Iterator[tuple[int, tuple[set, set, set]]]:
+    """Each event's original and resulting organisations, and every unit it involves (see
+    above), as slugs, by reorganisation id in the order of `reorganisations`
+    (`chronological()`): the units its changes involve and those a merger or split carried
+    into its result, with whether each existed the day before and on the day, counted in SQL
+    (four queries, read side by side in that order: one event's units held at a time)."""
     from history.models import Change
 
     changes = Change.objects.filter(reorganisation__in=reorganisations.values("pk"))
@@ -113,33 +114,39 @@ def event_units(reorganisations) -> dict:
         before, on = _placed_around(f"{field}__nodes", "reorganisation__date")
         rows.append(
             changes.filter(**{f"{field}__isnull": False})
-            .order_by()
             .values("pk", "reorganisation_id", f"{field}__slug")
             .annotate(was=before, is_=on)
-            .values_list("reorganisation_id", f"{field}__slug", "was", "is_")
+            .order_by(F("reorganisation__date").asc(nulls_first=True), "reorganisation_id")
+            .values_list(
+                "reorganisation__date", "reorganisation_id", f"{field}__slug", "was", "is_"
+            )
         )
     # A sub-unit a merger or split carries gets a node under the result, opened by it.
     joins = changes.filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
     before, on = _placed_around("unit__nodes", "opened_by__reorganisation__date")
+    event = "opened_by__reorganisation"
     rows.append(
         UnitNode.objects.filter(opened_by__in=joins.values("pk"))
         .filter(parent__unit_id=F("opened_by__target_id"))
         .exclude(unit_id=F("opened_by__target_id"))
-        .order_by()
-        .values("pk", "opened_by__reorganisation_id", "unit__slug")
+        .values("pk", f"{event}_id", "unit__slug")
         .annotate(was=before, is_=on)
-        .values_list("opened_by__reorganisation_id", "unit__slug", "was", "is_")
+        .order_by(F(f"{event}__date").asc(nulls_first=True), f"{event}_id")
+        .values_list(f"{event}__date", f"{event}_id", "unit__slug", "was", "is_")
     )
-    units = {}
-    for query in rows:
-        for reorganisation_id, slug, was, is_ in query:
-            original, resulting, every = units.setdefault(reorganisation_id, (set(), set(), set()))
+    merged = heapq.merge(
+        *(query.iterator() for query in rows),
+        key=lambda row: (row[0] is not None, row[0] or datetime.date.min, row[1]),
+    )
+    for reorganisation_id, involved in itertools.groupby(merged, key=lambda row: row[1]):
+        original, resulting, every = set(), set(), set()
+        for _date, _id, slug, was, is_ in involved:
             every.add(slug)
             if was:
                 original.add(slug)
             if is_:
                 resulting.add(slug)
-    return units
+        yield reorganisation_id, (original, resulting, every)
 
 
 def unit_iri(base_url: str, slug: str) -> str:
@@ -222,10 +229,14 @@ def _graph(*, base_url: str, rows, reorganisations) -> Iterator[dict]:
         if unit.parent_id is None:
             root_iri = root_iri or unit_iri(base_url, unit.slug)
 
-    units = event_units(reorganisations)
-    for pk, title, *dated in reorganisations.values_list("pk", "title", *DATING_FIELDS):
+    found = event_units(reorganisations)
+    next_found = next(found, None)
+    events = reorganisations.values_list("pk", "title", *DATING_FIELDS)
+    for pk, title, *dated in events.iterator():
         dating = Dating(*dated)
-        original, resulting, every = units.get(pk, (set(), set(), set()))
+        original, resulting, every = set(), set(), set()
+        if next_found is not None and next_found[0] == pk:  # in the same order
+            (original, resulting, every), next_found = next_found[1], next(found, None)
         if dating.date is None:  # no day before it, and every unit it names results
             original, resulting = set(), every
         event = {
