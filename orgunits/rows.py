@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, FilteredRelation, Q
 
 from socialforvaltning.lib.sql import among
-from socialforvaltning.periods import Dated, Dating, end_dating, start_dating, valid_on_q
+from socialforvaltning.periods import Dated, Dating, valid_on_q
 
 from .models import (
     Placement,
@@ -34,6 +34,45 @@ from .models import (
 
 # Rows of the tree read and written at a time: the memory of an export.
 BATCH = 2000
+
+
+class Datings:
+    """The datings of the reorganisations, read once for a whole export (a few thousand at
+    most): a period opened or closed by a change is as certain as the change's reorganisation
+    (`Period.start_dating`), else exact on its day. One `Dating` per reorganisation and per
+    day, shared by every period they date."""
+
+    def __init__(self):
+        self.of, self.titles, self.days = {}, {}, {}
+        self._read()
+
+    def _read(self) -> None:
+        from history.models import Reorganisation  # history builds on orgunits
+
+        rows = Reorganisation.objects.order_by().values_list("pk", *_DATING, "title")
+        for pk, *dating, title in rows:
+            self.of[pk], self.titles[pk] = Dating(*dating), title
+
+    def change(self, reorganisation_id: int | None) -> Dating | None:
+        """The dating of a reorganisation (None for none); one entered since the export
+        began is read then."""
+        if reorganisation_id is None:
+            return None
+        if reorganisation_id not in self.of:
+            self._read()
+        return self.of.get(reorganisation_id)
+
+    def start(self, valid_from, reorganisation_id) -> Dating:
+        return self.change(reorganisation_id) or self.day(valid_from)
+
+    def end(self, valid_to, reorganisation_id) -> Dating | None:
+        return None if valid_to is None else self.start(valid_to, reorganisation_id)
+
+    def day(self, day) -> Dating:
+        dating = self.days.get(day)
+        if dating is None:
+            dating = self.days[day] = Dating(day)
+        return dating
 
 
 @dataclass(slots=True)
@@ -102,12 +141,12 @@ def unit_rows(date: datetime.date, batch: int | None = None) -> Iterator[UnitRow
 
 
 class _Reader:
-    """Reads the structure on a date in batches. The datings of the reorganisations (a few
-    hundred) are read once and shared by every placement they date."""
+    """Reads the structure on a date in batches, with the reorganisations' datings read once
+    (when the first row is asked for)."""
 
     def __init__(self, date: datetime.date):
         self.date = date
-        self.datings = {}
+        self.datings = None
 
     def rows(self, batch: int) -> Iterator[UnitRow]:
         named = FilteredRelation(
@@ -131,6 +170,7 @@ class _Reader:
             .order_by("tree_id", "lft", F("named__valid_from").asc(nulls_first=True), "named__id")
             .values_list(*_TREE_COLUMNS)
         )
+        self.datings = Datings()
         read = _once_each(tree.iterator(chunk_size=batch))
         while chunk := list(itertools.islice(read, batch)):
             yield from self._rows_of_batch(chunk)
@@ -182,21 +222,9 @@ class _Reader:
             end,
             opened,
             closed,
-            start_dating(start, self._dating(opening)),
-            end_dating(end, self._dating(closing)),
+            self.datings.start(start, opening),
+            self.datings.end(end, closing),
         )
-
-    def _dating(self, reorganisation_id: int | None) -> Dating | None:
-        if reorganisation_id is None:
-            return None
-        if reorganisation_id not in self.datings:  # the first batch, or entered meanwhile
-            from history.models import Reorganisation  # history builds on orgunits
-
-            self.datings = {
-                pk: Dating(*dated)
-                for pk, *dated in Reorganisation.objects.values_list("pk", *_DATING)
-            }
-        return self.datings.get(reorganisation_id)
 
     def _placements(self, unit_ids: list) -> tuple[dict, dict]:
         """The placement of each node of the units, by node id, and each unit's first and

@@ -78,7 +78,9 @@ def unit_paths_on(
         .filter(unit_id__in={unit_id for _, _, unit_id, _ in nodes})
         .values_list("unit_id", "name", "name_inferred")
     )
-    name_of = {unit_id: (name, inferred) for unit_id, name, inferred in named}
+    name_of = {}
+    for unit_id, name, inferred in named:  # the first, as `Unit.name_on` takes it
+        name_of.setdefault(unit_id, (name, inferred))
     unit_of = {pk: unit_id for pk, _, unit_id, _ in nodes}
     paths: dict[int, tuple[str, list[str], bool]] = {}
     for _pk, parent_id, unit_id, slug in nodes:  # tree order: a parent before its children

@@ -315,7 +315,9 @@ class RequestLogMiddleware:
             "query": request.META.get("QUERY_STRING", ""),
             "status": response.status_code,
         }
-        if response.streaming:  # logged once written: a stream can still fail or be dropped
+        # A stream is logged once written: it can still fail or be dropped. (A file keeps its
+        # own stream, which the server may send by sendfile.)
+        if response.streaming and not getattr(response, "file_to_stream", None):
             response.streaming_content = self._logged(response.streaming_content, fields, start)
             return response
         fields["ms"] = round((time.perf_counter() - start) * 1000, 1)

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import Case, Exists, F, Max, Min, OuterRef, Prefetch, Q, Subquery, When
+from django.db.models import F, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
@@ -75,24 +75,6 @@ class UnitNodeQuerySet(TreeQuerySet, PeriodQuerySet):
                 )
             )
             .order_by("tree_id", "lft")
-        )
-
-    def with_unit_existence(self):
-        """Each node with its unit's dates of existence, from the database rather than from
-        every placement of every unit: `unit_exists_from` and `unit_exists_until` are the
-        earliest start and latest end of the unit's placements, None where a placement's
-        start or end is open (unknown, or not yet ended) — `Unit.valid_from` and
-        `Unit.valid_to` in SQL, for exports of every unit."""
-        placements = UnitNode.objects.filter(unit=OuterRef("unit")).order_by().values("unit")
-        return self.annotate(
-            unit_exists_from=Case(
-                When(Exists(placements.filter(valid_from__isnull=True)), then=None),
-                default=Subquery(placements.annotate(first=Min("valid_from")).values("first")),
-            ),
-            unit_exists_until=Case(
-                When(Exists(placements.filter(valid_to__isnull=True)), then=None),
-                default=Subquery(placements.annotate(last=Max("valid_to")).values("last")),
-            ),
         )
 
 

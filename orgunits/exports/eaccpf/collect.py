@@ -25,7 +25,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from history.models import Change, Disputes, Reorganisation
+from history.models import Change, Disputes
 from orgunits.models import (
     Citation,
     Kind,
@@ -36,6 +36,7 @@ from orgunits.models import (
     classification_labels,
     placements_of,
 )
+from orgunits.rows import Datings
 from socialforvaltning.periods import Dating, describe_period, is_valid_on
 
 from . import maintenance
@@ -86,7 +87,7 @@ class Records:
         self.rows = list(units.values(*_UNIT_FIELDS))
         ids = {row["id"] for row in self.rows}
         chosen = units.order_by().values("pk")  # the units, as a subquery of each query below
-        datings = _Datings()
+        datings = Datings()
         nodes, child_nodes, cross_cutting = _placements_around(chosen, datings)
         changes, changes_of, within_of = _changes_around(chosen, ids, child_nodes)
         related = {n.parent_unit_id for ns in nodes.values() for n in ns if n.parent_id}
@@ -125,38 +126,6 @@ class Records:
         return (_record(row, self.batch) for row in self.rows)
 
 
-class _Datings:
-    """The datings of the reorganisations, read once: a period opened or closed by a change
-    is as certain as the change's reorganisation (see `Period.start_dating`)."""
-
-    def __init__(self):
-        self.of = {}  # by reorganisation id
-        self.titles = {}
-        rows = Reorganisation.objects.order_by().values_list(
-            "pk", "date", "certainty", "not_before", "not_after", "title"
-        )
-        for pk, *dating, title in rows:
-            self.of[pk], self.titles[pk] = Dating(*dating), title
-        self.days = {}
-
-    def start(self, valid_from, reorganisation_id) -> Dating:
-        if reorganisation_id is not None:
-            return self.of[reorganisation_id]
-        return self.day(valid_from)
-
-    def end(self, valid_to, reorganisation_id) -> Dating | None:
-        if valid_to is None:
-            return None
-        return self.start(valid_to, reorganisation_id)
-
-    def day(self, day) -> Dating:
-        """An exact day, once per day: many periods share one."""
-        dating = self.days.get(day)
-        if dating is None:
-            dating = self.days[day] = Dating(day)
-        return dating
-
-
 class _Node(NamedTuple):
     """A placement (`UnitNode`) as a row, with its datings and its parent's unit."""
 
@@ -186,7 +155,7 @@ _NODE_FIELDS = (
 )
 
 
-def _nodes(queryset, datings: _Datings, *more):
+def _nodes(queryset, datings: Datings, *more):
     """(`_Node`, *more) for each row of `queryset`, in the tree's order."""
     for *row, opened_in, closed_in in queryset.values_list(*more, *_NODE_FIELDS):
         *extra, unit_id, kind, parent_id, parent_unit_id, valid_from, valid_to, opened, closed = row
@@ -205,7 +174,7 @@ def _nodes(queryset, datings: _Datings, *more):
         yield node, *extra
 
 
-def _placements_around(chosen, datings: _Datings) -> tuple[dict, dict, dict]:
+def _placements_around(chosen, datings: Datings) -> tuple[dict, dict, dict]:
     """By unit id: its placements, the placements directly below it, and the cross-cutting
     units anchored with the head of a unit below it."""
     nodes = defaultdict(list)
@@ -288,7 +257,7 @@ class _UnitName(NamedTuple):
     end_dating: Dating | None
 
 
-def _names_of(chosen, datings: _Datings) -> dict:
+def _names_of(chosen, datings: Datings) -> dict:
     """The units' names, all kinds, by unit id."""
     names = defaultdict(list)
     rows = UnitName.objects.filter(unit__in=chosen).values_list(
@@ -339,7 +308,7 @@ class _Batch:
     citations: dict  # of the units, their names and identifiers
     history: dict
     disputes: Disputes
-    datings: _Datings
+    datings: Datings
     periods: dict = field(default_factory=dict)  # the words for a period, once a period
 
     def period(self, placement) -> str:
@@ -533,7 +502,7 @@ def _temporal_relations(pk: int, changes: list, batch: _Batch) -> list[Relation]
     for change in changes:
         if change.kind not in (Change.Kind.MERGED, Change.Kind.SPLIT):
             continue
-        bound = batch.datings.of[change.reorganisation_id]
+        bound = batch.datings.change(change.reorganisation_id)
         if change.target_id == pk:
             day_before = bound.date - datetime.timedelta(days=1) if bound.date else None
             kind, other, day = "temporal-earlier", change.unit_id, day_before
@@ -551,7 +520,7 @@ def _temporal_relations(pk: int, changes: list, batch: _Batch) -> list[Relation]
     return relations
 
 
-def _events(pk: int, changes: list, changes_within: list, datings: _Datings) -> list[Event]:
+def _events(pk: int, changes: list, changes_within: list, datings: Datings) -> list[Event]:
     """The chronology: each reorganisation that changed the unit, once a kind, then those that
     changed only units below it."""
     events, seen = [], set()
@@ -561,7 +530,7 @@ def _events(pk: int, changes: list, changes_within: list, datings: _Datings) -> 
             continue
         seen.add((reorganisation, change.kind))
         events.append(
-            Event(change.kind, datings.of[reorganisation], datings.titles[reorganisation])
+            Event(change.kind, datings.change(reorganisation), datings.titles[reorganisation])
         )
     own = {c.reorganisation_id for c in changes if c.unit_id == pk}
     for change in changes_within:
@@ -569,7 +538,9 @@ def _events(pk: int, changes: list, changes_within: list, datings: _Datings) -> 
         if reorganisation in own or (reorganisation, "within") in seen:
             continue
         seen.add((reorganisation, "within"))
-        events.append(Event("within", datings.of[reorganisation], datings.titles[reorganisation]))
+        events.append(
+            Event("within", datings.change(reorganisation), datings.titles[reorganisation])
+        )
     # By date, then title: the same order in a registry rebuilt from these records.
     events.sort(key=lambda e: (e.bound.sort_key, e.title))
     return events
