@@ -5,6 +5,7 @@ from .models import Category, Task
 from .search import ranking
 
 MAX_QUERY_LENGTH = 200
+MAX_PAGE = 100_000  # far past any page, and an offset every database takes
 
 
 class LookupForm(forms.Form):
@@ -27,6 +28,18 @@ class LookupForm(forms.Form):
         required=False,
         choices=[("", _("All categories")), *Category.choices],
         error_messages={"invalid_choice": _("“%(value)s” is not a category of tasks.")},
+    )
+
+    page = forms.IntegerField(
+        label=_("Page"),
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE,
+        error_messages={
+            "invalid": _("The page is a whole number, 1 or more."),
+            "min_value": _("The page is a whole number, 1 or more."),
+            "max_value": _("The page is at most %(limit_value)s."),
+        },
     )
 
     def error_message(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
 from django.utils.translation import gettext as _
 
@@ -94,7 +95,8 @@ def unit_paths_on(
 class Lookup:
     answers: list[Answer]  # the tasks someone held on the date (at most `limit` of them)
     unheld: list[Task]  # matching tasks no one held then (at most `limit` less the answers)
-    matched: int  # all matching tasks
+    matched: int  # all matching tasks, or with `more` those examined
+    more: bool = False  # more tasks match than were examined: they are a part, in order
 
 
 def answers_on(
@@ -104,16 +106,23 @@ def answers_on(
     ranks: Sequence[Q] = (),
     limit: int | None = None,
     offset: int = 0,
+    examined: int | None = None,
 ) -> Lookup:
     """Who held each of `tasks` on `date`: the tasks someone held first, each group with
     the tasks matching the first of `ranks` first, then those matching the second, and so
     on, then by name. With a `limit`, only that many tasks are read whole (`_in_order`),
-    so the work is bounded however many tasks match: at most nine queries whatever the
-    number (seven without a limit, and one for the content type of the citations the first
-    time)."""
-    task_list, matched = _in_order(tasks, date, ranks, offset, limit)
+    at most nine queries whatever the number (seven without a limit, and one for the
+    content type of the citations the first time). Ordering the tasks a search finds
+    asks of each whether it was held: with `examined`, a search finding more than that
+    many orders only the first `examined` + 1 it finds (`more`), so that its work is
+    bounded however many match."""
+    if ranks and examined is not None:
+        task_list, matched = _first_found_in_order(tasks, date, ranks, examined, offset, limit)
+    else:
+        task_list, matched = _in_order(tasks, date, ranks, offset, limit)
+    more = examined is not None and matched > examined
     if not task_list:
-        return Lookup([], [], tasks.count() if offset else 0)
+        return Lookup([], [], matched, more)
     # The ids themselves, not a subquery: PostgreSQL cannot estimate how many tasks a search
     # matches, and a wrong guess joins every responsibility once per task.
     responsibilities = list(
@@ -140,7 +149,7 @@ def answers_on(
                     answer.owner = holder
                 else:
                     answer.others.append(holder)
-    return Lookup(held, unheld, matched)
+    return Lookup(held, unheld, matched, more)
 
 
 def _in_order(tasks, date, ranks, offset: int, limit: int | None) -> tuple[list[Task], int]:
@@ -150,14 +159,13 @@ def _in_order(tasks, date, ranks, offset: int, limit: int | None) -> tuple[list[
     unranked (every task, or a category), by name with the held ones first, which the
     database walks in order (`_held_first`) rather than asking of every task whether it
     was held."""
-    held_on_date = Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
+    held_on_date = _held_on(date)
     if limit is not None and not ranks:
         return _held_first(tasks, held_on_date, offset, limit)
     ordered = tasks.annotate(held_on_date=held_on_date)
     order = [F("held_on_date").desc()]
     if ranks:
-        whens = [When(q, then=Value(i)) for i, q in enumerate(ranks)]
-        ordered = ordered.annotate(rank=Case(*whens, default=Value(len(ranks))))
+        ordered = ordered.annotate(rank=_rank(ranks))
         order.append(F("rank").asc())
     ordered = ordered.order_by(*order, "name", "pk")
     if limit is None:
@@ -165,8 +173,44 @@ def _in_order(tasks, date, ranks, offset: int, limit: int | None) -> tuple[list[
         return task_list, len(task_list)
     counted = ordered.annotate(matched=Window(Count("pk"))).values_list("pk", "matched")
     page = list(counted[offset : offset + limit])
+    if not page:  # past the end, or none found
+        return [], tasks.count() if offset else 0
     by_id = Task.objects.in_bulk([pk for pk, _ in page])
-    return [by_id[pk] for pk, _ in page], page[0][1] if page else 0
+    return [by_id[pk] for pk, _ in page], page[0][1]
+
+
+def _held_on(date):
+    return Exists(Responsibility.objects.valid_on(date).filter(task=OuterRef("pk")))
+
+
+def _rank(ranks: Sequence[Q]) -> Case:
+    """The index of the first of `ranks` a task matches (their number if none)."""
+    return Case(*(When(q, then=Value(i)) for i, q in enumerate(ranks)), default=len(ranks))
+
+
+def _first_found_in_order(tasks, date, ranks, examined: int, offset: int, limit: int | None):
+    """The first `examined` + 1 of `tasks` the database finds, in the lookup's order from
+    `offset` (at most `limit`), and how many they are: one query, which reads each task
+    once, as it finds it (ordering the found rows outside, rather than joining them back
+    to the tasks, halves its time at 100,000 units)."""
+    found = (
+        tasks.order_by()
+        .annotate(held=_held_on(date), rank=_rank(ranks))
+        .values("id", "held", "rank", "name")[: examined + 1]
+    )
+    sql, params = found.query.sql_with_params()
+    window = "" if limit is None else " LIMIT %s OFFSET %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, COUNT(*) OVER () FROM ({sql}) found"  # noqa: S608 (Django's own SQL)
+            f" ORDER BY held DESC, rank, name, id{window}",
+            [*params, *([limit, offset] if limit is not None else [])],
+        )
+        page = cursor.fetchall()
+    if not page:  # past the end, or none found
+        return [], found.count() if offset else 0
+    by_id = Task.objects.in_bulk([pk for pk, _ in page])
+    return [by_id[pk] for pk, _ in page], page[0][1]
 
 
 def _held_first(tasks, held_on_date, offset: int, limit: int) -> tuple[list[Task], int]:

@@ -1,7 +1,16 @@
-"""/tasks/ — the search form, browsing by category, the JSON, and bad input."""
+"""/tasks/ — the search form, browsing by category, its pages, the JSON, and bad input."""
+
+import datetime
+import re
 
 import pytest
 from django.urls import reverse
+
+from responsibilities.lookup import answers_on
+from responsibilities.models import Task
+from responsibilities.search import ranking
+from responsibilities.views import EXAMINED, SHOWN
+from tests.conftest import LARGE_ON
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +101,20 @@ def test_the_json_of_a_query_without_a_match_is_an_empty_list(client, url):
         {"q": "tilsyn", "date": "2010-02-30"},
         {"q": "x" * 201},
         {"category": "ukendt"},
+        {"q": "tilsyn", "page": "to"},
+        {"q": "tilsyn", "page": "0"},
+        {"q": "tilsyn", "page": "1" + "0" * 30},
     ],
-    ids=["impossible-date", "malformed-date", "impossible-date-with-query", "long", "category"],
+    ids=[
+        "impossible-date",
+        "malformed-date",
+        "impossible-date-with-query",
+        "long",
+        "category",
+        "page-in-words",
+        "page-zero",
+        "page-past-any-offset",
+    ],
 )
 @pytest.mark.parametrize("as_json", [False, True], ids=["html", "json"])
 def test_bad_input_is_a_400_that_says_what_is_wrong(english, url, params, as_json):
@@ -125,3 +146,74 @@ def test_json_without_a_query_or_category_is_a_400(client, url):
 
 def test_only_get_is_allowed(client, url):
     assert client.post(url, {"q": "LUS"}).status_code == 405
+
+
+def _slugs(html: str) -> list[str]:
+    """The tasks a lookup page shows, held and not held, in its order."""
+    held = re.findall(r'<article class="answer">\s*<h3><a href="/tasks/([^/]+)/"', html)
+    unheld = html.partition('<section class="unheld">')[2].partition("</section>")[0]
+    return held + re.findall(r'<li><a href="/tasks/([^/]+)/"', unheld)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"category": "oekonomi", "date": "2008-01-01"},
+        {"q": "syntetisk", "date": LARGE_ON.isoformat()},
+    ],
+    ids=["category-some-not-held", "large-search"],
+)
+def test_the_tasks_found_come_a_page_at_a_time_in_order_each_once(english, url, params):
+    tasks = (
+        Task.objects.filter(category=params["category"])
+        if "category" in params
+        else (Task.objects.search(params["q"]))
+    )
+    ranks = ranking(params["q"]) if "q" in params else []
+    date = datetime.date.fromisoformat(params["date"])
+    whole = answers_on(tasks, date, ranks=ranks, examined=EXAMINED)
+    expected = [a.task.slug for a in whole.answers] + [t.slug for t in whole.unheld]
+    pages = -(-len(expected) // SHOWN)
+    assert pages >= 2
+    seen = []
+    for number in range(1, min(pages, 3) + 1):
+        html = english.get(url, {**params, "page": number}).content.decode()
+        shown = _slugs(html)
+        first, last = (number - 1) * SHOWN + 1, min(number * SHOWN, len(expected))
+        assert f"Tasks {first}–{last} of {len(expected)}" in html or (
+            f"More than {EXAMINED} tasks match" in html and f"shows {first}–{last} of them" in html
+        )
+        assert f"Page {number} of {pages}" in html
+        assert ('rel="prev"' in html) == (number > 1)
+        assert 'rel="next"' in html
+        seen += shown
+    assert seen == expected[: len(seen)]
+    assert len(set(seen)) == len(seen) == min(pages, 3) * SHOWN
+
+
+def test_a_page_past_the_tasks_found_is_a_404_that_says_how_many_pages_there_are(english, url):
+    response = english.get(url, {"q": "tilsyn", "date": "2010-06-01", "page": 40})
+    assert response.status_code == 404
+    assert "There is no page 40: the tasks found fill 1 page." in response.content.decode()
+
+
+def test_a_search_finding_more_tasks_than_it_examines_says_so_and_pages_through_those(english, url):
+    # "syntetisk" is in every one of the 3,000 synthetic tasks' synonyms.
+    assert Task.objects.search("syntetisk").count() > EXAMINED + 1
+    params = {"q": "syntetisk", "date": LARGE_ON.isoformat()}
+    html = english.get(url, params).content.decode()
+    assert f"More than {EXAMINED} tasks match" in html
+    assert "Add words to narrow the search." in html
+    pages = -(-(EXAMINED + 1) // SHOWN)
+    assert f"Page 1 of {pages}" in html
+    last = english.get(url, {**params, "page": pages}).content.decode()
+    assert len(_slugs(last)) == (EXAMINED + 1) - (pages - 1) * SHOWN
+    assert english.get(url, {**params, "page": pages + 1}).status_code == 404
+
+
+def test_a_category_however_large_counts_all_its_tasks(english, url):
+    # Browsing a category walks the tasks by name: nothing to examine first.
+    count = Task.objects.filter(category="oekonomi").count()
+    assert count > EXAMINED / 2
+    html = english.get(url, {"category": "oekonomi", "date": LARGE_ON.isoformat()})
+    assert f"Tasks 1–{SHOWN} of {count}, those held on the date first" in html.content.decode()
