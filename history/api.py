@@ -146,7 +146,7 @@ def reorganisations(
     rows = _as_recorded(
         found.order_by(F("date").asc(nulls_first=True), "id")[start : start + page_size]
     )
-    counts = _change_counts(when, [r.pk for r in rows])
+    counts = _change_counts(when, rows)
     return {
         **links,
         "as_of": as_of_out(when),
@@ -160,9 +160,13 @@ def _changes_of(when, ids):
     return latest_versions(Change, when.recorded).filter(reorganisation_id__in=ids)
 
 
-def _change_counts(when, ids) -> dict:
-    counts = _changes_of(when, ids).order_by().values("reorganisation_id")
-    return dict(counts.annotate(n=Count("id")).values_list("reorganisation_id", "n"))
+def _change_counts(when, reorganisations) -> dict:
+    """How many changes each of `reorganisations` has: as stored, or as recorded then."""
+    if when.recorded is None:
+        return {r.pk: r.change_count for r in reorganisations}
+    counts = _changes_of(when, [r.pk for r in reorganisations]).order_by()
+    counts = counts.values("reorganisation_id").annotate(n=Count("id"))
+    return dict(counts.values_list("reorganisation_id", "n"))
 
 
 @read(
@@ -187,7 +191,7 @@ def reorganisation(
     if found is None:
         raise Http404(_("The registry has no reorganisation number %(pk)s.") % {"pk": pk})
     changes = _changes_of(when, [found.pk]).order_by("id")
-    links = page_links(request, page, page_size, changes.count())
+    links = page_links(request, page, page_size, _change_counts(when, [found]).get(found.pk, 0))
     start = (page - 1) * page_size
     return {
         **_reorganisation_out(request, found, links["count"]),

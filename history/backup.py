@@ -287,8 +287,9 @@ def restore(path: Path, *, force: bool, bin_dir: str | None = None) -> list[str]
                 ) as error:
                     message = str(error).replace(str(fixture), str(path))
                     raise CommandError(_not_a_backup(path, message)) from error
+    recounted = _recount_changes()
     start_new_epoch()
-    return _check_tree()
+    return _check_tree() + recounted
 
 
 def _not_a_backup(path: Path, error) -> str:
@@ -322,6 +323,23 @@ def _unpacked_portable(path: Path, folder: Path) -> Path:
     if len(set(keys)) < len(keys):
         raise CommandError(_not_a_backup(path, _("it holds a record twice")))
     return fixture
+
+
+def _recount_changes() -> list[str]:
+    """A backup from before reorganisations stored their number of changes (or one edited
+    by hand) is counted again: the number is derived from the changes it holds."""
+    from history.models import Reorganisation
+
+    with transaction.atomic():
+        miscounted = list(Reorganisation.objects.miscounted())
+        for reorganisation in miscounted:
+            reorganisation.count_changes()
+    if not miscounted:
+        return []
+    return [
+        _("The number of changes of %(n)s reorganisations was counted again.")
+        % {"n": len(miscounted)}
+    ]
 
 
 def _check_tree() -> list[str]:

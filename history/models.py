@@ -12,6 +12,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, Prefetch, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -25,6 +26,13 @@ class ReorganisationQuerySet(models.QuerySet):
     def in_force(self):
         """The reorganisations that shape the structure (not planned, not withdrawn)."""
         return self.filter(status=Reorganisation.Status.IN_FORCE)
+
+    def miscounted(self):
+        """Those whose stored `change_count` is not the number of their changes."""
+        counted = Change.objects.filter(reorganisation=models.OuterRef("pk")).order_by()
+        counted = counted.values("reorganisation").annotate(n=Count("pk")).values("n")
+        actual = Coalesce(models.Subquery(counted), 0)
+        return self.annotate(actual=actual).exclude(change_count=models.F("actual"))
 
     def on_record(self):
         """What staff see in the list of changes: in force, and withdrawn (struck through)."""
@@ -98,7 +106,11 @@ class Reorganisation(models.Model):
     withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True)
 
     citations = GenericRelation(Citation)
-    history = HistoricalRecords()
+    # How many changes it has: stored, because a list of reorganisations would otherwise
+    # count every change of each (the generator founds 100,000 units in one). Written only
+    # by `count_changes`, after the changes; derived, so not a fact of its history.
+    change_count = models.PositiveIntegerField(_("changes"), default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["change_count"])
 
     objects = ReorganisationQuerySet.as_manager()
 
@@ -143,6 +155,11 @@ class Reorganisation(models.Model):
     @property
     def planned(self) -> bool:
         return self.status == self.Status.PLANNED
+
+    def count_changes(self) -> None:
+        """Store how many changes it has, once they are written (`history.services`)."""
+        self.change_count = self.changes.count()
+        Reorganisation.objects.filter(pk=self.pk).update(change_count=self.change_count)
 
     def clean(self):
         super().clean()
@@ -469,11 +486,6 @@ class ChangesOn:
         if not self.reorganisations:
             return
         ids = [r.pk for r in self.reorganisations]
-        counts = dict(
-            Change.objects.filter(reorganisation__in=ids)
-            .values_list("reorganisation")
-            .annotate(n=Count("id"))
-        )
         names = ("unit__names", "target__names", "previous_parent__names")
         listed = Change.objects.select_related("unit", "target", "previous_parent")
         prefetch_related_objects(
@@ -481,7 +493,6 @@ class ChangesOn:
             Prefetch("changes", listed.prefetch_related(*names)[: self.LISTED], "listed"),
         )
         for reorganisation in self.reorganisations:
-            reorganisation.change_count = counts.get(reorganisation.pk, 0)
             reorganisation.unlisted = reorganisation.change_count - self.LISTED
         unit_ids = list(unit_ids)
         touching = Change.objects.filter(reorganisation__in=ids).filter(

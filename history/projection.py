@@ -354,11 +354,20 @@ def replay_differences(since: datetime.date | None = None, scope: Scope = EVERYT
 
 
 def projection_problems() -> list[str]:
-    """For `check_registry`: the stored structure must be what its reorganisations make."""
+    """For `check_registry`: the stored structure must be what its reorganisations make,
+    and each reorganisation's stored number of changes what it has."""
+    problems = [
+        _(
+            "The reorganisation “%(title)s” is stored with %(stored)s changes but has "
+            "%(actual)s; `manage.py replay_structure` counts them again."
+        )
+        % {"title": r.title, "stored": r.change_count, "actual": r.actual}
+        for r in Reorganisation.objects.miscounted()
+    ]
     lines = replay_differences()
     if not lines:
-        return []
-    return [
+        return problems
+    return problems + [
         _(
             "The stored structure differs from a replay of its reorganisations in %(count)s "
             "rows (first: %(first)s); `manage.py replay_structure` writes the replay."

@@ -100,6 +100,7 @@ def apply_reorganisation(
         writer.save(reorganisation)
         writer.cite(reorganisation, cite)
         writer.apply(changes)
+        reorganisation.count_changes()
         run.replay(later)
         if status == Reorganisation.Status.PLANNED:
             # Checked and recorded as it would apply; then out of the structure again.
@@ -123,6 +124,8 @@ def replay_structure(
     with _writing(reason=reason, user=user) as run:
         replayed = run.replay_from(since, scope)
         _refuse_stranded_responsibilities(since, run.history.placed_units())
+        for reorganisation in Reorganisation.objects.miscounted():  # derived, like the rest
+            reorganisation.count_changes()
     return replayed
 
 
@@ -219,6 +222,7 @@ def revise_reorganisation(
             later = sorted([*later, current], key=lambda r: (r.date or datetime.date.min, r.pk))
         run.writer(current).save(current)  # the revision is an entry in its history
         run.replay(later, revised=(current.pk, list(changes)))
+        current.count_changes()
         if not current.in_force:
             # Taken out again: what its new changes wrote, units they created included.
             run.replay_from(since, correction_scope(current, since))

@@ -1,7 +1,7 @@
 import datetime
 
 from django.core.exceptions import BadRequest
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -42,7 +42,6 @@ def timeline(request):
         Reorganisation.objects.on_record()
         .chronological()
         .select_related("withdrawn_by")
-        .annotate(change_count=Count("changes"))
         .prefetch_related(first_changes, "citations__document")
     )
     dated = [r.date for r in reorganisations if r.date]
