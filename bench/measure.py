@@ -66,13 +66,16 @@ def pages(
         Page("unit page", f"/units/{unit_slug}/", dated, "bounded"),
         Page("unit list", "/units/", dated, "bounded"),
         Page("task lookup", "/tasks/", {"q": task_query, "date": date}, "bounded"),
-        # A word that matches more tasks the larger the registry: the page shows the first
-        # hundred, so it is bounded as the others are.
+        # A word that matches more tasks the larger the registry (an eighteenth of them at
+        # 100,000 units): the page orders at most the first 501 found and shows 25 (the lookup's
+        # EXAMINED and SHOWN), so it is bounded as the others are.
         Page("task lookup (broad)", "/tasks/", {"q": broad_query, "date": date}, "bounded"),
         Page("API structure", "/api/v1/structure", dated, "bounded"),  # paged: 100 a page
         Page("API unit", f"/api/v1/units/{unit_slug}", dated, "bounded"),
         Page("API tasks", "/api/v1/tasks", {"q": task_query, "date": date}, "bounded"),
-        Page("API reorganisations", "/api/v1/reorganisations", {}, "bounded"),
+        # A page of ten, as many as the seed holds: each size lists as many rows (at the
+        # default 100 a page the generated sizes list ten times the seed's rows).
+        Page("API reorganisations", "/api/v1/reorganisations", {"page_size": "10"}, "bounded"),
         Page("API changes", "/api/v1/changes", {}, "bounded"),
         Page("comparison", "/compare/", {"from": compare_from, "to": date}, "linear"),
         Page("timeline", "/changes/", {}, "linear"),

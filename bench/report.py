@@ -12,6 +12,7 @@ BOUNDED_FACTOR = 2  # time at the largest size at most this many times the seed'
 LINEAR_SLACK = 1.5  # per-unit cost at the largest size at most this many times the smaller's
 NOT_MODIFIED_FACTOR = 10  # a 304 at least this many times faster than a render
 FLOOR_FACTOR = 3  # an export's time at most this many times its floor's
+ZIP_FLOOR_FACTOR = 2  # the EAC-CPF zip's build at most this many times its floor's
 FLOOR_SIZES = ("10000", "100000")  # the sizes the floor target is judged at
 FIRST_BYTE_MS = 1000  # an export's first byte within a second
 # Memory flat as the export grows: the peak at the largest size at most this many times the
@@ -145,6 +146,7 @@ def targets(results: dict[str, dict]) -> list[str]:
         floor_target(results, sizes, names),
         first_byte_target(results, sizes, names),
         flat_memory_target(results, sizes, names),
+        zip_floor_target(results, sizes),
     ]
     return [line for line in lines if line is not None]
 
@@ -294,6 +296,27 @@ def floor_target(results: dict, sizes: list, names: list) -> str | None:
         f"- {' and '.join(floored)} within {FLOOR_FACTOR}× of their floor at "
         f"{' and '.join(size_label(s) for s in judged)} units: {verdict(missed)} "
         f"({'; '.join(rows)})"
+    )
+
+
+def zip_floor_target(results: dict, sizes: list) -> str | None:
+    """The EAC-CPF zip as the worker builds it within ZIP_FLOOR_FACTOR times its floor (run
+    with --zip-floor), at each generated size timed so."""
+    timed = [s for s in sizes if results[s].get("zip_floor")]
+    if not timed:
+        return None
+    rows, missed = [], False
+    for size in timed:
+        z = results[size]["zip_floor"]
+        missed |= z["ratio"] > ZIP_FLOOR_FACTOR
+        rows.append(
+            f"{size_label(size)} units: {z['build']['median']:.1f} s against "
+            f"{z['floor']['median']:.1f} s, {z['ratio']:.2f}× (n={z['build']['n']}, "
+            f"{z['bytes_build'] / 1e6:.0f} MB, peak {z['max_rss_mib']:,} MiB)"
+        )
+    return (
+        f"- The EAC-CPF zip within {ZIP_FLOOR_FACTOR}× of its floor (bench/zip_floor.py): "
+        f"{verdict(missed)} ({'; '.join(rows)})"
     )
 
 

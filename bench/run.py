@@ -68,9 +68,27 @@ def run_size(db: str, size: str, args) -> dict:
             stdout=subprocess.PIPE,
             text=True,
         ).stdout
-        return {**json.loads(output), **made}
+        result = {**json.loads(output), **made}
+        if args.zip_floor and size != "seed":
+            print(f"{db}, {size}: the EAC-CPF zip against its floor", flush=True)
+            result["zip_floor"] = zip_floor(args.zip_floor, prepared)
+        return result
     finally:
         prepared.drop()
+
+
+def zip_floor(runs: int, prepared) -> dict:
+    """bench/zip_floor.py on the registry: the worker's build of the zip against its floor,
+    in a process of its own (it writes into temporary files only: any registry will do)."""
+    output = subprocess.run(
+        [PYTHON, str(BENCH / "zip_floor.py"), "--runs", str(runs)],
+        cwd=PROJECT,
+        env={**settings_env(prepared.url, prepared.files), "PYTHONPATH": str(PROJECT)},
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    return json.loads(output)
 
 
 def machine() -> dict:
@@ -164,6 +182,14 @@ def arguments():
         metavar="SIZE=URL",
         help="time an existing registry as the given size, as it is: not migrated, written "
         "or dropped (the EAC-CPF zip, whose build writes, is not timed on it); repeatable",
+    )
+    parser.add_argument(
+        "--zip-floor",
+        type=int,
+        default=0,
+        metavar="RUNS",
+        help="at each generated size, time the EAC-CPF zip as the worker builds it against "
+        "its floor (bench/zip_floor.py), RUNS pairs; some 6 minutes a pair at 100,000 units",
     )
     parser.add_argument("--profile", help="comma-separated page names to profile")
     parser.add_argument("--profile-dir", type=Path, default=BENCH / "profiles")
