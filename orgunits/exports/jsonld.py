@@ -391,11 +391,12 @@ def chunks(document: dict, size: int | None = None) -> Iterator[str]:
 def _item(item) -> Iterator[str]:
     """An item of the graph as json.dumps writes it two levels deep: whole, or, where it
     is a dict with `Streamed` arrays, key by key and their values one by one."""
-    if not (isinstance(item, dict) and any(isinstance(v, Streamed) for v in item.values())):
+    # Looked for without a Python loop: most items, the units, have none.
+    if not (isinstance(item, dict) and Streamed in map(type, item.values())):
         yield _indented(item, 2)
         return
     for n, (key, value) in enumerate(item.items()):
-        yield ("," if n else "{") + "\n   " + json.dumps(key, **_WRITTEN) + ": "
+        yield ("," if n else "{") + "\n   " + _ENCODER.encode(key) + ": "
         if not isinstance(value, Streamed):
             yield _indented(value, 3)
             continue
@@ -409,8 +410,11 @@ def _item(item) -> Iterator[str]:
 
 def _indented(value, depth: int) -> str:
     """`value` as json.dumps writes it `depth` levels deep in the document."""
-    return json.dumps(value, **_WRITTEN).replace("\n", "\n" + " " * depth)
+    return _ENCODER.encode(value).replace("\n", "\n" + " " * depth)
 
 
 PIECE = 64 * 1024  # characters a streamed response is written in at a time
 _WRITTEN = {"ensure_ascii": False, "indent": 1}
+# The encoder json.dumps(…, **_WRITTEN) makes for each call, made once: an event writes
+# thousands of values.
+_ENCODER = json.JSONEncoder(**_WRITTEN)
