@@ -4,14 +4,16 @@ The @context is inline: the machines that read the export may be offline.
 """
 
 import datetime
-import heapq
 import itertools
 import json
 from collections.abc import Iterator
 
-from django.db.models import Count, F, Q
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Collate
 from django.http import HttpResponse
 
+import orgunits.rows
 from orgunits.models import Reading, UnitNode, placement_of_each, placements_of_units
 from orgunits.rows import UnitRow, row_of_node, walk
 from socialforvaltning.asof import AsOf
@@ -100,53 +102,108 @@ def _placed_around(nodes: str, date: str) -> tuple[Count, Count]:
     return Count(nodes, filter=before), Count(nodes, filter=on)
 
 
-def event_units(reorganisations) -> Iterator[tuple[int, tuple[set, set, set]]]:
-    """Each event's original and resulting organisations, and every unit it involves (see
-    above), as slugs, by reorganisation id in the order of `reorganisations`
-    (`chronological()`): the units its changes involve and those a merger or split carried
-    into its result, with whether each existed the day before and on the day, counted in SQL
-    (four queries, read side by side in that order: one event's units held at a time)."""
+def event_units(reorganisations) -> tuple[QuerySet, QuerySet]:
+    """Each event's original and resulting organisations (see above), as two queries of
+    (date, reorganisation id, slug) rows, each unit once an event, in the events' order
+    (`chronological()`) and by slug within an event, so that they are written as they are
+    read (`_graph`): the units its changes involve and those a merger or split carried into
+    its result, with whether each existed the day before and on the day, counted in SQL. An
+    event without a date has no day before it: every unit it names is a result."""
     from history.models import Change
 
     changes = Change.objects.filter(reorganisation__in=reorganisations.values("pk"))
-    rows = []
-    for field in ("unit", "target", "previous_parent"):
-        before, on = _placed_around(f"{field}__nodes", "reorganisation__date")
-        rows.append(
-            changes.filter(**{f"{field}__isnull": False})
-            .values("pk", "reorganisation_id", f"{field}__slug")
-            .annotate(was=before, is_=on)
-            .order_by(F("reorganisation__date").asc(nulls_first=True), "reorganisation_id")
-            .values_list(
-                "reorganisation__date", "reorganisation_id", f"{field}__slug", "was", "is_"
-            )
-        )
+    named = [
+        (changes.filter(**{f"{field}__isnull": False}), field, "reorganisation")
+        for field in ("unit", "target", "previous_parent")
+    ]
     # A sub-unit a merger or split carries gets a node under the result, opened by it.
     joins = changes.filter(kind__in=[Change.Kind.MERGED, Change.Kind.SPLIT])
-    before, on = _placed_around("unit__nodes", "opened_by__reorganisation__date")
-    event = "opened_by__reorganisation"
-    rows.append(
+    carried = (
         UnitNode.objects.filter(opened_by__in=joins.values("pk"))
         .filter(parent__unit_id=F("opened_by__target_id"))
         .exclude(unit_id=F("opened_by__target_id"))
-        .values("pk", f"{event}_id", "unit__slug")
-        .annotate(was=before, is_=on)
-        .order_by(F(f"{event}__date").asc(nulls_first=True), f"{event}_id")
-        .values_list(f"{event}__date", f"{event}_id", "unit__slug", "was", "is_")
     )
-    merged = heapq.merge(
-        *(query.iterator() for query in rows),
-        key=lambda row: (row[0] is not None, row[0] or datetime.date.min, row[1]),
+    named.append((carried, "unit", "opened_by__reorganisation"))
+    originals, results = (
+        [_named(rows, unit, event, resulting=side) for rows, unit, event in named]
+        for side in (False, True)
     )
-    for reorganisation_id, involved in itertools.groupby(merged, key=lambda row: row[1]):
-        original, resulting, every = set(), set(), set()
-        for _date, _id, slug, was, is_ in involved:
-            every.add(slug)
-            if was:
-                original.add(slug)
-            if is_:
-                resulting.add(slug)
-        yield reorganisation_id, (original, resulting, every)
+    # One query a side, so that each is read once: UNION (not UNION ALL) names a unit once
+    # an event, and a UNION is ordered by the names of its first query's columns.
+    by_event = (F("event_date").asc(nulls_first=True), "event", "unit_slug")
+    return (
+        originals[0].union(*originals[1:]).order_by(*by_event),
+        results[0].union(*results[1:]).order_by(*by_event),
+    )
+
+
+def _named(rows, unit: str, event: str, *, resulting: bool) -> QuerySet:
+    """The (date, reorganisation id, slug) of the `unit` of each of `rows` on one side of
+    its `event`: a result if it exists on the day (or the event has no date), an original if
+    it existed the day before."""
+    before, on = _placed_around(f"{unit}__nodes", f"{event}__date")
+    dated = Q(**{f"{event}__date__isnull": False})
+    kept = (~dated | Q(held_on__gt=0)) if resulting else (dated & Q(held_before__gt=0))
+    return (
+        rows.values("pk")
+        .alias(held_before=before, held_on=on)
+        .filter(kept)
+        .order_by()
+        .annotate(
+            event_date=F(f"{event}__date"),
+            event=F(f"{event}_id"),
+            unit_slug=_in_code_point_order(f"{unit}__slug"),
+        )
+        .values_list("event_date", "event", "unit_slug")
+    )
+
+
+def _in_code_point_order(field: str):
+    """A text column that sorts as Python sorts strings, by code point, as the export has
+    always ordered slugs: PostgreSQL's collation may follow a locale, and a Danish one puts
+    "aa" (read "å") after "ab"; SQLite compares the bytes of UTF-8, code point order already."""
+    if connection.vendor == "postgresql":
+        return Collate(F(field), "C")
+    return F(field)
+
+
+class Streamed:
+    """An array written as it is read (`chunks`), not held: `values`, any iterable, read once
+    when the array is written. json.dumps cannot write it."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def __iter__(self):
+        return iter(self.values)
+
+
+class _Named:
+    """The units each event names on one side, read off one of `event_units`' queries in the
+    events' order: `of` an event is its units, given lazily, or None where it names none. An
+    event's units are read when it is written, before the next event asks for its own; rows
+    left unread, or of an event not asked for, are passed over."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._head = next(self._rows, None)
+
+    def of(self, date: datetime.date | None, pk: int) -> Iterator[str] | None:
+        while self._head is not None and _chronological(*self._head[:2]) < _chronological(date, pk):
+            self._head = next(self._rows, None)
+        if self._head is None or self._head[1] != pk:
+            return None
+        return self._slugs(pk)
+
+    def _slugs(self, pk: int) -> Iterator[str]:
+        while self._head is not None and self._head[1] == pk:
+            yield self._head[2]
+            self._head = next(self._rows, None)
+
+
+def _chronological(date: datetime.date | None, pk: int) -> tuple:
+    """The order of `chronological()`: undated first, then by date, then by id."""
+    return (date is not None, date or datetime.date.min, pk)
 
 
 def unit_iri(base_url: str, slug: str) -> str:
@@ -229,16 +286,14 @@ def _graph(*, base_url: str, rows, reorganisations) -> Iterator[dict]:
         if unit.parent_id is None:
             root_iri = root_iri or unit_iri(base_url, unit.slug)
 
-    found = event_units(reorganisations)
-    next_found = next(found, None)
+    # The events' units are read a batch at a time, as the tree is.
+    originals, results = (
+        _Named(query.iterator(chunk_size=orgunits.rows.BATCH))
+        for query in event_units(reorganisations)
+    )
     events = reorganisations.values_list("pk", "title", *DATING_FIELDS)
     for pk, title, *dated in events.iterator():
         dating = Dating(*dated)
-        original, resulting, every = set(), set(), set()
-        if next_found is not None and next_found[0] == pk:  # in the same order
-            (original, resulting, every), next_found = next_found[1], next(found, None)
-        if dating.date is None:  # no day before it, and every unit it names results
-            original, resulting = set(), every
         event = {
             "@id": f"{base_url}/changes/{pk}/",
             "@type": "org:ChangeEvent",
@@ -247,10 +302,14 @@ def _graph(*, base_url: str, rows, reorganisations) -> Iterator[dict]:
         }
         if pk in disputes.reorganisations:
             event["sof:sourcesDisagree"] = True
-        if original:
-            event["org:originalOrganization"] = [unit_iri(base_url, s) for s in sorted(original)]
-        if resulting:
-            event["org:resultingOrganization"] = [unit_iri(base_url, s) for s in sorted(resulting)]
+        # Lazily: the founding reorganisation of a large registry names nearly every unit.
+        for prop, named in (
+            ("org:originalOrganization", originals),
+            ("org:resultingOrganization", results),
+        ):
+            slugs = named.of(dating.date, pk)
+            if slugs is not None:
+                event[prop] = Streamed(unit_iri(base_url, slug) for slug in slugs)
         yield event
 
 
@@ -308,24 +367,54 @@ def response(document: dict) -> HttpResponse:
 def chunks(document: dict, size: int | None = None) -> Iterator[str]:
     """`document` as `response` writes it, in pieces of about `size` characters (`PIECE`),
     its "@graph" (the last key; any iterable) written item by item as it is read, never
-    whole; the head goes first, before the graph is read. The bytes are those of
-    `json.dumps(…, indent=1)` of the same document: an item's lines are indented two levels
-    deeper (JSON strings hold no raw line breaks)."""
+    whole, and an item's `Streamed` arrays value by value; the head goes first, before the
+    graph is read. The bytes are those of `json.dumps(…, indent=1)` of the same document,
+    arrays whole: an item's lines are indented two levels deeper (JSON strings hold no raw
+    line breaks)."""
     size = size or PIECE
     head = json.dumps({k: v for k, v in document.items() if k != "@graph"}, **_WRITTEN)
     yield head[: -len("\n}")] + ',\n "@graph": ['
     pending, length, items = [], 0, 0
     for item in document["@graph"]:
-        text = json.dumps(item, **_WRITTEN).replace("\n", "\n  ")
-        pending += [",\n  " if items else "\n  ", text]
-        length += len(text)
+        pending.append(",\n  " if items else "\n  ")
         items += 1
-        if length >= size:
-            yield "".join(pending)
-            pending, length = [], 0
+        for text in _item(item):
+            pending.append(text)
+            length += len(text)
+            if length >= size:
+                yield "".join(pending)
+                pending, length = [], 0
     pending.append("\n ]\n}" if items else "]\n}")
     yield "".join(pending)
 
 
+def _item(item) -> Iterator[str]:
+    """An item of the graph as json.dumps writes it two levels deep: whole, or, where it
+    is a dict with `Streamed` arrays, key by key and their values one by one."""
+    # Looked for without a Python loop: most items, the units, have none.
+    if not (isinstance(item, dict) and Streamed in map(type, item.values())):
+        yield _indented(item, 2)
+        return
+    for n, (key, value) in enumerate(item.items()):
+        yield ("," if n else "{") + "\n   " + _ENCODER.encode(key) + ": "
+        if not isinstance(value, Streamed):
+            yield _indented(value, 3)
+            continue
+        empty = True
+        for element in value:
+            yield ("[" if empty else ",") + "\n    " + _indented(element, 4)
+            empty = False
+        yield "[]" if empty else "\n   ]"
+    yield "\n  }"
+
+
+def _indented(value, depth: int) -> str:
+    """`value` as json.dumps writes it `depth` levels deep in the document."""
+    return _ENCODER.encode(value).replace("\n", "\n" + " " * depth)
+
+
 PIECE = 64 * 1024  # characters a streamed response is written in at a time
 _WRITTEN = {"ensure_ascii": False, "indent": 1}
+# The encoder json.dumps(…, **_WRITTEN) makes for each call, made once: an event writes
+# thousands of values.
+_ENCODER = json.JSONEncoder(**_WRITTEN)
