@@ -2,6 +2,9 @@
 after a position and up to a moment, in one order (moment, record, history id), less what is
 not yet published, each with the unit, task and reorganisation it is about."""
 
+import itertools
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import BigIntegerField, CharField, F, Q, Value
 from django.db.models.functions import Cast
@@ -33,17 +36,27 @@ COLUMNS = (
 def entries_after(cursor: tuple, *, until, limit: int) -> list[dict]:
     """At most `limit` history rows after `cursor` (moment, record, history id) and stamped
     by `until`, in the feed's order, as dicts of COLUMNS less the ids, each naming the unit
-    and the task it is about by slug (three queries)."""
+    and the task it is about by slug (three queries; on SQLite, one a record instead of the
+    first)."""
+    unpublished = Unpublished.now()
     parts = [
-        _entries_of(label, model.history.model, cursor, until)
+        _entries_of(label, model.history.model, cursor, until, unpublished)
         for label, model in recorded_models().items()
     ]
+    # Each record's next rows first (its history_date index), so that a page reads what it
+    # shows, not every later row of every record.
+    parts = [p.order_by("history_date", "history_id")[:limit] for p in parts]
     if connection.features.supports_slicing_ordering_in_compound:
-        # Each record's next rows first (its history_date index), so that a page reads
-        # what it shows, not every later row of every record (PostgreSQL).
-        parts = [p.order_by("history_date", "history_id")[:limit] for p in parts]
-    union = parts[0].union(*parts[1:], all=True)
-    rows = list(union.order_by("history_date", "record", "history_id")[:limit])
+        union = parts[0].union(*parts[1:], all=True)
+        rows = list(union.order_by("history_date", "record", "history_id")[:limit])
+    else:
+        # SQLite cannot order and limit a union's parts: each is read on its own and the
+        # pages merged here (a union sorted every later row: 100 ms at 10,000 units).
+        in_order = sorted(
+            itertools.chain.from_iterable(parts),
+            key=lambda row: (row["history_date"], row["record"], row["history_id"]),
+        )
+        rows = in_order[:limit]
     return _with_slugs(rows)
 
 
@@ -64,11 +77,11 @@ def _with_slugs(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def _entries_of(label: str, history, cursor: tuple, until):
+def _entries_of(label: str, history, cursor: tuple, until, unpublished: "Unpublished"):
     """The rows of one record's history table that belong on the page, as COLUMNS."""
     return (
         history.objects.filter(_after(label, cursor), history_date__lte=until)
-        .exclude(_unpublished(label, history))
+        .exclude(unpublished.of(label, history))
         .annotate(record=Value(label, output_field=CharField()), **_about(label, history))
         .values(*COLUMNS)
         .order_by()
@@ -86,26 +99,44 @@ def _after(label: str, cursor: tuple) -> Q:
     return Q(history_date__gt=moment) | Q(history_date=moment, history_id__gt=history_id)
 
 
-def _unpublished(label: str, history) -> Q:
+@dataclass(frozen=True)
+class Unpublished:
     """The history rows the feed keeps back, as the pages do: those of a planned
     reorganisation, its changes and sources, everything its trial wrote and took back, and a
-    unit only a plan creates."""
-    planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED).values("pk")
-    trials = Reorganisation.objects.trial_moments()
-    hidden_units = Unit.objects.off_record().values("pk")
-    fields = {f.name for f in history._meta.fields}
-    if label == "history.reorganisation":
-        return Q(id__in=planned)
-    q = Q(history_date__in=trials)  # what a plan's trial wrote and took back
-    if label == "orgunits.unit":
-        return q | Q(id__in=hidden_units)
-    if "reorganisation" in fields:  # a change
-        q |= Q(reorganisation_id__in=planned)
-    if "unit" in fields:
-        q |= Q(unit_id__in=hidden_units)
-    if label == "orgunits.citation":
-        q |= Q(content_type__model="reorganisation", object_id__in=planned)
-    return q
+    unit only a plan creates. Read once a page, as lists (few, or none): as subqueries, each
+    record's part of the page asked them again, and the units only a plan creates were
+    looked for among every unit."""
+
+    planned: list[int]
+    trials: list
+    units: list[int]
+
+    @classmethod
+    def now(cls) -> "Unpublished":
+        planned = Reorganisation.objects.filter(status=Reorganisation.Status.PLANNED)
+        return cls(
+            planned=list(planned.values_list("pk", flat=True)),
+            trials=list(
+                Reorganisation.objects.trial_moments().values_list("history_date", flat=True)
+            ),
+            units=Unit.objects.off_record_ids(),
+        )
+
+    def of(self, label: str, history) -> Q:
+        """The rows of the record `label` (its history model `history`) kept back."""
+        fields = {f.name for f in history._meta.fields}
+        if label == "history.reorganisation":
+            return Q(id__in=self.planned)
+        q = Q(history_date__in=self.trials)  # what a plan's trial wrote and took back
+        if label == "orgunits.unit":
+            return q | Q(id__in=self.units)
+        if "reorganisation" in fields:  # a change
+            q |= Q(reorganisation_id__in=self.planned)
+        if "unit" in fields:
+            q |= Q(unit_id__in=self.units)
+        if label == "orgunits.citation":
+            q |= Q(content_type__model="reorganisation", object_id__in=self.planned)
+        return q
 
 
 def _about(label: str, history) -> dict:

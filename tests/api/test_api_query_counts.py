@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from history.models import Reorganisation
+from socialforvaltning.version import recorded_models
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +76,8 @@ def test_an_api_page_costs_the_same_queries_at_the_seed_size_and_at_1000_units(c
     large_queries, answer = count(client, *large())
     # A seed unit's predecessors and sources cost their queries; a generated one may have none.
     assert large_queries <= seed_queries, (seed_queries, large_queries)
-    assert seed_queries <= 16
+    # SQLite cannot order and limit a union's parts: the feed reads each record's on its own.
+    per_record = name == "change feed" and connection.vendor == "sqlite"
+    assert seed_queries <= 16 + (len(recorded_models()) if per_record else 0)
     if "count" in answer and "page" in answer:
         assert answer["count"] >= 1000 or name in ("reorganisations", "tasks")

@@ -288,3 +288,12 @@ def test_a_unit_only_a_plan_creates_is_not_found_until_the_plan_is_decided(clien
     answer = client.get("/api/v1/units/hemmelig-enhed")
     assert answer.status_code == 404
     assert "Hemmelig enhed" not in answer.content.decode()
+    # The change feed finds it from the plans' side: the same unit as every page leaves out.
+    from orgunits.models import Unit
+
+    hidden = Unit.objects.off_record().values_list("pk", flat=True)
+    assert (
+        Unit.objects.off_record_ids()
+        == sorted(hidden)
+        == [Unit.objects.get(slug="hemmelig-enhed").pk]
+    )
