@@ -54,10 +54,12 @@ def unit_eac_cpf_2(request, slug):
     return _record_response(request, slug, V2, "eac-cpf-2.xml")
 
 
+@reads_parameters()
 @require_safe
 def eac_cpf_zip(request):
     """The zip of every record, built by the background worker once per data version and
-    served as a file; until it is ready, a page that follows the build and refreshes itself
+    served as a file, with the data version's ETag (a client that has it gets a 304, and
+    the file is not opened); until it is ready, a page that follows the build and refreshes itself
     (202), or says why it failed (503: a new build is tried a minute later)."""
     job = zip_job(base_url(request))
     if job.status == ArchiveJob.Status.DONE:
