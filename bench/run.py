@@ -152,7 +152,7 @@ def arguments():
     parser.add_argument("--date", default="2020-01-01", help="the pages' date")
     parser.add_argument("--compare-from", default="2014-01-01")
     parser.add_argument("--task-query", default="socialudvalget", help="matches a few tasks")
-    parser.add_argument("--broad-query", default="arbejdsmiljø", help="matches ever more")
+    parser.add_argument("--broad-query", default="budget", help="matches ever more")
     parser.add_argument(
         "--pages",
         help="comma-separated page names (default: all): chart, unit page, unit list, "
