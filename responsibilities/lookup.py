@@ -114,13 +114,14 @@ def answers_on(
     at most nine queries whatever the number (seven without a limit, and one for the
     content type of the citations the first time). Ordering the tasks a search finds
     asks of each whether it was held: with `examined`, a search finding more than that
-    many orders only the first `examined` + 1 it finds (`more`), so that its work is
-    bounded however many match."""
+    many orders only `examined` of them, those held on the date first (`more`), so that its
+    work is bounded however many match."""
+    more = False
     if ranks and examined is not None:
         task_list, matched = _first_found_in_order(tasks, date, ranks, examined, offset, limit)
+        more, matched = matched > examined, min(matched, examined)
     else:
         task_list, matched = _in_order(tasks, date, ranks, offset, limit)
-    more = examined is not None and matched > examined
     if not task_list:
         return Lookup([], [], matched, more)
     # The ids themselves, not a subquery: PostgreSQL cannot estimate how many tasks a search
@@ -189,28 +190,31 @@ def _rank(ranks: Sequence[Q]) -> Case:
 
 
 def _first_found_in_order(tasks, date, ranks, examined: int, offset: int, limit: int | None):
-    """The first `examined` + 1 of `tasks` the database finds, in the lookup's order from
-    `offset` (at most `limit`), and how many they are: one query, which reads each task
-    once, as it finds it (ordering the found rows outside, rather than joining them back
-    to the tasks, halves its time at 100,000 units)."""
-    found = (
-        tasks.order_by()
-        .annotate(held=_held_on(date), rank=_rank(ranks))
-        .values("id", "held", "rank", "name")[: examined + 1]
-    )
-    sql, params = found.query.sql_with_params()
-    window = "" if limit is None else " LIMIT %s OFFSET %s"
+    """The first `examined` + 1 of `tasks` found, the lookup's order from `offset` (at most
+    `limit`), and how many were found (at most `examined` + 1): those held on the date are
+    looked for first, so that a search finding more than can be ordered still shows every
+    held task when there are at most `examined` (the tasks not held, often thousands of
+    ended ones, are looked for only to fill the rest). Two or three queries, each reading
+    at most `examined` + 1 tasks once, as found: not ordering every match."""
+    found = tasks.order_by().annotate(rank=_rank(ranks))
+    held_on = _held_on(date)
+    ordered = _in_rank_order(found.filter(held_on), examined + 1)
+    if len(ordered) <= examined:
+        ordered += _in_rank_order(found.exclude(held_on), examined + 1 - len(ordered))
+    end = min(examined, offset + limit) if limit is not None else examined
+    shown = ordered[offset:end]
+    by_id = Task.objects.in_bulk(shown)
+    return [by_id[pk] for pk in shown], len(ordered)
+
+
+def _in_rank_order(found, n: int) -> list[int]:
+    """The ids of the first `n` of `found` (annotated with `rank`) the database finds, by
+    rank, then name: the found rows ordered as they are, not joined back to the tasks."""
+    sql, params = found.values("id", "rank", "name")[:n].query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, COUNT(*) OVER () FROM ({sql}) found"  # noqa: S608 (Django's own SQL)
-            f" ORDER BY held DESC, rank, name, id{window}",
-            [*params, *([limit, offset] if limit is not None else [])],
-        )
-        page = cursor.fetchall()
-    if not page:  # past the end, or none found
-        return [], found.count() if offset else 0
-    by_id = Task.objects.in_bulk([pk for pk, _ in page])
-    return [by_id[pk] for pk, _ in page], page[0][1]
+        # Django's own SQL, wrapped: an ORM query cannot order the rows of a limited one.
+        cursor.execute(f"SELECT id FROM ({sql}) found ORDER BY rank, name, id", params)  # noqa: S608
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def _held_first(tasks, held_on_date, offset: int, limit: int) -> tuple[list[Task], int]:

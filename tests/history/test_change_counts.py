@@ -3,6 +3,7 @@ reads a number instead of counting every change of each: written with its change
 again when they are revised, checked by `check_registry` and repaired by a replay."""
 
 import datetime
+import io
 
 import pytest
 from django.core.management import call_command
@@ -61,6 +62,9 @@ def test_a_wrong_stored_number_is_reported_and_a_replay_counts_it_again():
     with translation.override("en"):
         problems = projection_problems()
     assert any(f"stored with {actual + 5} changes but has {actual}" in p for p in problems)
+    with pytest.raises(SystemExit) as checked:  # the replay's own check says so too
+        call_command("replay_structure", check=True, stdout=io.StringIO())
+    assert checked.value.code == 1
     call_command("replay_structure", verbosity=0)
     assert counted(merger) == (actual, actual)
     assert not projection_problems()

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from responsibilities.lookup import answers_on
-from responsibilities.models import Task
+from responsibilities.models import Responsibility, Task
 from responsibilities.search import ranking
 from responsibilities.views import EXAMINED, SHOWN
 from tests.conftest import LARGE_ON
@@ -181,7 +181,7 @@ def test_the_tasks_found_come_a_page_at_a_time_in_order_each_once(english, url, 
         shown = _slugs(html)
         first, last = (number - 1) * SHOWN + 1, min(number * SHOWN, len(expected))
         assert f"Tasks {first}–{last} of {len(expected)}" in html or (
-            f"More than {EXAMINED} tasks match" in html and f"shows {first}–{last} of them" in html
+            f"More than {EXAMINED} tasks match" in html and f"shows {first}–{last}." in html
         )
         assert f"Page {number} of {pages}" in html
         assert ('rel="prev"' in html) == (number > 1)
@@ -204,11 +204,28 @@ def test_a_search_finding_more_tasks_than_it_examines_says_so_and_pages_through_
     html = english.get(url, params).content.decode()
     assert f"More than {EXAMINED} tasks match" in html
     assert "Add words to narrow the search." in html
-    pages = -(-(EXAMINED + 1) // SHOWN)
+    pages = -(-EXAMINED // SHOWN)
     assert f"Page 1 of {pages}" in html
     last = english.get(url, {**params, "page": pages}).content.decode()
-    assert len(_slugs(last)) == (EXAMINED + 1) - (pages - 1) * SHOWN
+    assert len(_slugs(last)) == EXAMINED - (pages - 1) * SHOWN
+    assert f"shows {EXAMINED - len(_slugs(last)) + 1}–{EXAMINED}." in last
     assert english.get(url, {**params, "page": pages + 1}).status_code == 404
+
+
+@pytest.mark.parametrize("examined", [50, 150])
+def test_a_search_finding_more_than_it_examines_still_puts_every_held_task_first(examined):
+    # "for" finds the 3,000 synthetic tasks, none of them held in 2010, and 96 of the seed's.
+    date = datetime.date(2010, 6, 1)
+    tasks = Task.objects.search("for")
+    held = set(tasks.filter(responsibilities__in=Responsibility.objects.valid_on(date)))
+    assert 50 < len(held) < 150 < tasks.count()
+    found = answers_on(tasks, date, ranks=ranking("for"), examined=examined)
+    assert found.more and found.matched == examined
+    shown = [a.task for a in found.answers]
+    if examined < len(held):
+        assert len(shown) == examined and set(shown) <= held and not found.unheld
+    else:
+        assert set(shown) == held and len(found.unheld) == examined - len(held)
 
 
 def test_a_category_however_large_counts_all_its_tasks(english, url):

@@ -15,9 +15,10 @@ from tests.conftest import LARGE_FROM, LARGE_ON, LARGE_UNITS, TASKS_PER_UNIT
 pytestmark = pytest.mark.django_db
 
 SEED_DATE = datetime.date(2010, 6, 1)
-# The registry's data version (the page cache's key), the first hundred tasks (found by
-# words: their ids in order with the count of all, then the tasks; a category: those held
-# by name, then those not held where the page goes on past them, and the count of all),
+# The registry's data version (the page cache's key), a page of tasks (found by words: those
+# held on the date, then those not held where fewer than the lookup orders are held, in
+# order, then the page's tasks; a category: those held by name, then those not held where
+# the page goes on past them, and the count of all),
 # their holders, the holders' citations, and the holders' places on the date (their
 # placements, these with their ancestors, their names), and how far the record reaches.
 LOOKUP_QUERIES = 10
@@ -62,9 +63,9 @@ def test_a_lookup_costs_constant_queries(
 def test_a_lookup_without_a_match_costs_constant_queries(
     client, django_assert_max_num_queries, date
 ):
-    # The data version, the search, all names and synonyms for the suggestions, and how far
-    # the record reaches.
-    with django_assert_max_num_queries(4):
+    # The data version, the search (the tasks held on the date, then those not), all names
+    # and synonyms for the suggestions, and how far the record reaches.
+    with django_assert_max_num_queries(5):
         response = client.get(
             reverse("responsibilities:lookup"), {"q": "opholdsteder", "date": date}
         )

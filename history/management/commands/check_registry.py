@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from history.projection import projection_problems
 from orgunits.integrity import registry_problems
@@ -21,5 +22,6 @@ class Command(BaseCommand):
             return
         for problem in problems:
             self.stdout.write(f"- {problem}")
-        self.stderr.write(_("%(count)s problems found.") % {"count": len(problems)})
+        found = ngettext("%(count)s problem found.", "%(count)s problems found.", len(problems))
+        self.stderr.write(found % {"count": len(problems)})
         raise SystemExit(1)

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from history.management.correction_command import date_argument
-from history.projection import replay_differences
+from history.projection import change_count_problems, replay_differences
 from history.services import replay_structure
 from socialforvaltning.lib.people import system_user
 
@@ -25,14 +25,15 @@ class Command(BaseCommand):
     def handle(self, *args, since=None, check=False, reason="", **options):
         since = date_argument(since) if since is not None else None
         if check:
-            lines = replay_differences(since)
+            lines, miscounted = replay_differences(since), change_count_problems()
+            for line in [*miscounted, *lines[:50]]:
+                self.stdout.write(f"- {line}")
             if lines:
-                for line in lines[:50]:
-                    self.stdout.write(f"- {line}")
                 self.stderr.write(
                     _("The stored structure differs from its replay in %(count)s rows.")
                     % {"count": len(lines)}
                 )
+            if lines or miscounted:
                 raise SystemExit(1)
             self.stdout.write(_("The stored structure is what its reorganisations make."))
             return
