@@ -90,5 +90,7 @@ def test_the_page_costs_the_same_queries_at_seed_size_and_at_1000_units(
         assert b"syn-root" in content and b"root=syn-1" in content
     elif page.startswith("unit list"):  # one page of the large tree's units: fifty rows
         assert content.count(b"<tr>") == 1 + 50
+    elif page == "reorganisation":  # a page of its 1,000 changes, a hundred at a time
+        assert b"Side 1 af 10" in content and content.count(b'href="/units/syn-') >= 100
     elif page != "unit page":  # which shows one unit
         assert len(content) > 50_000  # the large page really shows the large tree
