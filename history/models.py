@@ -141,6 +141,17 @@ class Reorganisation(models.Model):
     def __str__(self) -> str:
         return f"{self.date_display}: {self.title}"
 
+    def save(self, *args, **kwargs):
+        # A copy read before a revision and saved after it (the admin's form, say) must not
+        # write back the number of changes it read: only `count_changes` writes it.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "change_count"
+            ]
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("history:detail", args=[self.pk])
 

@@ -30,17 +30,23 @@ class LookupForm(forms.Form):
         error_messages={"invalid_choice": _("“%(value)s” is not a category of tasks.")},
     )
 
-    page = forms.IntegerField(
+    # Digits as typed, 0–9: Python's int() would also take "٣" or "1_0".
+    page = forms.RegexField(
         label=_("Page"),
         required=False,
-        min_value=1,
-        max_value=MAX_PAGE,
-        error_messages={
-            "invalid": _("The page is a whole number, 1 or more."),
-            "min_value": _("The page is a whole number, 1 or more."),
-            "max_value": _("The page is at most %(limit_value)s."),
-        },
+        regex=r"^[1-9][0-9]*$",
+        error_messages={"invalid": _("The page is a whole number, 1 or more.")},
     )
+
+    def clean_page(self) -> int | None:
+        page = self.cleaned_data["page"]
+        if not page:
+            return None
+        if len(page) > len(str(MAX_PAGE)) or int(page) > MAX_PAGE:
+            raise forms.ValidationError(
+                _("The page is at most %(limit_value)s.") % {"limit_value": MAX_PAGE}
+            )
+        return int(page)
 
     def error_message(self) -> str:
         return " ".join(message for errors in self.errors.values() for message in errors)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
 from django.utils.translation import gettext as _
@@ -190,13 +191,13 @@ def _rank(ranks: Sequence[Q]) -> Case:
 
 
 def _first_found_in_order(tasks, date, ranks, examined: int, offset: int, limit: int | None):
-    """The first `examined` + 1 of `tasks` found, the lookup's order from `offset` (at most
-    `limit`), and how many were found (at most `examined` + 1): those held on the date are
-    looked for first, so that a search finding more than can be ordered still shows every
+    """Up to `examined` + 1 of `tasks`, the earliest entered, in the lookup's order from
+    `offset` (at most `limit`), and how many they are: those held on the date are looked for
+    first, so that a search finding more than can be ordered still shows every
     held task when there are at most `examined` (the tasks not held, often thousands of
     ended ones, are looked for only to fill the rest). Two or three queries, each reading
     at most `examined` + 1 tasks once, as found: not ordering every match."""
-    found = tasks.order_by().annotate(rank=_rank(ranks))
+    found = tasks.annotate(rank=_rank(ranks))
     held_on = _held_on(date)
     ordered = _in_rank_order(found.filter(held_on), examined + 1)
     if len(ordered) <= examined:
@@ -208,9 +209,13 @@ def _first_found_in_order(tasks, date, ranks, examined: int, offset: int, limit:
 
 
 def _in_rank_order(found, n: int) -> list[int]:
-    """The ids of the first `n` of `found` (annotated with `rank`) the database finds, by
-    rank, then name: the found rows ordered as they are, not joined back to the tasks."""
-    sql, params = found.values("id", "rank", "name")[:n].query.sql_with_params()
+    """The ids of the first `n` of `found` (annotated with `rank`), the earliest entered
+    (by id: the same `n` at every request, where a table scan may start anywhere), by rank,
+    then name: the found rows ordered as they are, not joined back to the tasks."""
+    try:
+        sql, params = found.order_by("id").values("id", "rank", "name")[:n].query.sql_with_params()
+    except EmptyResultSet:  # a search of no words (punctuation, an emoji) finds nothing
+        return []
     with connection.cursor() as cursor:
         # Django's own SQL, wrapped: an ORM query cannot order the rows of a limited one.
         cursor.execute(f"SELECT id FROM ({sql}) found ORDER BY rank, name, id", params)  # noqa: S608

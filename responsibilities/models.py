@@ -31,7 +31,7 @@ from socialforvaltning.periods import (
     period_constraint,
 )
 
-from .search import close_names, normalise, word_filter
+from .search import close_names, normalise, word_filter, words
 
 
 class Category(models.TextChoices):
@@ -55,6 +55,8 @@ class TaskQuerySet(models.QuerySet):
 
     def close_to(self, query: str) -> list[str]:
         """The names of tasks close to `query` in name or synonym, for "did you mean"."""
+        if not words(query):  # punctuation, an emoji: nothing to be close to
+            return []
         entries = self.values_list("name", "synonyms")
         return close_names(query, ((name, synonyms.splitlines()) for name, synonyms in entries))
 

@@ -89,7 +89,12 @@ def close_names(query: str, entries: Iterable[tuple[str, Iterable[str]]], limit:
         for term in words(query):
             for word in difflib.get_close_matches(term, vocabulary, n=3, cutoff=0.75):
                 keys.extend(vocabulary[word])
-    names: list[str] = []
+    # In order, each once, and no more than asked for: a word close to one in every task's
+    # name gives every task (300,000 at 100,000 units, compared each to each before).
+    names: dict[str, None] = {}
     for key in keys:
-        names.extend(name for name in names_of[key] if name not in names)
-    return names[:limit]
+        for name in names_of[key]:
+            names.setdefault(name)
+            if len(names) == limit:
+                return list(names)
+    return list(names)

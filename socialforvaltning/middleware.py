@@ -224,20 +224,24 @@ class ConditionalGetMiddleware:
             t.strip().removeprefix("W/")
             for t in request.headers.get("If-None-Match", "").split(",")
         }
-        if etag in sent or "*" in sent:
+        if etag in sent:
             response = HttpResponseNotModified()
         else:
             response = cache.get(f"page:{etag}")
             if not isinstance(response, HttpResponse):  # a miss, or not what this stored
                 response = self.get_response(request)
                 if response.status_code != 200 or response.cookies:
-                    return response
+                    return response  # "*" too: there is no version to have (a 400, a 202)
                 response["ETag"] = etag
                 response["Cache-Control"] = "no-cache"  # always revalidate: edits show at once
                 patch_vary_headers(response, ["Cookie", "Accept"])
                 if not response.streaming:  # a streamed export is never held whole
                     cache.set(f"page:{etag}", response, timeout=3600)
-                return response
+                if "*" not in sent:
+                    return response
+                response.close()  # a file or a stream not sent
+            if "*" in sent:  # any version the client has: there is one, this
+                response = HttpResponseNotModified()
         response["ETag"] = etag
         response["Cache-Control"] = "no-cache"
         patch_vary_headers(response, ["Cookie", "Accept"])

@@ -47,6 +47,22 @@ def test_a_new_reorganisation_stores_its_changes_and_a_revision_counts_them_agai
     assert counted(new) == (1, 1)
 
 
+def test_a_copy_read_before_a_revision_and_saved_after_it_keeps_the_new_number(archivist):
+    new = apply_reorganisation(
+        title="To nye navne",
+        date=datetime.date(2012, 1, 1),
+        changes=[Rename(unit="mr-born", name="B"), Rename(unit="mr-voksne", name="V")],
+        reason="Test",
+        user=archivist,
+    )
+    stale = Reorganisation.objects.get(pk=new.pk)  # as the admin's form reads it
+    revise_reorganisation(new, changes=recorded_specs(new)[:1], reason="Kun én", user=archivist)
+    stale.description = "Beskrivelse"
+    stale.save()
+    assert counted(new) == (1, 1)
+    assert Reorganisation.objects.get(pk=new.pk).description == "Beskrivelse"
+
+
 def test_the_api_lists_the_stored_number_as_the_changes_it_pages(client, archivist):
     merger = Reorganisation.objects.get(date=datetime.date(2011, 3, 1))
     listed = client.get("/api/v1/reorganisations", {"page_size": 100}).json()["results"]

@@ -73,6 +73,15 @@ def test_an_export_the_client_has_is_not_modified_however_it_names_it(client, se
     assert again.status_code == 304
 
 
+@pytest.mark.parametrize(
+    "address, status",
+    [("/tasks/?q=budget&page=999", 404), ("/tasks/?q=budget&page=0", 400)],
+    ids=["past-the-last-page", "bad-page"],
+)
+def test_any_version_asked_for_with_a_star_is_no_304_where_there_is_none(client, address, status):
+    assert client.get(address, HTTP_IF_NONE_MATCH="*").status_code == status
+
+
 def test_the_csv_export_has_a_row_for_every_unit_of_the_large_registry(client):
     text = body(client.get(EXPORTS["csv"], {"date": LARGE_ON.isoformat()})).decode("utf-8-sig")
     slugs = [row[-1] for row in list(csv.reader(io.StringIO(text)))[1:]]

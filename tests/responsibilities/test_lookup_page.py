@@ -104,6 +104,8 @@ def test_the_json_of_a_query_without_a_match_is_an_empty_list(client, url):
         {"q": "tilsyn", "page": "to"},
         {"q": "tilsyn", "page": "0"},
         {"q": "tilsyn", "page": "1" + "0" * 30},
+        {"q": "tilsyn", "page": "٣"},
+        {"q": "tilsyn", "page": "1_0"},
     ],
     ids=[
         "impossible-date",
@@ -114,6 +116,8 @@ def test_the_json_of_a_query_without_a_match_is_an_empty_list(client, url):
         "page-in-words",
         "page-zero",
         "page-past-any-offset",
+        "page-in-other-digits",
+        "page-with-underscore",
     ],
 )
 @pytest.mark.parametrize("as_json", [False, True], ids=["html", "json"])
@@ -234,3 +238,10 @@ def test_a_category_however_large_counts_all_its_tasks(english, url):
     assert count > EXAMINED / 2
     html = english.get(url, {"category": "oekonomi", "date": LARGE_ON.isoformat()})
     assert f"Tasks 1–{SHOWN} of {count}, those held on the date first" in html.content.decode()
+
+
+@pytest.mark.parametrize("q", ["😀", "!!", "%", "___", "\\"])
+def test_a_search_of_no_words_finds_nothing_and_says_so(english, url, q):
+    response = english.get(url, {"q": q, "date": "2010-06-01"})
+    assert response.status_code == 200
+    assert f"No task matches “{q}”." in response.content.decode()
