@@ -239,7 +239,8 @@ class ConditionalGetMiddleware:
                     cache.set(f"page:{etag}", response, timeout=3600)
                 if "*" not in sent:
                     return response
-                response.close()  # a file or a stream not sent
+                # Not sent: left unread, not closed (closing a response signals the end of
+                # the request, which closes the database connection this one still uses).
             if "*" in sent:  # any version the client has: there is one, this
                 response = HttpResponseNotModified()
         response["ETag"] = etag

@@ -82,6 +82,13 @@ def test_any_version_asked_for_with_a_star_is_no_304_where_there_is_none(client,
     assert client.get(address, HTTP_IF_NONE_MATCH="*").status_code == status
 
 
+def test_a_star_for_an_export_leaves_the_database_connection_to_the_next_request(client):
+    # The export built to learn there is a version, and not sent, must not end the request
+    # early: that closed the connection, and the next request answered 503 (PostgreSQL).
+    assert client.get(EXPORTS["csv"], HTTP_IF_NONE_MATCH="*").status_code == 304
+    assert client.get("/units/mr-voksne/").status_code == 200
+
+
 def test_the_csv_export_has_a_row_for_every_unit_of_the_large_registry(client):
     text = body(client.get(EXPORTS["csv"], {"date": LARGE_ON.isoformat()})).decode("utf-8-sig")
     slugs = [row[-1] for row in list(csv.reader(io.StringIO(text)))[1:]]
