@@ -184,4 +184,7 @@ def test_an_export_of_a_large_registry_never_holds_its_whole_body(client, export
     quarter = next(i for i, size in enumerate(written) if size > written[-1] / 4)
     body_grew = written[-1] - written[quarter]
     assert body_grew > 100_000
-    assert max(held[quarter:]) - held[quarter] < body_grew / 2
+    # Less than the body it wrote meanwhile: holding it (its rows, or an event's units, as
+    # objects) costs more than its bytes (753 KB for 414 KB when the events were held). A
+    # once-only allocation of a few hundred KB in the database driver has come within half.
+    assert max(held[quarter:]) - held[quarter] < body_grew
