@@ -112,17 +112,17 @@ def answers_on(
     """Who held each of `tasks` on `date`: the tasks someone held first, each group with
     the tasks matching the first of `ranks` first, then those matching the second, and so
     on, then by name. With a `limit`, only that many tasks are read whole (`_in_order`),
-    at most nine queries whatever the number (seven without a limit, and one for the
-    content type of the citations the first time). Ordering the tasks a search finds
+    at most ten queries whatever the number (one more for the content type of the
+    citations the first time). Ordering the tasks a search finds
     asks of each whether it was held: with `examined`, a search finding more than that
     many orders only `examined` of them, those held on the date first (`more`), so that its
     work is bounded however many match."""
-    more = False
     if ranks and examined is not None:
         task_list, matched = _first_found_in_order(tasks, date, ranks, examined, offset, limit)
         more, matched = matched > examined, min(matched, examined)
     else:
         task_list, matched = _in_order(tasks, date, ranks, offset, limit)
+        more = False
     if not task_list:
         return Lookup([], [], matched, more)
     # The ids themselves, not a subquery: PostgreSQL cannot estimate how many tasks a search
